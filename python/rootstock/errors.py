@@ -1,0 +1,92 @@
+"""User-facing errors: every expected failure is a RootstockError that the CLI prints as one message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+STDERR_TAIL_LINES = 25
+
+
+class RootstockError(Exception):
+    """An expected failure with a message fit for the user; the CLI prints it and exits non-zero."""
+
+    exit_code = 1
+
+
+class CommandError(RootstockError):
+    """An external command exited with a status it was not allowed to."""
+
+    def __init__(self, argv: Sequence[str], exit_code: int, stderr: str) -> None:
+        self.argv = list(argv)
+        self.exit_code_of_command = exit_code
+        self.stderr_tail = "\n".join(stderr.rstrip().splitlines()[-STDERR_TAIL_LINES:])
+        shown = " ".join(self.argv)
+        msg = f"command failed (exit {exit_code}): {shown}"
+        if self.stderr_tail:
+            msg += "\n" + self.stderr_tail
+        super().__init__(msg)
+
+
+class ToolMissingError(RootstockError):
+    """A required external program is not installed."""
+
+    def __init__(self, tool: str, hint: str = "") -> None:
+        self.tool = tool
+        msg = f"required program '{tool}' is not installed or not on PATH"
+        if hint:
+            msg += f" ({hint})"
+        super().__init__(msg)
+
+
+class InputError(RootstockError):
+    """A file the user supplied (pins, stage graph, mirror, seed) is missing or malformed."""
+
+
+class HashMismatchError(RootstockError):
+    """Bytes that were pinned are not the bytes we got."""
+
+    def __init__(self, what: str, expected: str, actual: str, remedy: str = "") -> None:
+        self.what = what
+        self.expected = expected
+        self.actual = actual
+        msg = f"hash mismatch for {what}\n  expected: {expected}\n  actual:   {actual}"
+        if remedy:
+            msg += f"\n  {remedy}"
+        super().__init__(msg)
+
+
+class TagMovedError(RootstockError):
+    """A pinned tag now names another commit than the pin records."""
+
+    def __init__(self, pin: str, tag: str, pinned_rev: str, current_rev: str) -> None:
+        self.pin = pin
+        msg = (
+            f"pin '{pin}': tag '{tag}' moved\n  pinned commit:  {pinned_rev}\n  tag now names:  {current_rev}\n"
+            "  a force-pushed or rewritten tag is never followed silently; review the new commit, then run "
+            f"'rootstock pins update {pin} --rev {current_rev}'"
+        )
+        super().__init__(msg)
+
+
+class MirrorMissingError(RootstockError):
+    """A local mirror was requested but does not hold an input."""
+
+    def __init__(self, pin: str, expected: str, where: str) -> None:
+        self.pin = pin
+        msg = (
+            f"pin '{pin}' is not in the mirror: expected {expected} at {where}; "
+            "run 'rootstock mirror fill' on a machine with network access and copy the mirror over"
+        )
+        super().__init__(msg)
+
+
+class DriftError(RootstockError):
+    """Committed generated files differ from what the templates and pins render."""
+
+
+class BuildError(RootstockError):
+    """A stage failed to build or produced an output that does not match its pin."""
+
+
+class AuditError(RootstockError):
+    """The audit found failing checks."""
