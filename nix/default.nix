@@ -1,0 +1,11 @@
+# Entry point without flakes: `nix-build nix -A stages.x86_64-linux.hex0`. The flake wires the same attributes.
+{ root ? ../. }:
+let
+  lib = import ./lib;
+  pins = import ./generated/pins.nix { inherit lib; };
+  stages = import ./generated/stages.nix { inherit lib pins root; };
+in
+{
+  inherit lib pins stages;
+  systems = builtins.attrNames stages;
+}

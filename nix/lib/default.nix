@@ -1,0 +1,44 @@
+# rootstock's Nix library: plain derivations only, no nixpkgs. Generated files (nix/generated/) call these.
+rec {
+  # A pinned file or archive, fetched by Nix's built-in fetcher: no shell, no nixpkgs. If rootstock (or a
+  # previous build) already placed the content in the store, nothing is downloaded.
+  fetchurl =
+    { name, url, hash, executable ? false, unpack ? false }:
+    derivation {
+      inherit name url executable unpack;
+      builder = "builtin:fetchurl";
+      system = "builtin";
+      outputHash = hash;
+      outputHashMode = if executable || unpack then "recursive" else "flat";
+      preferLocalBuild = true;
+      impureEnvVars = [ "http_proxy" "https_proxy" "ftp_proxy" "all_proxy" "no_proxy" ];
+    };
+
+  # A prepared git tree. Nix alone cannot fetch submodules and apply the pin's preparation without a shell,
+  # so `rootstock fetch` (or `rootstock build`) places the tree in the store; this derivation only names
+  # the path and fails with instructions when it is missing.
+  gitSource =
+    { name, pin, url, rev, hash }:
+    derivation {
+      inherit name url rev;
+      system = "builtin";
+      builder = "builtin:rootstock-place-${pin}-with-rootstock-fetch";
+      outputHash = hash;
+      outputHashMode = "recursive";
+    };
+
+  # One bootstrap step. With a pinned outputHash it is fixed-output: Nix rejects any other output and
+  # registers nothing. Its name carries a digest of builder, argv and environment, so a changed input
+  # can never be satisfied by an older valid path that merely has the same pinned hash.
+  mkStep =
+    { name, system, builder, args, env ? { }, outputHash ? null }:
+    let
+      digest = builtins.substring 0 12 (builtins.hashString "sha256"
+        (builtins.unsafeDiscardStringContext (builtins.toJSON { inherit builder args env; })));
+      fixed = if outputHash == null then { } else { inherit outputHash; outputHashMode = "recursive"; };
+    in
+    derivation (env // fixed // {
+      name = if outputHash == null then name else "${name}-${digest}";
+      inherit system builder args;
+    });
+}

@@ -1,0 +1,121 @@
+"""Building the stage graph through Nix: pins placed, progress shown, a log per step, every output checked."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from attrs import frozen
+
+from rootstock import nix, render
+from rootstock.errors import HashMismatchError, InputError
+from rootstock.files import write_atomic
+from rootstock.graph.resolve import ResolvedStep, resolve_all
+from rootstock.nar import flat_hash, nar_hash
+from rootstock.project import Project
+from rootstock.render.filters import nix_str
+
+ENTRY = Path("nix/default.nix")
+
+
+@frozen
+class StepResult:
+    """A built step: its derivation, its output, and the hash it was checked against."""
+
+    step: ResolvedStep
+    drv: str
+    out: Path
+    log: Path
+
+
+def attr_path(system: str, step: str) -> str:
+    """The -A path of a step in nix/default.nix (quoted: step names may contain dots)."""
+    return f"stages.{nix_str(system)}.{nix_str(step)}"
+
+
+def select_steps(steps: list[ResolvedStep], until: str | None) -> list[ResolvedStep]:
+    """All steps, or the steps up to and including until."""
+    if until is None:
+        return steps
+    names = [step.name for step in steps]
+    if until not in names:
+        msg = f"no step '{until}' on this system (steps: {', '.join(names)})"
+        raise InputError(msg)
+    return steps[: names.index(until) + 1]
+
+
+def verify_output(step: ResolvedStep, out: Path) -> None:
+    """Check a built output against the graph's pin (again, for fixed-output steps Nix already did).
+
+    Raises:
+        HashMismatchError: naming the step (and file), expected and actual hash; the output is deleted.
+    """
+    if step.output is not None:
+        actual = nar_hash(out)
+        if actual != step.output:
+            raise HashMismatchError(f"step '{step.name}' ({out})", step.output.sri, actual.sri)
+        return
+    for rel, expected in step.files:
+        actual = flat_hash(out / rel)
+        if actual != expected:
+            nix.delete(out)
+            raise HashMismatchError(
+                f"step '{step.name}', file {rel}", expected.hex, actual.hex,
+                "the output was deleted from the store; fix the input or, after review, the pinned hash",
+            )
+
+
+def place_pins(project: Project, steps: list[ResolvedStep]) -> None:
+    """Put every pin the steps refer to into the store (from upstream or the mirror), checked."""
+    names = sorted({ref.name for step in steps for ref in step.refs() if ref.kind == "pin"})
+    fetcher = project.fetcher()
+    with tempfile.TemporaryDirectory(prefix="rootstock-build-") as tmp:
+        for name in names:
+            fetcher.place(project.pins.get(name), Path(tmp))
+
+
+def build_steps(
+    project: Project,
+    system: str,
+    *,
+    until: str | None = None,
+    check: bool = False,
+    max_jobs: int = 2,
+    log_dir: Path,
+    say: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> list[StepResult]:
+    """Build the chain on one system (optionally only up to a step; with check, rebuild and compare).
+
+    Raises:
+        DriftError: nix/generated/ does not match the data (the build would not be what the data says).
+        HashMismatchError: a step produced other bytes than pinned.
+        BuildError: a step failed.
+    """
+    graph = project.graph()
+    render.check(project.root, render.render_all(project.root, project.pins, graph))
+    steps = select_steps(resolve_all(graph, project.pins, system), until)
+    place_pins(project, steps)
+    targets = [attr_path(system, step.name) for step in steps]
+    drvs = nix.instantiate(project.root / ENTRY, targets)
+    by_drv = dict(zip(drvs, steps, strict=True))
+    began = time.monotonic()
+
+    def started(progress: nix.BuildProgress, drv: str) -> None:
+        step = by_drv.get(drv)
+        name = step.name if step else nix.drv_name(drv)
+        total = progress.total or len(steps)
+        say(f"[{len(progress.started)}/{total}] {'checking' if check else 'building'} {name} on {system} "
+            f"({time.monotonic() - began:.1f}s)")
+
+    outs = nix.build(drvs, check=check, max_jobs=max_jobs, on_start=started)
+    results = []
+    for index, (drv, step, out) in enumerate(zip(drvs, steps, outs, strict=True), 1):
+        log = log_dir / system / f"{index:03d}-{step.name}.log"
+        write_atomic(log, nix.read_log(drv))
+        verify_output(step, out)
+        results.append(StepResult(step, drv, out, log))
+    say(f"{len(results)} steps on {system} match their pinned hashes ({time.monotonic() - began:.1f}s)")
+    return results

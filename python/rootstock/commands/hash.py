@@ -1,0 +1,30 @@
+"""`rootstock hash path|file`: the hashes Nix would compute, without Nix."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rootstock.nar import flat_hash, nar_hash
+from rootstock.options import GlobalOptions
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the hash command group."""
+    group = sub.add_parser("hash", help="compute Nix hashes (NAR or flat) of local paths")
+    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, help_text in (("path", "sha256 of the NAR serialisation (nix-hash --type sha256)"),
+                              ("file", "sha256 of a file's bytes (flat)")):
+        p = actions.add_parser(action, help=help_text)
+        p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+        p.add_argument("--base32", action="store_true", help="print nix-base32 instead of SRI")
+        p.set_defaults(handler=print_hashes)
+
+
+def print_hashes(_options: GlobalOptions, args: argparse.Namespace) -> int:
+    """Print one hash per path."""
+    hasher = nar_hash if args.action == "path" else flat_hash
+    for path in args.paths:
+        digest = hasher(path)
+        print(f"{digest.nix32 if args.base32 else digest.sri}  {path}")
+    return 0

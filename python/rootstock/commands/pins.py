@@ -1,0 +1,67 @@
+"""`rootstock pins list|verify|update|fetch`."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from rootstock.options import GlobalOptions
+from rootstock.pins.update import update
+from rootstock.pins.verify import verify
+from rootstock.project import Project
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the pins command group."""
+    pins = sub.add_parser("pins", help="list, verify, update and fetch pinned inputs")
+    actions = pins.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = actions.add_parser("list", help="show every pin with its kind and hash")
+    p.set_defaults(handler=list_pins)
+    p = actions.add_parser("verify", help="re-fetch pins (or read the mirror) and check tags and hashes")
+    p.add_argument("names", nargs="*", metavar="NAME", help="pins to verify (default: all)")
+    p.set_defaults(handler=verify_pins)
+    p = actions.add_parser("update", help="prefetch a new revision or file and rewrite the pin in place")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--rev", help="commit to pin (git pins; default: what the pinned tag names now)")
+    p.set_defaults(handler=update_pin)
+    p = actions.add_parser("fetch", help="place pins in the Nix store (from upstream or the mirror), checked")
+    p.add_argument("names", nargs="*", metavar="NAME", help="pins to place (default: all)")
+    p.set_defaults(handler=fetch_pins)
+
+
+def list_pins(options: GlobalOptions, _args: argparse.Namespace) -> int:
+    """Print one line per pin."""
+    project = Project.load(options)
+    for entry in project.pins.entries:
+        print(f"{entry.name}\t{entry.pin.kind}\t{entry.store_name}\t{entry.pin.hash.sri}")
+    return 0
+
+
+def verify_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
+    """Verify the named pins; stop at the first that moved."""
+    project = Project.load(options)
+    selected = project.pins.select(args.names)
+    for n, entry in enumerate(selected, 1):
+        verify(project.fetcher(), entry)
+        print(f"[{n}/{len(selected)}] {entry.name}: ok ({entry.pin.hash.sri})")
+    return 0
+
+
+def update_pin(options: GlobalOptions, args: argparse.Namespace) -> int:
+    """Update one pin and show what changed."""
+    project = Project.load(options)
+    result = update(project.fetcher(), project.pins_file, project.pins.get(args.name), args.rev)
+    for key in result.new:
+        old, new = result.old.get(key), result.new[key]
+        print(f"{result.name}.{key}: {old} -> {new}" if old != new else f"{result.name}.{key}: unchanged")
+    return 0
+
+
+def fetch_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
+    """Place the named pins in the store."""
+    project = Project.load(options)
+    with tempfile.TemporaryDirectory(prefix="rootstock-fetch-") as tmp:
+        for entry in project.pins.select(args.names):
+            print(f"{entry.name}: {project.fetcher().place(entry, Path(tmp))}")
+    return 0

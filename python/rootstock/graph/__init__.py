@@ -1,0 +1,1 @@
+"""The stage graph: the bootstrap described once, as data."""

@@ -1,0 +1,38 @@
+"""Stage graph records as written in stages.toml (grammar: docs/stages-format.md)."""
+
+from __future__ import annotations
+
+from attrs import Factory, frozen
+
+
+@frozen
+class SystemSpec:
+    """The variables one Nix system substitutes into the steps."""
+
+    vars: dict[str, str] = Factory(dict)
+    lists: dict[str, tuple[str, ...]] = Factory(dict)
+
+
+@frozen
+class Step:
+    """One derivation of the chain: a builder run with an argv, and the output it must produce."""
+
+    name: str
+    builder: str
+    args: tuple[str, ...] = ()
+    systems: tuple[str, ...] | None = None
+    env: dict[str, str] = Factory(dict)
+    output: dict[str, str] = Factory(dict)
+    files: dict[str, dict[str, str]] = Factory(dict)
+
+    def applies_to(self, system: str) -> bool:
+        """Whether this step is part of the chain on system."""
+        return self.systems is None or system in self.systems
+
+
+@frozen
+class Graph:
+    """All systems and all steps, in build order."""
+
+    systems: dict[str, SystemSpec] = Factory(dict)
+    step: tuple[Step, ...] = ()

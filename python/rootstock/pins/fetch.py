@@ -1,0 +1,147 @@
+"""Obtaining a pin's content, from upstream or from the mirror, in exactly the form its hash pins."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+
+from attrs import frozen
+
+from rootstock import git, nix, proc
+from rootstock.errors import CommandError, HashMismatchError, InputError, MirrorMissingError
+from rootstock.hashes import Hash
+from rootstock.mirror import Mirror
+from rootstock.nar import flat_hash, nar_hash
+from rootstock.pins.model import FilePin, GitPin, NamedPin, Pins, TarballPin
+
+
+def remedy(name: str) -> str:
+    """What to do when a pin no longer matches upstream."""
+    return f"if upstream changed on purpose, review the change, then run 'rootstock pins update {name}'"
+
+
+def unpack_single_root(archive: Path, dest: Path) -> None:
+    """Unpack a tarball and move its single top-level entry to dest, as Nix's unpacking fetchers do.
+
+    Raises:
+        InputError: the file is not a readable tar archive, or has more than one top-level entry.
+    """
+    scratch = dest.with_name(dest.name + ".unpack")
+    scratch.mkdir()
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(scratch, filter="tar")
+    except (tarfile.TarError, OSError) as exc:
+        msg = f"{archive}: cannot unpack ({exc})"
+        raise InputError(msg) from None
+    entries = list(scratch.iterdir())
+    if len(entries) != 1:
+        msg = f"{archive}: expected a single top-level directory in the archive, found {len(entries)} entries"
+        raise InputError(msg)
+    entries[0].rename(dest)
+    scratch.rmdir()
+
+
+@frozen
+class Fetcher:
+    """Fetches pins from upstream, or only from the mirror when one is given (the air-gapped case)."""
+
+    pins: Pins
+    mirror: Mirror | None = None
+
+    def rewrites(self) -> tuple[tuple[str, str], ...]:
+        """git URL rewrites into the mirror, if any."""
+        return self.mirror.git_rewrites() if self.mirror else ()
+
+    def raw_file(self, named: NamedPin, workdir: Path) -> Path:
+        """The bytes of a file or tarball pin as published (the archive itself, not unpacked).
+
+        Raises:
+            MirrorMissingError: a mirror is in use and lacks the file.
+            InputError: no URL could be downloaded.
+        """
+        pin = named.pin
+        assert not isinstance(pin, GitPin)
+        if self.mirror is not None:
+            path = self.mirror.file_path(pin.hash)
+            if not path.is_file():
+                raise MirrorMissingError(named.name, pin.hash.sri, str(path))
+            return path
+        failures = []
+        for url in pin.urls:
+            try:
+                return nix.prefetch_url(url, name=f"{named.store_name}-download").store_path
+            except CommandError as exc:
+                failures.append(f"{url}: {exc.stderr_tail.splitlines()[-1] if exc.stderr_tail else exc}")
+        msg = (
+            f"pin '{named.name}': cannot download any of its URLs and no mirror is configured "
+            "(--mirror DIR or ROOTSTOCK_MIRROR)\n  " + "\n  ".join(failures)
+        )
+        raise InputError(msg)
+
+    def _git_tree(self, named: NamedPin, pin: GitPin, dest: Path) -> None:
+        if self.mirror is not None and not self.mirror.git_path(pin.url).is_dir():
+            raise MirrorMissingError(named.name, f"commit {pin.rev}", str(self.mirror.git_path(pin.url)))
+        git.checkout(pin.url, pin.rev, dest, submodules=pin.submodules, rewrites=self.rewrites())
+        git.strip_git_metadata(dest)
+        for pattern in pin.remove:
+            matches = sorted(dest.glob(pattern))
+            if not matches:
+                msg = f"pin '{named.name}': remove pattern {pattern!r} matches nothing in the checkout"
+                raise InputError(msg)
+            for match in matches:
+                if match.is_dir() and not match.is_symlink():
+                    shutil.rmtree(match)
+                else:
+                    match.unlink()
+        for patch_name in pin.patches:
+            patch = self.content(self.pins.get(patch_name), dest.parent)
+            try:
+                proc.run(["git", "apply", "-p1", patch], cwd=dest, env=git.ISOLATED_ENV)
+            except CommandError as exc:
+                msg = f"pin '{named.name}': patch '{patch_name}' does not apply:\n{exc.stderr_tail}"
+                raise InputError(msg) from None
+
+    def content(self, named: NamedPin, workdir: Path) -> Path:
+        """The pin's content at workdir/<store name>: a prepared tree, an (executable) file or an unpacked tree."""
+        dest = workdir / named.store_name
+        if dest.exists():
+            return dest
+        pin = named.pin
+        if isinstance(pin, GitPin):
+            self._git_tree(named, pin, dest)
+        elif isinstance(pin, TarballPin) and pin.unpack:
+            unpack_single_root(self.raw_file(named, workdir), dest)
+        else:
+            shutil.copyfile(self.raw_file(named, workdir), dest)
+            dest.chmod(0o555 if isinstance(pin, FilePin) and pin.executable else 0o444)
+        return dest
+
+    def actual_hash(self, named: NamedPin, workdir: Path) -> Hash:
+        """The hash of what upstream (or the mirror) serves now, computed the way the pin is hashed."""
+        path = self.content(named, workdir)
+        return nar_hash(path) if named.pin.recursive else flat_hash(path)
+
+    def check(self, named: NamedPin, workdir: Path) -> Path:
+        """Fetch a pin and insist its content matches; return the content.
+
+        Raises:
+            HashMismatchError: naming the pin, the expected and the actual hash.
+        """
+        actual = self.actual_hash(named, workdir)
+        if actual != named.pin.hash:
+            what = f"pin '{named.name}' ({named.pin.urls[0]})"
+            raise HashMismatchError(what, named.pin.hash.sri, actual.sri, remedy(named.name))
+        return self.content(named, workdir)
+
+    def place(self, named: NamedPin, workdir: Path) -> Path:
+        """Make the pin a valid store path (the one Nix expects for its name and hash) and return it."""
+        expected = nix.fixed_path(named.store_name, named.pin.hash, recursive=named.pin.recursive)
+        if nix.is_valid(expected):
+            return expected
+        added = nix.add_fixed(self.check(named, workdir), recursive=named.pin.recursive)
+        if added != expected:
+            msg = f"pin '{named.name}': the store added {added}, expected {expected}"
+            raise InputError(msg)
+        return added

@@ -1,0 +1,37 @@
+"""`mirror fill`: copy every pinned input into a local mirror, checked against its pin, for air-gapped use."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import urljoin
+
+from rootstock import git
+from rootstock.mirror import Mirror
+from rootstock.pins.fetch import Fetcher
+from rootstock.pins.model import GitPin, NamedPin
+
+
+def _mirror_repo(mirror: Mirror, url: str, rev: str) -> None:
+    dest = mirror.git_path(url)
+    git.mirror_clone(url, dest)
+    for sub in git.submodules_at(dest, rev):
+        sub_url = urljoin(url.rstrip("/") + "/", sub.url) if sub.url.startswith("../") else sub.url
+        _mirror_repo(mirror, sub_url, sub.rev)
+
+
+def fill(upstream: Fetcher, mirror: Mirror, named: NamedPin) -> Path:
+    """Put one pin into the mirror after checking it against its hash; return where it went."""
+    pin = named.pin
+    if isinstance(pin, GitPin):
+        _mirror_repo(mirror, pin.url, pin.rev)
+        with tempfile.TemporaryDirectory(prefix="rootstock-fill-") as tmp:
+            Fetcher(upstream.pins, mirror).check(named, Path(tmp))
+        return mirror.git_path(pin.url)
+    target = mirror.file_path(pin.hash)
+    with tempfile.TemporaryDirectory(prefix="rootstock-fill-") as tmp:
+        upstream.check(named, Path(tmp))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(upstream.raw_file(named, Path(tmp)), target)
+    return target

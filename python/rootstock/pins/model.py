@@ -1,0 +1,128 @@
+"""The pin records: a git revision, a single file or an archive, each with the hash that pins it."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, NewType
+
+from attrs import field, frozen, validators
+
+from rootstock.errors import InputError
+from rootstock.hashes import Hash
+
+REV_RE = re.compile(r"^[0-9a-f]{40}$")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
+
+
+# A full commit hash; the converter checks its form so a bad rev is reported at its own path.
+Rev = NewType("Rev", str)
+
+
+def _non_empty(_instance: object, _attribute: object, value: tuple[str, ...]) -> None:
+    if not value:
+        msg = "expected at least one URL"
+        raise ValueError(msg)
+
+
+@frozen
+class GitPin:
+    """A git commit (with its submodules if asked), prepared by removing paths and applying patches."""
+
+    url: str
+    rev: Rev
+    hash: Hash
+    kind: Literal["git"] = "git"
+    tag: str | None = None
+    submodules: bool = False
+    version: str | None = None
+    remove: tuple[str, ...] = ()
+    patches: tuple[str, ...] = ()
+
+    @property
+    def recursive(self) -> bool:
+        """Trees are always hashed as NAR."""
+        return True
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Where the repository can be had."""
+        return (self.url,)
+
+
+@frozen
+class FilePin:
+    """One file stored as it is; executable files are hashed as NAR, others flat."""
+
+    urls: tuple[str, ...] = field(validator=_non_empty)
+    hash: Hash
+    kind: Literal["file"] = "file"
+    executable: bool = False
+    version: str | None = None
+
+    @property
+    def recursive(self) -> bool:
+        """Nix stores an executable file only in recursive (NAR) mode."""
+        return self.executable
+
+
+@frozen
+class TarballPin:
+    """An archive, pinned by its bytes or (unpack = true) by the NAR of its unpacked tree."""
+
+    urls: tuple[str, ...] = field(validator=_non_empty)
+    hash: Hash
+    kind: Literal["tarball"] = "tarball"
+    unpack: bool = False
+    version: str | None = None
+
+    @property
+    def recursive(self) -> bool:
+        """An unpacked tree is hashed as NAR, a packed archive flat."""
+        return self.unpack
+
+
+Pin = GitPin | FilePin | TarballPin
+
+
+@frozen
+class NamedPin:
+    """A pin together with its name in the pins file."""
+
+    name: str = field(validator=validators.matches_re(NAME_RE))
+    pin: Pin
+
+    @property
+    def store_name(self) -> str:
+        """The store path name: what Nix and rootstock both call the fetched input."""
+        pin = self.pin
+        if isinstance(pin, GitPin):
+            return f"{self.name}-{pin.version or pin.rev[:7]}-source"
+        return f"{self.name}-{pin.version}" if pin.version else self.name
+
+
+@frozen
+class Pins:
+    """All pins of a pins file, in file order."""
+
+    entries: tuple[NamedPin, ...]
+
+    def names(self) -> list[str]:
+        """Pin names in file order."""
+        return [entry.name for entry in self.entries]
+
+    def get(self, name: str) -> NamedPin:
+        """The pin called name.
+
+        Raises:
+            InputError: there is no such pin.
+        """
+        for entry in self.entries:
+            if entry.name == name:
+                return entry
+        known = ", ".join(self.names()) or "none"
+        msg = f"no pin named '{name}' (known pins: {known})"
+        raise InputError(msg)
+
+    def select(self, names: list[str]) -> list[NamedPin]:
+        """The named pins, or all pins when names is empty."""
+        return [self.get(name) for name in names] if names else list(self.entries)

@@ -1,0 +1,36 @@
+"""`pins verify`: re-fetch each pin and insist nothing moved: not a tag, not a byte."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from rootstock import git
+from rootstock.errors import InputError, TagMovedError
+from rootstock.pins.fetch import Fetcher
+from rootstock.pins.model import GitPin, NamedPin
+
+
+def check_tag(fetcher: Fetcher, named: NamedPin) -> None:
+    """Fail when a pinned tag no longer names the pinned commit.
+
+    Raises:
+        TagMovedError: naming both commits.
+        InputError: the tag is gone.
+    """
+    pin = named.pin
+    if not isinstance(pin, GitPin) or pin.tag is None:
+        return
+    current = git.tag_commit(pin.url, pin.tag, rewrites=fetcher.rewrites())
+    if current is None:
+        msg = f"pin '{named.name}': tag '{pin.tag}' no longer exists at {pin.url} (pinned commit {pin.rev})"
+        raise InputError(msg)
+    if current != pin.rev:
+        raise TagMovedError(named.name, pin.tag, pin.rev, current)
+
+
+def verify(fetcher: Fetcher, named: NamedPin) -> None:
+    """Re-fetch one pin (ignoring anything already in the store) and check its tag and hash."""
+    check_tag(fetcher, named)
+    with tempfile.TemporaryDirectory(prefix="rootstock-verify-") as tmp:
+        fetcher.check(named, Path(tmp))

@@ -1,0 +1,99 @@
+"""Rendering nix/generated/ from pins and the stage graph, and checking the committed files for drift."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import jinja2
+from attrs import frozen
+
+from rootstock import nix
+from rootstock.errors import DriftError, InputError
+from rootstock.files import write_atomic
+from rootstock.graph.model import Graph
+from rootstock.graph.resolve import resolve_all
+from rootstock.pins.model import Pins
+from rootstock.render.env import environment
+
+GENERATED = Path("nix/generated")
+TEMPLATES = {"pins.nix": "pins.nix.j2", "stages.nix": "stages.nix.j2"}
+
+
+@frozen
+class Rendered:
+    """One generated file: where it goes (relative to the checkout) and its text."""
+
+    path: Path
+    text: str
+
+
+def render_all(root: Path, pins: Pins, graph: Graph) -> list[Rendered]:
+    """Render every generated file in memory; nothing is written, so a failure leaves the tree untouched.
+
+    Raises:
+        InputError: a template is missing or uses an undefined name, or a step references a missing file.
+    """
+    steps = {system: resolve_all(graph, pins, system) for system in sorted(graph.systems)}
+    for resolved in steps.values():
+        for step in resolved:
+            for ref in step.refs():
+                if ref.kind == "file" and not (root / ref.name).is_file():
+                    msg = f"step '{step.name}' refers to {{file:{ref.name}}}, which is not a file in {root}"
+                    raise InputError(msg)
+    context = {"pins": pins.entries, "steps": steps}
+    out = []
+    env = environment(root / "templates")
+    for target, template in TEMPLATES.items():
+        try:
+            text = env.get_template(template).render(context, template=f"templates/{template}")
+        except jinja2.TemplateError as exc:
+            msg = f"templates/{template}: {exc}"
+            raise InputError(msg) from None
+        out.append(Rendered(GENERATED / target, text))
+    return out
+
+
+def write(root: Path, rendered: list[Rendered]) -> list[Path]:
+    """Write rendered files (each atomically) and return the paths that changed."""
+    changed = []
+    for item in rendered:
+        path = root / item.path
+        if not path.is_file() or path.read_text() != item.text:
+            write_atomic(path, item.text)
+            changed.append(item.path)
+    return changed
+
+
+def drift(root: Path, rendered: list[Rendered]) -> str:
+    """A unified diff between the committed generated files and a fresh rendering ('' when none)."""
+    chunks = []
+    expected = {item.path: item.text for item in rendered}
+    present = {p.relative_to(root) for p in (root / GENERATED).glob("*.nix")} if (root / GENERATED).is_dir() else set()
+    for path in sorted(set(expected) | present):
+        old = (root / path).read_text() if path in present else ""
+        new = expected.get(path, "")
+        if old != new:
+            chunks.extend(difflib.unified_diff(
+                old.splitlines(keepends=True), new.splitlines(keepends=True),
+                fromfile=f"{path} (committed)", tofile=f"{path} (rendered)",
+            ))
+    return "".join(chunks)
+
+
+def check(root: Path, rendered: list[Rendered]) -> None:
+    """Fail when the committed generated files differ from the templates and pins.
+
+    Raises:
+        DriftError: with the diff and the command that fixes it.
+    """
+    diff = drift(root, rendered)
+    if diff:
+        msg = f"generated Nix files drifted from templates + pins; run 'rootstock render' and commit:\n{diff}"
+        raise DriftError(msg)
+
+
+def parse_all(root: Path, rendered: list[Rendered]) -> None:
+    """Every rendered file must parse as Nix."""
+    for item in rendered:
+        nix.parse(root / item.path)
