@@ -34,7 +34,12 @@ def _git(args: list[str | Path], *, cwd: Path | None = None, rewrites: Sequence[
 
 def tag_commit(url: str, tag: str, *, rewrites: Sequence[tuple[str, str]] = ()) -> str | None:
     """The commit a tag names on the remote (annotated tags peeled), or None when the tag does not exist."""
-    out = _git(["ls-remote", "--tags", url, f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}"], rewrites=rewrites)
+    try:
+        out = _git(["ls-remote", "--tags", url, f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}"], rewrites=rewrites)
+    except CommandError as exc:
+        hint = "" if rewrites else " (offline? use --mirror DIR or ROOTSTOCK_MIRROR)"
+        msg = f"cannot reach {url} to look up tag '{tag}'{hint}:\n{exc.stderr_tail}"
+        raise InputError(msg) from None
     refs = dict(reversed(line.split("\t", 1)) for line in out.splitlines() if "\t" in line)
     return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
 
@@ -54,7 +59,7 @@ def checkout(
     try:
         _git(["fetch", "--quiet", "origin", rev], cwd=dest, rewrites=rewrites)
     except CommandError as exc:
-        msg = f"cannot fetch commit {rev} from {url}:\n{exc.stderr_tail}"
+        msg = f"cannot reach {url} or it lacks commit {rev}:\n{exc.stderr_tail}"
         raise InputError(msg) from None
     _git(["checkout", "--quiet", "--detach", rev], cwd=dest)
     if submodules:

@@ -1,0 +1,97 @@
+"""The pins file: strict loading with the path of every bad field, and in-place edits that keep comments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rootstock.errors import InputError
+from rootstock.pins.convert import load_pins, update_pin_fields
+from rootstock.pins.model import FilePin, GitPin
+
+HASH = "sha256-DCzZduYrix9yOeJoem/Jhz/WDzAss7UWwjZbkXJq6Ms="
+REV = "45d90f5955b6907dc6cdea9ebafce558359edcd3"
+GOOD = f"""\
+# header comment survives edits
+[pins.src]
+kind = "git"  # trailing comment survives too
+url = "https://example.invalid/src"
+rev = "{REV}"
+tag = "v1"
+submodules = true
+hash = "{HASH}"
+remove = ["vendor/*"]
+
+[pins.seed]
+kind = "file"
+urls = ["https://example.invalid/seed"]
+executable = true
+hash = "{HASH}"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pins.toml"
+    path.write_text(text)
+    return path
+
+
+def test_good_file_loads_in_order(tmp_path: Path) -> None:
+    pins = load_pins(write(tmp_path, GOOD))
+    assert pins.names() == ["src", "seed"]
+    src = pins.get("src")
+    assert isinstance(src.pin, GitPin)
+    assert src.pin.remove == ("vendor/*",)
+    assert src.store_name == "src-45d90f5-source"
+    seed = pins.get("seed").pin
+    assert isinstance(seed, FilePin)
+    assert seed.recursive
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('hash = "' + HASH + '"\nremove', 'hash = "sha256-short"\nremove'), "pins.src.hash: expected an SRI sha256"),
+        (("submodules = true", 'submodules = "yes"'), "pins.src.submodules: expected bool"),
+        (("submodules = true", "submodules = true\ncolour = 1"), "pins.src: unknown key(s) colour"),
+        ((f'rev = "{REV}"', 'rev = "main"'), "pins.src.rev: expected a full 40-character"),
+        (('kind = "file"', 'kind = "svn"'), "pins.seed: 'kind' must be one of"),
+        (('urls = ["https://example.invalid/seed"]\n', ""), "pins.seed.urls: required key is missing"),
+    ],
+)
+def test_each_bad_field_is_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_pins(write(tmp_path, GOOD.replace(*change, 1)))
+    assert message in str(info.value)
+
+
+def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[pins.src\nkind = 1\n")
+    with pytest.raises(InputError, match=r"pins.toml: malformed TOML"):
+        load_pins(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="pins file not found"):
+        load_pins(tmp_path / "pins.toml")
+
+
+def test_unknown_pin_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no pin named 'nope' \(known pins: src, seed\)"):
+        load_pins(write(tmp_path, GOOD)).get("nope")
+
+
+def test_update_keeps_comments_and_order(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    new_rev = "a" * 40
+    update_pin_fields(path, "src", {"rev": new_rev})
+    text = path.read_text()
+    assert text == GOOD.replace(REV, new_rev)
+
+
+def test_invalid_update_writes_nothing(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    with pytest.raises(InputError, match="pins.src.rev"):
+        update_pin_fields(path, "src", {"rev": "not-a-commit"})
+    assert path.read_text() == GOOD
