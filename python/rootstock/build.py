@@ -56,14 +56,16 @@ def verify_output(step: ResolvedStep, out: Path) -> None:
     if step.output is not None:
         actual = nar_hash(out)
         if actual != step.output:
-            raise HashMismatchError(f"step '{step.name}' ({out})", step.output.sri, actual.sri)
+            what = f"step '{step.name}' ({out})"
+            raise HashMismatchError(what, step.output.sri, actual.sri)
         return
     for rel, expected in step.files:
         actual = flat_hash(out / rel)
         if actual != expected:
             nix.delete(out)
+            what = f"step '{step.name}', file {rel}"
             raise HashMismatchError(
-                f"step '{step.name}', file {rel}", expected.hex, actual.hex,
+                what, expected.hex, actual.hex,
                 "the output was deleted from the store; fix the input or, after review, the pinned hash",
             )
 

@@ -68,7 +68,7 @@ def test_each_bad_field_is_named(tmp_path: Path, change: tuple[str, str], messag
 
 def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "[pins.src\nkind = 1\n")
-    with pytest.raises(InputError, match=r"pins.toml: malformed TOML"):
+    with pytest.raises(InputError, match=r"pins\.toml: malformed TOML"):
         load_pins(path)
 
 

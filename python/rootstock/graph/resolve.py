@@ -13,6 +13,8 @@ from rootstock.hashes import Hash
 from rootstock.pins.model import Pins
 
 TOKEN_RE = re.compile(r"\{([^{}]*)\}")
+# In args and env, `{{` and `}}` stand for literal braces; any other brace must open or close a substitution.
+PART_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 LIST_ARG_RE = re.compile(r"^@\{([A-Za-z0-9_-]+)\}$")
 
 
@@ -90,11 +92,18 @@ class _Resolver:
     def parts(self, text: str) -> tuple[Part, ...]:
         out: list[Part] = []
         pos = 0
-        for m in TOKEN_RE.finditer(text):
-            if m.start() > pos:
-                out.append(Text(text[pos : m.start()]))
+        for m in [*PART_RE.finditer(text), None]:
+            between = text[pos : m.start() if m else len(text)]
+            if "{" in between or "}" in between:
+                raise self.fail(f"unbalanced brace in {text!r} (write {{{{ and }}}} for literal braces)")
+            if between:
+                out.append(Text(between))
+            if m is None:
+                break
             token = m.group(1)
-            if token == "out":
+            if token is None:
+                out.append(Text(m.group(0)[0]))
+            elif token == "out":
                 out.append(Ref("out"))
             elif ":" in token:
                 kind, _, name = token.partition(":")
@@ -102,12 +111,6 @@ class _Resolver:
             else:
                 out.append(Text(self.var(token)))
             pos = m.end()
-        rest = text[pos:]
-        if rest:
-            out.append(Text(rest))
-        literal = "".join(p.text for p in out if isinstance(p, Text))
-        if "{" in literal or "}" in literal:
-            raise self.fail(f"unbalanced brace in {text!r}")
         return tuple(self._merge(out))
 
     @staticmethod
