@@ -92,6 +92,6 @@ def test_update_keeps_comments_and_order(tmp_path: Path) -> None:
 
 def test_invalid_update_writes_nothing(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD)
-    with pytest.raises(InputError, match="pins.src.rev"):
+    with pytest.raises(InputError, match=r"pins\.src\.rev"):
         update_pin_fields(path, "src", {"rev": "not-a-commit"})
     assert path.read_text() == GOOD
