@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "rootstock.commands.mirror",
     "rootstock.commands.render",
     "rootstock.commands.build",
+    "rootstock.commands.sbom",
 )
 
 

@@ -1,0 +1,107 @@
+"""`rootstock sbom`: derive the SBOM of a built binary from its build evidence; check binaries are static."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rootstock.errors import InputError
+
+if TYPE_CHECKING:
+    from rootstock.options import GlobalOptions
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `sbom derive`, `sbom check-static` and `sbom probe-toolchain`."""
+    parser = subparsers.add_parser("sbom", help="derive SBOMs from build evidence; check static binaries")
+    sub = parser.add_subparsers(dest="sbom_command", metavar="SUBCOMMAND", required=True)
+
+    derive = sub.add_parser("derive", help="derive CSV, CycloneDX 1.6 and SPDX 2.3 SBOMs of one binary")
+    derive.add_argument("--manifest", "--deps", type=Path, required=True,
+                        help="deps.json: subject, pinned source-built dependencies, tools (docs/sbom.md)")
+    derive.add_argument("--binary", type=Path, required=True, help="the binary the SBOM describes")
+    derive.add_argument("--build-dir", type=Path, action="append", required=True,
+                        help="a build directory holding the compiler's -MD .d files (repeatable)")
+    derive.add_argument("--link-dir", type=Path, default=None,
+                        help="directory the final link ran in (default: the first --build-dir)")
+    derive.add_argument("--trace", type=Path, action="append", default=[],
+                        help="output of the final link's -Wl,--trace,--trace (repeatable)")
+    derive.add_argument("--map", type=Path, action="append", default=[],
+                        help="the final link's -Wl,-Map file (repeatable)")
+    derive.add_argument("--csv", type=Path, default=None, help="write the name,type,usage,url,checksum CSV here")
+    derive.add_argument("--cyclonedx", type=Path, default=None, help="write CycloneDX 1.6 JSON here")
+    derive.add_argument("--spdx", type=Path, default=None, help="write SPDX 2.3 JSON here")
+    derive.set_defaults(handler=run_derive)
+
+    check = sub.add_parser("check-static", help="fail unless every binary is fully static (no interpreter, no libs)")
+    check.add_argument("binaries", type=Path, nargs="+", metavar="BINARY")
+    check.add_argument("--allow-static-pie", action="store_true", help="accept a static-pie dynamic section")
+    check.set_defaults(handler=run_check_static)
+
+    probe = sub.add_parser("probe-toolchain",
+                           help="compile a one-line C program with CC... and check the result is static")
+    probe.add_argument("--workdir", type=Path, required=True, help="directory for the probe's files")
+    probe.add_argument("cc", nargs=argparse.REMAINDER, metavar="CC...",
+                       help="compiler argv with its flags, e.g. gcc -static")
+    probe.set_defaults(handler=run_probe)
+
+
+def _created(environ: dict[str, str]) -> datetime:
+    """The SPDX creation time: SOURCE_DATE_EPOCH, else the epoch, never the wall clock."""
+    text = environ.get("SOURCE_DATE_EPOCH", "0")
+    if not text.isdigit():
+        msg = f"SOURCE_DATE_EPOCH must be whole seconds since the epoch, not '{text}'"
+        raise InputError(msg)
+    return datetime.fromtimestamp(int(text), UTC)
+
+
+def run_derive(options: GlobalOptions, args: argparse.Namespace) -> int:
+    """Derive and write the SBOMs; print one line per component and every finding."""
+    from rootstock.sbom import csv, cyclonedx, spdx
+    from rootstock.sbom.derive import derive_from_build
+    from rootstock.sbom.hostdb import Dpkg
+
+    del options  # the SBOM reads its own manifest, not the pins file
+    created = _created(dict(os.environ))
+    sbom = derive_from_build(
+        manifest_path=args.manifest, binary=args.binary, build_dirs=args.build_dir,
+        link_dir=args.link_dir or args.build_dir[0], traces=args.trace, maps=args.map, host=Dpkg(),
+    )
+    outputs = [(args.csv, csv.render(sbom)), (args.cyclonedx, cyclonedx.render(sbom)),
+               (args.spdx, spdx.render(sbom, created))]
+    for path, text in outputs:
+        if path is not None:
+            path.write_text(text)
+    for c in sbom.components:
+        print(f"{c.kind.value:6} {c.usage.value:5} {c.name} {c.version}")
+    for f in sbom.findings:
+        print(f"finding: {f.component}: {f.message}")
+    return 0
+
+
+def run_check_static(options: GlobalOptions, args: argparse.Namespace) -> int:
+    """Check each binary; the first that is not static fails the command with every reason."""
+    from rootstock.sbom.elfcheck import check_static
+
+    del options
+    for binary in args.binaries:
+        report = check_static(binary, allow_static_pie=args.allow_static_pie)
+        print(f"{binary}: static {report.elf_type} {report.machine}, no PT_INTERP, no DT_NEEDED")
+    return 0
+
+
+def run_probe(options: GlobalOptions, args: argparse.Namespace) -> int:
+    """Probe a toolchain for static output."""
+    from rootstock.sbom.elfcheck import probe_toolchain
+
+    del options
+    cc = [a for a in args.cc if a != "--"]
+    if not cc:
+        msg = "probe-toolchain needs the compiler argv, e.g. 'rootstock sbom probe-toolchain --workdir D gcc -static'"
+        raise InputError(msg)
+    report = probe_toolchain(cc, args.workdir)
+    print(f"toolchain {' '.join(cc)}: produces static {report.machine} binaries")
+    return 0

@@ -1,0 +1,211 @@
+"""Derive the SBOM: attribute every piece of build evidence to an input, then derive each input's usage."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from attrs import frozen
+
+from rootstock import proc
+from rootstock.errors import InputError, ToolMissingError
+from rootstock.sbom import evidence as ev
+from rootstock.sbom import manifest as mf
+from rootstock.sbom.errors import UnaccountedInputError
+from rootstock.sbom.evidence import Evidence
+from rootstock.sbom.hostdb import HostDatabase
+from rootstock.sbom.manifest import Manifest, ResolvedDependency, file_sha256
+from rootstock.sbom.model import Component, Finding, Kind, Sbom, Subject, Usage
+from rootstock.sbom.usage import Contents, classify
+
+_DRIVER = re.compile(r"(^|-)(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)(-[0-9.]+)?$")
+# Programs a GCC-style driver runs on its own; they are build inputs as much as the driver.
+_DRIVER_PROGRAMS = ("cc1", "cc1plus", "collect2", "as", "ld")
+EVIDENCE_SHOWN = 5
+
+
+@frozen
+class _Use:
+    """Why an input is in the SBOM: what of it reached the binary, and which of its tools ran."""
+
+    reached: tuple[str, ...]
+    ran: tuple[str, ...]
+
+
+def tool_paths(tools: Sequence[str]) -> dict[Path, str]:
+    """Each program the build ran, by resolved path, with the tool name that brought it in.
+
+    Raises:
+        ToolMissingError: a declared tool is not on PATH.
+    """
+    found: dict[Path, str] = {}
+    for tool in tools:
+        located = shutil.which(tool)
+        if located is None:
+            raise ToolMissingError(tool, "declared in the SBOM manifest's tools")
+        found[Path(os.path.realpath(located))] = tool
+        if _DRIVER.search(Path(tool).name):
+            for program in _DRIVER_PROGRAMS:
+                answer = proc.run([located, f"-print-prog-name={program}"]).stdout.strip()
+                # The driver echoes the bare name when it would search PATH instead.
+                path = answer if os.sep in answer else shutil.which(answer)
+                if path and Path(path).is_file():
+                    found.setdefault(Path(os.path.realpath(path)), f"{tool} ({program})")
+    return found
+
+
+def _owner_of(path: Path, prefixes: Sequence[tuple[Path, str]]) -> str | None:
+    real = Path(os.path.realpath(path))
+    for prefix, name in prefixes:
+        if path.is_relative_to(prefix) or real.is_relative_to(prefix):
+            return name
+    return None
+
+
+def _finding(component: Component) -> Finding | None:
+    got, rule = component.usage, component.usage_from_contents
+    if got == rule:
+        return None
+    if rule == Usage.BUILD:
+        why = "its headers were compiled into the binary (header-only code); the contents rule alone says build"
+    elif got == Usage.BUILD:
+        why = "it ships a static archive, but nothing of it reached the binary"
+    else:
+        why = f"the contents rule says {rule.value}, the build evidence says {got.value}"
+    return Finding(component.ref, why)
+
+
+def _summarise(reasons: Sequence[str]) -> list[str]:
+    """Reasons grouped by kind; a long group (hundreds of system headers) becomes a count and a sample."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for reason in sorted(set(reasons)):
+        verb, _, what = reason.partition(": ")
+        groups[verb].append(what)
+    summary: list[str] = []
+    for verb, items in sorted(groups.items()):
+        if len(items) > EVIDENCE_SHOWN:
+            shown = ", ".join(items[:EVIDENCE_SHOWN])
+            summary.append(f"{verb} ({len(items)} in all): {shown}, …")
+        else:
+            summary.extend(f"{verb}: {item}" for item in items)
+    return summary
+
+
+def _usage(contents: Contents, use: _Use) -> Usage:
+    return Usage.of(in_binary=bool(use.reached), builds=bool(contents.tools or use.ran))
+
+
+def derive(
+    *,
+    manifest: Manifest,
+    dependencies: Sequence[ResolvedDependency],
+    evidence: Evidence,
+    tools: Mapping[Path, str],
+    host: HostDatabase,
+    binary: Path,
+    subject_dirs: Sequence[Path],
+) -> Sbom:
+    """The SBOM of binary: one component per dependency and per host package the evidence or tools lead to.
+
+    Raises:
+        UnaccountedInputError: evidence or a tool belongs to no dependency, host package or subject directory.
+        HostPackageError: the host database cannot describe a package that was used.
+    """
+    prefixes = sorted(
+        [(Path(os.path.realpath(d.prefix)), f"source:{d.spec.name}") for d in dependencies]
+        + [(d.prefix, f"source:{d.spec.name}") for d in dependencies],
+        key=lambda pn: -len(pn[0].parts),  # the innermost prefix wins when prefixes nest
+    )
+    subject_roots = [Path(os.path.realpath(d)) for d in subject_dirs] + list(subject_dirs)
+    reached: dict[str, list[str]] = defaultdict(list)
+    ran: dict[str, list[str]] = defaultdict(list)
+    # Files outside every prefix and subject directory, to be attributed to host packages.
+    host_reached: dict[Path, tuple[str, ...]] = {}
+    host_ran: dict[Path, list[str]] = defaultdict(list)
+
+    for path, reasons in evidence.files().items():
+        owner = _owner_of(path, prefixes)
+        if owner is not None:
+            reached[owner].extend(reasons)
+        elif _owner_of(path, [(r, "subject") for r in subject_roots]) is None:
+            host_reached[path] = reasons
+    for path, tool in tools.items():
+        owner = _owner_of(path, prefixes)
+        if owner is not None:
+            ran[owner].append(f"ran: {tool}")
+        else:
+            host_ran[path].append(f"ran: {tool}")
+
+    packages = host.owners(sorted(set(host_reached) | set(host_ran)))
+    if missing := sorted((set(host_reached) | set(host_ran)) - set(packages)):
+        raise UnaccountedInputError(missing)
+    for path, reasons in host_reached.items():
+        reached[f"deb:{packages[path]}"].extend(reasons)
+    for path, reasons in host_ran.items():
+        ran[f"deb:{packages[path]}"].extend(reasons)
+
+    components: list[Component] = []
+    for dep in dependencies:
+        ref = f"source:{dep.spec.name}"
+        contents = classify(dep.prefix, (p for p in dep.prefix.rglob("*") if p.is_file()))
+        use = _Use(tuple(reached[ref]), tuple(ran[ref]))
+        components.append(Component(
+            name=dep.spec.name, kind=Kind.SOURCE, version=dep.spec.version,
+            usage=_usage(contents, use), url=dep.spec.url, sha256=dep.sha256,
+            purl=f"pkg:generic/{dep.spec.name}@{dep.spec.version}?download_url={dep.spec.url}"
+                 f"&checksum=sha256:{dep.sha256}",
+            usage_from_contents=contents.usage, evidence=_summarise(use.reached + use.ran),
+        ))
+    for name in sorted({p for p in packages.values()}):
+        ref = f"deb:{name}"
+        pkg = host.describe(name)
+        contents = classify(Path("/"), (f for f in pkg.files if f.is_file()))
+        use = _Use(tuple(reached[ref]), tuple(ran[ref]))
+        components.append(Component(
+            name=pkg.name, kind=Kind.DEB, version=pkg.version, usage=_usage(contents, use), url=pkg.url,
+            sha256=pkg.sha256, purl=pkg.purl, usage_from_contents=contents.usage,
+            evidence=_summarise(use.reached + use.ran),
+        ))
+    findings = [f for c in components if (f := _finding(c)) is not None]
+    subject = Subject(manifest.subject.name, manifest.subject.version, file_sha256(binary))
+    return Sbom(subject, components, findings)
+
+
+def derive_from_build(
+    *,
+    manifest_path: Path,
+    binary: Path,
+    build_dirs: Sequence[Path],
+    link_dir: Path,
+    traces: Sequence[Path],
+    maps: Sequence[Path],
+    host: HostDatabase,
+) -> Sbom:
+    """Read the manifest and the evidence a build left behind, and derive its SBOM.
+
+    Raises:
+        InputError, MissingSourceError, HashMismatchError: the manifest or a pinned source is wrong.
+        EvidenceError: no trace or map, or one that names nothing linked.
+        UnaccountedInputError, HostPackageError: evidence that cannot be attributed or described.
+    """
+    if not traces and not maps:
+        msg = "no linker trace (-Wl,--trace,--trace) or map (-Wl,-Map,FILE) given: usage needs link evidence"
+        raise InputError(msg)
+    if not binary.is_file():
+        msg = f"binary {binary} does not exist"
+        raise InputError(msg)
+    manifest = mf.load(manifest_path)
+    base = manifest_path.absolute().parent
+    dependencies = mf.resolve(manifest, base)
+    dirs = [d.absolute() for d in build_dirs]
+    link = ev.read_link_evidence(traces, maps, link_dir.absolute())
+    evidence = ev.collect(dirs, link)
+    subject_dirs = [*dirs, *((base / s).absolute() for s in manifest.source_dirs)]
+    return derive(
+        manifest=manifest, dependencies=dependencies, evidence=evidence, tools=tool_paths(manifest.tools),
+        host=host, binary=binary, subject_dirs=subject_dirs,
+    )

@@ -1,0 +1,145 @@
+"""The host's package database (dpkg/apt on Debian): who owns a file, what a package ships, its checksum."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from attrs import frozen
+
+from rootstock import proc
+from rootstock.sbom.errors import HostPackageError
+
+_DPKG_OWNER = re.compile(r"^(?P<packages>[^:/][^/]*?): (?P<path>/.*)$")
+_PRINT_URI = re.compile(r"^'(?P<url>[^']+)' (?P<file>\S+) (?P<size>\d+) (?P<algo>[A-Za-z0-9]+):(?P<digest>[0-9a-f]+)$")
+
+
+@frozen
+class HostPackage:
+    """One installed package as the package database and the package index describe it."""
+
+    name: str
+    version: str
+    arch: str
+    files: tuple[Path, ...]
+    url: str
+    sha256: str
+
+    @property
+    def purl(self) -> str:
+        """The package URL (`pkg:deb/debian/…`); purl percent-encodes '+' and ':' in versions."""
+        version = self.version.replace("%", "%25").replace("+", "%2B").replace(":", "%3A")
+        return f"pkg:deb/debian/{self.name}@{version}?arch={self.arch}"
+
+
+class HostDatabase(Protocol):
+    """What the SBOM needs from a host package database."""
+
+    def owners(self, paths: Sequence[Path]) -> dict[Path, str]:
+        """The package owning each path that some package owns."""
+        ...
+
+    def describe(self, package: str) -> HostPackage:
+        """Version, architecture, file list, download URL and index checksum of an installed package."""
+        ...
+
+
+def parse_dpkg_search(text: str) -> dict[str, list[str]]:
+    """Parse `dpkg-query -S` output into path → owning packages (architecture qualifiers dropped).
+
+    Examples:
+        >>> parse_dpkg_search("libc6-dev:amd64: /usr/include/stdio.h\\ndiversion by x from: /a\\n")
+        {'/usr/include/stdio.h': ['libc6-dev']}
+    """
+    owners: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line.startswith("diversion by "):
+            continue
+        m = _DPKG_OWNER.match(line)
+        if m is None:
+            continue
+        names = [p.strip().split(":")[0] for p in m["packages"].split(",")]
+        owners[m["path"]] = sorted(set(names))
+    return owners
+
+
+def parse_print_uris(text: str) -> tuple[str, str]:
+    """Parse `apt-get download --print-uris` output (from the package index) into URL and sha256.
+
+    Examples:
+        >>> parse_print_uris("'http://x/p_1_amd64.deb' p_1_amd64.deb 10 SHA256:ab12\\n")
+        ('http://x/p_1_amd64.deb', 'ab12')
+    """
+    for line in text.splitlines():
+        m = _PRINT_URI.match(line.strip())
+        if m is not None and m["algo"].upper() == "SHA256":
+            return m["url"], m["digest"]
+    msg = "no SHA256 in the package index entry"
+    raise ValueError(msg)
+
+
+def _alternatives(path: Path) -> list[str]:
+    """Spellings dpkg may know a file by: as found, symlinks resolved, and across the merged-/usr split."""
+    spellings = [str(path), os.path.realpath(path)]
+    for s in list(spellings):
+        if s.startswith("/usr/"):
+            spellings.append(s[len("/usr") :])
+        else:
+            spellings.append("/usr" + s)
+    return list(dict.fromkeys(spellings))
+
+
+class Dpkg:
+    """The Debian package database, read through dpkg-query and the apt package index."""
+
+    def owners(self, paths: Sequence[Path]) -> dict[Path, str]:
+        """The package owning each path; paths no package owns are left out.
+
+        Raises:
+            HostPackageError: a file is claimed by two packages (dpkg allows it for directories only).
+        """
+        spellings = {path: _alternatives(path) for path in paths}
+        queried = sorted({s for alts in spellings.values() for s in alts})
+        if not queried:
+            return {}
+        # Exit 1 only means some path is owned by no package; that is what the caller wants to know.
+        done = proc.run(["dpkg-query", "-S", *queried], ok_codes=(0, 1))
+        found = parse_dpkg_search(done.stdout)
+        result: dict[Path, str] = {}
+        for path, alts in spellings.items():
+            for spelling in alts:
+                if spelling in found:
+                    packages = found[spelling]
+                    if len(packages) > 1:
+                        raise HostPackageError(", ".join(packages), f"all claim {path}")
+                    result[path] = packages[0]
+                    break
+        return result
+
+    def describe(self, package: str) -> HostPackage:
+        """Read one installed package.
+
+        Raises:
+            HostPackageError: it is not installed, or the package index has no checksum for its version.
+        """
+        done = proc.run(
+            ["dpkg-query", "-W", "-f", "${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n", package],
+            ok_codes=(0, 1),
+        )
+        fields = done.stdout.strip().split("\t")
+        if done.exit_code != 0 or len(fields) < 4 or not fields[3].startswith("ii"):
+            raise HostPackageError(package, "is not installed")
+        name, version, arch = fields[:3]
+        files = proc.run(["dpkg-query", "-L", package]).stdout.splitlines()
+        qualified = f"{name}:{arch}" if arch != "all" else name
+        index = proc.run(["apt-get", "download", "--print-uris", f"{qualified}={version}"], ok_codes=(0, 100))
+        try:
+            url, sha256 = parse_print_uris(index.stdout)
+        except ValueError:
+            reason = f"version {version} has no SHA256 in the package index; run 'apt-get update' first"
+            raise HostPackageError(package, reason) from None
+        return HostPackage(name, version, arch, tuple(Path(f) for f in files if f.startswith("/")), url, sha256)
+

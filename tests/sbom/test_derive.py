@@ -1,0 +1,116 @@
+"""End-to-end derivation on a real gcc/g++ build of the fixture libraries and program."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import FakeHost, FixtureBuild, build_fixture
+from rootstock.errors import HashMismatchError
+from rootstock.sbom import csv, cyclonedx, spdx
+from rootstock.sbom.derive import derive_from_build
+from rootstock.sbom.errors import MissingSourceError, UnaccountedInputError
+from rootstock.sbom.model import Sbom, Usage
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def derive(b: FixtureBuild, host: FakeHost, *, traces: bool = True, maps: bool = True) -> Sbom:
+    return derive_from_build(
+        manifest_path=b.manifest, binary=b.binary, build_dirs=[b.build_dir], link_dir=b.build_dir,
+        traces=[b.trace] if traces else [], maps=[b.map] if maps else [], host=host,
+    )
+
+
+def usages(sbom: Sbom) -> dict[str, str]:
+    return {c.ref: c.usage.value for c in sbom.components}
+
+
+def test_usage_comes_from_build_evidence(fixture_build: FixtureBuild, host: FakeHost) -> None:
+    sbom = derive(fixture_build, host)
+    assert usages(sbom) == {
+        "source:greet": "link",        # a member of its static archive was linked
+        "source:hdronly": "link",      # header-only, but its header reached main.o
+        "source:unusedlib": "build",   # on the link line, yet no member was taken
+        "source:gentool": "build",     # ships only a tool
+        "deb:host-toolchain": "both",  # libc.a members and crt objects linked; gcc ran
+    }
+    by_ref = {c.ref: c for c in sbom.components}
+    assert "linked member: libgreet.a(greet.o)" in by_ref["source:greet"].evidence
+    assert not any("unused.o" in e for e in by_ref["source:greet"].evidence)
+    assert "compiled in: hdronly.hpp" in by_ref["source:hdronly"].evidence
+    assert {f.component: f.message for f in sbom.findings} == {
+        "source:hdronly": "its headers were compiled into the binary (header-only code); "
+                          "the contents rule alone says build",
+        "source:unusedlib": "it ships a static archive, but nothing of it reached the binary",
+    }
+
+
+@pytest.mark.parametrize(("traces", "maps"), [(True, False), (False, True)])
+def test_trace_and_map_each_suffice(fixture_build: FixtureBuild, host: FakeHost, traces: bool, maps: bool) -> None:
+    assert usages(derive(fixture_build, host, traces=traces, maps=maps)) == usages(derive(fixture_build, host))
+
+
+def test_csv_rows(fixture_build: FixtureBuild, host: FakeHost) -> None:
+    lines = csv.render(derive(fixture_build, host)).splitlines()
+    assert lines[0] == "name,type,usage,url,checksum"
+    greet = next(line for line in lines if line.startswith("greet,"))
+    archive = fixture_build.root / "sources" / "greet-1.0.tar"
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert greet == f"greet,source,link,https://example.org/src/greet-1.0.tar,sha256:{digest}"
+    assert [line.split(",")[0] for line in lines[1:]] == ["host-toolchain", "gentool", "greet", "hdronly", "unusedlib"]
+
+
+def test_outputs_are_byte_identical_across_build_trees(tmp_path: Path) -> None:
+    texts = []
+    for where in ("one", "two"):
+        sbom = derive(build_fixture(tmp_path / where), FakeHost())
+        texts.append((csv.render(sbom), cyclonedx.render(sbom), spdx.render(sbom, EPOCH)))
+    assert texts[0] == texts[1]
+
+
+def test_adding_a_dependency_rederives(tmp_path: Path) -> None:
+    before = derive(build_fixture(tmp_path / "before"), FakeHost())
+    after = derive(build_fixture(tmp_path / "after", (*("greet", "hdronly", "unusedlib", "gentool"), "extra"),
+                                 use_extra=True), FakeHost())
+    assert "source:extra" not in usages(before)
+    assert usages(after)["source:extra"] == "link"
+    assert json.loads(cyclonedx.render(before))["serialNumber"] != json.loads(cyclonedx.render(after))["serialNumber"]
+
+
+def test_removing_an_unused_dependency_drops_its_row(tmp_path: Path) -> None:
+    sbom = derive(build_fixture(tmp_path / "w", ("greet", "hdronly", "gentool")), FakeHost())
+    assert set(usages(sbom)) == {"source:greet", "source:hdronly", "source:gentool", "deb:host-toolchain"}
+
+
+def test_undeclared_linked_dependency_is_refused(tmp_path: Path) -> None:
+    b = build_fixture(tmp_path / "w", declared=("hdronly", "unusedlib", "gentool"))
+    with pytest.raises(UnaccountedInputError) as err:
+        derive(b, FakeHost())
+    assert "prefix/greet/lib/libgreet.a" in str(err.value)
+    assert "prefix/greet/include/greet.h" in str(err.value)
+
+
+def test_changed_source_names_the_dependency(fixture_build: FixtureBuild, host: FakeHost) -> None:
+    archive = fixture_build.root / "sources" / "greet-1.0.tar"
+    archive.write_bytes(archive.read_bytes() + b"\0")
+    with pytest.raises(HashMismatchError) as err:
+        derive(fixture_build, host)
+    assert "dependency 'greet'" in str(err.value)
+    assert "expected: sha256:" in str(err.value)
+
+
+def test_missing_source_names_the_dependency(fixture_build: FixtureBuild, host: FakeHost) -> None:
+    (fixture_build.root / "sources" / "hdronly-1.0.tar").unlink()
+    with pytest.raises(MissingSourceError) as err:
+        derive(fixture_build, host)
+    assert str(err.value).startswith("dependency 'hdronly': pinned source ")
+
+
+def test_contents_rule_alone_would_miss_header_only(fixture_build: FixtureBuild, host: FakeHost) -> None:
+    hdronly = next(c for c in derive(fixture_build, host).components if c.name == "hdronly")
+    assert (hdronly.usage_from_contents, hdronly.usage) == (Usage.BUILD, Usage.LINK)
