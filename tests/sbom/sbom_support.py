@@ -1,4 +1,4 @@
-"""Fixture builds for the SBOM tests: small C/C++ libraries and a program, built with the host's gcc/g++."""
+"""SBOM test helpers: fixture C/C++ libraries and a program built with gcc/g++ (not conftest: that name is taken)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 from attrs import frozen
 
 from rootstock import proc
@@ -145,13 +144,3 @@ def build_fixture(
         "source_dirs": ["src"],
     }, indent=2))
     return FixtureBuild(root, manifest, build / "app", build, trace, build / "app.map")
-
-
-@pytest.fixture
-def fixture_build(tmp_path: Path) -> FixtureBuild:
-    return build_fixture(tmp_path / "w")
-
-
-@pytest.fixture
-def host() -> FakeHost:
-    return FakeHost()

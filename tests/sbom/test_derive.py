@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sbom_support import FakeHost, FixtureBuild, build_fixture
 
-from conftest import FakeHost, FixtureBuild, build_fixture
 from rootstock.errors import HashMismatchError
 from rootstock.sbom import csv, cyclonedx, spdx
 from rootstock.sbom.derive import derive_from_build
@@ -17,6 +17,16 @@ from rootstock.sbom.errors import MissingSourceError, UnaccountedInputError
 from rootstock.sbom.model import Sbom, Usage
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def fixture_build(tmp_path: Path) -> FixtureBuild:
+    return build_fixture(tmp_path / "w")
+
+
+@pytest.fixture
+def host() -> FakeHost:
+    return FakeHost()
 
 
 def derive(b: FixtureBuild, host: FakeHost, *, traces: bool = True, maps: bool = True) -> Sbom:
