@@ -22,23 +22,34 @@ class Sink(Protocol):
         """Take the next bytes."""
 
 
-def _string(sink: Sink, data: bytes) -> None:
-    sink.update(len(data).to_bytes(8, "little"))
-    sink.update(data)
-    if len(data) % 8:
-        sink.update(PADDING[: 8 - len(data) % 8])
+def _encode(data: bytes) -> bytes:
+    pad = -len(data) % 8
+    return len(data).to_bytes(8, "little") + data + PADDING[:pad]
+
+
+# The fixed tokens, encoded once: hashing many small files is dominated by per-call overhead.
+OPEN, CLOSE = _encode(b"("), _encode(b")")
+REGULAR = OPEN + _encode(b"type") + _encode(b"regular")
+EXECUTABLE = _encode(b"executable") + _encode(b"")
+CONTENTS = _encode(b"contents")
+SYMLINK = OPEN + _encode(b"type") + _encode(b"symlink") + _encode(b"target")
+DIRECTORY = OPEN + _encode(b"type") + _encode(b"directory")
+ENTRY = _encode(b"entry") + OPEN + _encode(b"name")
+NODE = _encode(b"node")
 
 
 def _regular(sink: Sink, path: bytes, st: os.stat_result) -> None:
-    _string(sink, b"type")
-    _string(sink, b"regular")
-    if st.st_mode & stat.S_IXUSR:
-        _string(sink, b"executable")
-        _string(sink, b"")
-    _string(sink, b"contents")
     size = st.st_size
-    sink.update(size.to_bytes(8, "little"))
+    header = REGULAR + (EXECUTABLE if st.st_mode & stat.S_IXUSR else b"") + CONTENTS + size.to_bytes(8, "little")
     with open(path, "rb") as handle:  # noqa: PTH123  # bytes paths keep non-UTF-8 names exact
+        if size <= CHUNK:
+            data = handle.read()
+            if len(data) != size:
+                msg = f"{os.fsdecode(path)} changed size while it was being hashed"
+                raise InputError(msg)
+            sink.update(header + data + PADDING[: -size % 8] + CLOSE)
+            return
+        sink.update(header)
         remaining = size
         while remaining:
             chunk = handle.read(min(CHUNK, remaining))
@@ -47,37 +58,26 @@ def _regular(sink: Sink, path: bytes, st: os.stat_result) -> None:
                 raise InputError(msg)
             sink.update(chunk)
             remaining -= len(chunk)
-    if size % 8:
-        sink.update(PADDING[: 8 - size % 8])
+    sink.update(PADDING[: -size % 8] + CLOSE)
 
 
-def _node(sink: Sink, path: bytes) -> None:
-    st = os.lstat(path)
-    _string(sink, b"(")
+def _node(sink: Sink, path: bytes, st: os.stat_result) -> None:
     if stat.S_ISREG(st.st_mode):
         _regular(sink, path, st)
     elif stat.S_ISLNK(st.st_mode):
-        _string(sink, b"type")
-        _string(sink, b"symlink")
-        _string(sink, b"target")
-        _string(sink, os.readlink(path))  # noqa: PTH115  # bytes in, bytes out
+        sink.update(SYMLINK + _encode(os.readlink(path)) + CLOSE)  # noqa: PTH115  # bytes in, bytes out
     elif stat.S_ISDIR(st.st_mode):
-        _string(sink, b"type")
-        _string(sink, b"directory")
-        with os.scandir(path) as entries:
-            names = sorted(entry.name for entry in entries)
-        for name in names:
-            _string(sink, b"entry")
-            _string(sink, b"(")
-            _string(sink, b"name")
-            _string(sink, name)
-            _string(sink, b"node")
-            _node(sink, path + b"/" + name)
-            _string(sink, b")")
+        sink.update(DIRECTORY)
+        with os.scandir(path) as it:
+            entries = sorted((entry.name, entry.stat(follow_symlinks=False)) for entry in it)
+        for name, child in entries:
+            sink.update(ENTRY + _encode(name) + NODE)
+            _node(sink, path + b"/" + name, child)
+            sink.update(CLOSE)
+        sink.update(CLOSE)
     else:
         msg = f"{os.fsdecode(path)}: only regular files, directories and symlinks can be stored in Nix"
         raise InputError(msg)
-    _string(sink, b")")
 
 
 def dump(path: Path, sink: Sink) -> None:
@@ -89,8 +89,9 @@ def dump(path: Path, sink: Sink) -> None:
     if not path.exists() and not path.is_symlink():
         msg = f"{path}: no such file or directory to hash"
         raise InputError(msg)
-    _string(sink, b"nix-archive-1")
-    _node(sink, os.fsencode(path))
+    sink.update(_encode(b"nix-archive-1"))
+    raw = os.fsencode(path)
+    _node(sink, raw, os.lstat(raw))
 
 
 def nar_hash(path: Path) -> Hash:

@@ -174,3 +174,17 @@ def test_unreachable_url_without_mirror(nix_store: Path, checkout: Path, tmp_pat
     err = capsys.readouterr().err
     assert "pin 'seed': cannot download any of its URLs and no mirror is configured" in err
     assert "Traceback" not in err
+
+
+def test_nix_not_installed_is_one_clear_error(checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (checkout / "pins.toml").write_text(
+        f'[pins.seed]\nkind = "file"\nurls = ["{(tmp_path / "seed").as_uri()}"]\nhash = "{PLACEHOLDER}"\n'
+    )
+    bare = tmp_path / "bin-without-nix"
+    bare.mkdir()
+    monkeypatch.setenv("PATH", str(bare))
+    assert run(checkout, "pins", "fetch") == 1
+    err = capsys.readouterr().err
+    assert "required program 'nix-store' is not installed" in err
+    assert "apt-get install nix-bin" in err
