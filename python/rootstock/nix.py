@@ -23,8 +23,8 @@ FOD_MISMATCH_RE = re.compile(
     r"\s*specified:\s*(?P<expected>\S+)\s*got:\s*(?P<actual>\S+)",
     re.S,
 )
-BUILDING_RE = re.compile(r"^building '(?P<drv>[^']+\.drv)'")
-WILL_BUILD_RE = re.compile(r"^these (?P<n>\d+) derivations? will be built:")
+BUILDING_RE = re.compile(r"^(?:building|checking outputs of) '(?P<drv>[^']+\.drv)'")
+WILL_BUILD_RE = re.compile(r"^(?:these (?P<n>\d+) derivations|this derivation) will be built:")
 
 
 @frozen
@@ -46,7 +46,7 @@ class BuildProgress:
     def feed(self, line: str) -> str | None:
         """Take one stderr line; return the drv path when a new build starts."""
         if m := WILL_BUILD_RE.match(line):
-            self.total += int(m["n"])
+            self.total += int(m["n"] or 1)
         elif m := BUILDING_RE.match(line):
             self.started.append(m["drv"])
             return m["drv"]
