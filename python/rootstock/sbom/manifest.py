@@ -15,6 +15,17 @@ from rootstock.errors import HashMismatchError, InputError
 from rootstock.sbom.errors import MissingSourceError
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+def _strict_str(value: object, _type: type) -> str:
+    # cattrs would turn 3 into "3"; a number where a name or hash belongs is a typo to report.
+    if not isinstance(value, str):
+        msg = "expected str"
+        raise ValueError(msg)
+    return value
+
+
+_converter.register_structure_hook(str, _strict_str)
 _CHUNK = 1 << 20
 
 

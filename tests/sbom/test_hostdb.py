@@ -1,0 +1,73 @@
+"""The dpkg/apt host database: parsers on recorded output, and the real database where this is Debian."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rootstock import proc
+from rootstock.sbom.errors import HostPackageError
+from rootstock.sbom.hostdb import Dpkg, HostPackage, parse_dpkg_search, parse_print_uris
+from rootstock.sbom.model import Usage
+from rootstock.sbom.usage import classify
+
+SEARCH = """\
+libc6-dev:amd64: /usr/include/stdio.h
+diversion by dash from: /bin/sh
+diversion by dash to: /bin/sh.distrib
+libgcc-12-dev:amd64, libgcc-12-dev:i386: /usr/share/doc/libgcc-12-dev
+gcc-12: /usr/bin/x86_64-linux-gnu-gcc-12
+"""
+
+
+def test_parse_dpkg_search() -> None:
+    assert parse_dpkg_search(SEARCH) == {
+        "/usr/include/stdio.h": ["libc6-dev"],
+        "/usr/share/doc/libgcc-12-dev": ["libgcc-12-dev"],
+        "/usr/bin/x86_64-linux-gnu-gcc-12": ["gcc-12"],
+    }
+
+
+def test_parse_print_uris() -> None:
+    line = ("'http://mirror.invalid/debian/pool/main/g/glibc/libc6-dev_2.36-9%2bdeb12u14_amd64.deb' "
+            "libc6-dev_2.36-9+deb12u14_amd64.deb 1903668 SHA256:" + "ab" * 32 + "\n")
+    assert parse_print_uris(line) == (line.split("'")[1], "ab" * 32)
+    with pytest.raises(ValueError, match="no SHA256"):
+        parse_print_uris("'http://x/y.deb' y.deb 1 MD5Sum:00\n")
+
+
+def test_purl_encodes_the_version() -> None:
+    pkg = HostPackage("libstdc++-12-dev", "1:12.2.0-14+deb12u1", "amd64", (), "u", "0" * 64)
+    assert pkg.purl == "pkg:deb/debian/libstdc++-12-dev@1%3A12.2.0-14%2Bdeb12u1?arch=amd64"
+
+
+def _index_has_libc6_dev() -> bool:
+    if shutil.which("dpkg-query") is None or shutil.which("apt-get") is None:
+        return False
+    try:
+        Dpkg().describe("libc6-dev")
+    except HostPackageError:
+        return False
+    return True
+
+
+needs_debian = pytest.mark.skipif(not _index_has_libc6_dev(), reason="needs dpkg with libc6-dev and an apt index")
+
+
+@needs_debian
+def test_real_dpkg_owners_and_description() -> None:
+    db = Dpkg()
+    owners = db.owners([Path("/usr/include/stdio.h"), Path("/usr/lib/x86_64-linux-gnu/libc.a"), Path("/nonexistent")])
+    assert owners == {Path("/usr/include/stdio.h"): "libc6-dev", Path("/usr/lib/x86_64-linux-gnu/libc.a"): "libc6-dev"}
+    pkg = db.describe("libc6-dev")
+    version = proc.run(["dpkg-query", "-W", "-f", "${Version}", "libc6-dev"]).stdout
+    assert (pkg.version, len(pkg.sha256), pkg.url.endswith(".deb")) == (version, 64, True)
+    assert classify(Path("/"), [f for f in pkg.files if f.is_file()]).usage == Usage.LINK
+
+
+@needs_debian
+def test_real_dpkg_unknown_package() -> None:
+    with pytest.raises(HostPackageError, match="host package 'no-such-package-rootstock': is not installed"):
+        Dpkg().describe("no-such-package-rootstock")
