@@ -1,0 +1,112 @@
+"""Audit policy as data: the architectures, what each early program may do, and the pinned seed hashes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import capstone
+from attrs import frozen
+
+from rootstock.errors import InputError
+
+
+@frozen
+class Arch:
+    """What a minimal static Linux executable of one architecture looks like and how its code decodes."""
+
+    name: str
+    lower: str
+    elf_class: int
+    machine: int
+    ehsize: int
+    phentsize: int
+    cs_mode: int
+    abi: str
+    bits: int
+    elf_header_source: str
+    as_flag: str
+    ld_emulation: str
+
+
+ARCHES: Mapping[str, Arch] = {
+    "AMD64": Arch(
+        name="AMD64", lower="amd64", elf_class=2, machine=62, ehsize=64, phentsize=56,
+        cs_mode=capstone.CS_MODE_64, abi="x86_64", bits=64, elf_header_source="ELF-amd64.hex2",
+        as_flag="--64", ld_emulation="elf_x86_64",
+    ),
+    "x86": Arch(
+        name="x86", lower="x86", elf_class=1, machine=3, ehsize=52, phentsize=32,
+        cs_mode=capstone.CS_MODE_32, abi="i386", bits=32, elf_header_source="ELF-i386.hex2",
+        as_flag="--32", ld_emulation="elf_i386",
+    ),
+}
+
+
+def arch_named(name: str) -> Arch:
+    """The Arch for a name as the upstream tree spells it (AMD64, x86).
+
+    Raises:
+        InputError: the architecture is not one the audit knows.
+    """
+    try:
+        return ARCHES[name]
+    except KeyError:
+        msg = f"unknown architecture {name!r}; the audit knows {', '.join(sorted(ARCHES))}"
+        raise InputError(msg) from None
+
+
+@frozen
+class ProgramPolicy:
+    """What one program's job needs: its allowed system calls and whether an RWX segment is tolerated."""
+
+    name: str
+    allowed_syscalls: frozenset[str]
+    rwx_tolerated: bool
+    why: str
+
+
+# Every stage0 program maps its whole file as one read-write-execute segment: hex2's ELF header template
+# asks for PF_R|PF_W|PF_X and the seeds write nothing they execute.  The audit reports that as a warning
+# finding for these programs; a policy with rwx_tolerated=False turns it into a failing check.
+_FILTER = frozenset({"open", "read", "write", "exit"})
+UPSTREAM_POLICIES: Mapping[str, ProgramPolicy] = {
+    p.name: p
+    for p in (
+        ProgramPolicy("hex0-seed", _FILTER, True, "reads one file, writes one file"),
+        ProgramPolicy("hex0", _FILTER, True, "reads one file, writes one file"),
+        ProgramPolicy(
+            "kaem-optional-seed", frozenset({"open", "read", "write", "exit", "brk", "fork", "execve", "wait4",
+                                             "waitpid"}),
+            True, "a minimal shell: reads a script, forks and executes each line, waits for it",
+        ),
+        ProgramPolicy("hex1", _FILTER | {"lseek"}, True, "two passes over its input (rewinds with lseek)"),
+        ProgramPolicy("hex2-0", _FILTER | {"lseek", "brk"}, True, "two passes, a label table on the heap"),
+        ProgramPolicy("catm", _FILTER | {"brk"}, True, "concatenates files through a heap buffer"),
+        ProgramPolicy("M0", _FILTER | {"brk"}, True, "macro expansion with heap-allocated tokens"),
+        ProgramPolicy("cc", _FILTER | {"brk"}, True, "a C subset compiler with a heap"),
+    )
+}
+
+
+def upstream_policy(program: str) -> ProgramPolicy:
+    """The policy for an upstream early program (cc_amd64 and cc_x86 share `cc`).
+
+    Raises:
+        InputError: no policy is defined for that program name.
+    """
+    key = "cc" if program.startswith("cc_") else program
+    try:
+        return UPSTREAM_POLICIES[key]
+    except KeyError:
+        msg = f"no audit policy for program {program!r}; known: {', '.join(sorted(UPSTREAM_POLICIES))}"
+        raise InputError(msg) from None
+
+
+# SHA-256 of the seeds at bootstrap-seeds cedec6b8066d1db229b6c77d42d120a23c6980ed (POSIX/<arch>/);
+# the reconstruction must reproduce these exact bytes.
+PINNED_SEEDS: Mapping[tuple[str, str], str] = {
+    ("AMD64", "hex0-seed"): "66c95985e668f20f2465c2b876f83fef066fd7c8c2dd3adb51a969f2d7120c8b",
+    ("AMD64", "kaem-optional-seed"): "153b8915b73bd07132b59538d10fe53d26578eb160a67db72af07aaa61c51b3b",
+    ("x86", "hex0-seed"): "f74dcf9cef2aee9eb7723eca755849d474fccd89662947021d1aa08429d23c13",
+    ("x86", "kaem-optional-seed"): "545f89537f070d7e62b05243be34cbcfdb1e92dbf9d82e2cd15792d880436ac2",
+}

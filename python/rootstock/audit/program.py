@@ -1,0 +1,123 @@
+"""Audit of one program file: ELF fields, code reached from the entry, syscalls against its policy, byte map."""
+
+from __future__ import annotations
+
+import hashlib
+
+from rootstock.audit.bytemap import EXPLAINED, UNREACHED, byte_map
+from rootstock.audit.elf import ElfImage, inspect_elf
+from rootstock.audit.flow import Flow, follow
+from rootstock.audit.model import Check, Finding, ProgramAudit, Region, SyscallSite
+from rootstock.audit.policy import Arch, ProgramPolicy
+
+
+def audit_program(name: str, path: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> ProgramAudit:
+    """Every check the audit makes on one executable.
+
+    Raises:
+        InputError: the file is too short for its ELF header or program header table.
+    """
+    image = inspect_elf(name, data, arch, policy)
+    flow = follow(image, data, arch)
+    regions, unreached = byte_map(data, image, flow, lambda address: _explore(image, data, arch, address))
+    checks = list(image.checks)
+    checks += _code_checks(name, flow)
+    # Syscalls in unreached code are checked too: a computed jump could still reach them.
+    sites = [s for f in (flow, *unreached) for s in _syscall_sites(f, image, policy)]
+    checks += [
+        Check(
+            f"{name}/syscall@{s.address:#x}/{s.name}",
+            f"the {s.name} call at {s.address:#x} is one policy '{policy.name}' allows",
+            ", ".join(sorted(policy.allowed_syscalls)),
+            s.name if s.number is None else f"{s.name} ({s.number})",
+            s.allowed,
+        )
+        for s in sites
+    ]
+    stray = [r for r in regions if r.kind not in EXPLAINED]
+    checks.append(Check(
+        f"{name}/bytes/accounted", "every byte of the file is header, reached code or referenced data",
+        f"{len(data)} bytes explained", _describe(stray) or f"{len(data)} bytes explained", not stray,
+    ))
+    findings = list(image.findings) + _code_findings(name, flow)
+    findings += [
+        Finding(f"{name}/bytes@{r.start:#x}/unreached", "warning",
+                f"bytes [{r.start:#x}, {r.end:#x}) decode as instructions but no path from the entry reaches them")
+        for r in regions if r.kind == UNREACHED
+    ]
+    return ProgramAudit(
+        name=name,
+        path=path,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        checks=tuple(checks),
+        findings=tuple(findings),
+        regions=regions,
+        syscalls=tuple(sites),
+        instructions=len(flow.instructions),
+    )
+
+
+def _explore(image: ElfImage, data: bytes, arch: Arch, address: int) -> Flow | None:
+    """The code reachable from an address nothing reaches, or None when it does not decode as code."""
+    flow = follow(image, data, arch, address)
+    return flow if flow.instructions and not flow.undecodable and not flow.outside else None
+
+
+def _code_checks(name: str, flow: Flow) -> list[Check]:
+    def listed(addresses: tuple[int, ...] | list[int]) -> str:
+        return ", ".join(f"{a:#x}" for a in addresses) or "none"
+
+    outside = [f"{a:#x}->{t:#x}" for a, t in flow.outside]
+    return [
+        Check(f"{name}/code/reached", "instructions decoded by following the control flow from the entry point",
+              "at least one", str(len(flow.instructions)), bool(flow.instructions)),
+        Check(f"{name}/code/decodable", "every reached address decodes as a whole instruction inside its segment",
+              "none undecodable", listed(flow.undecodable), not flow.undecodable),
+        Check(f"{name}/code/targets", "every jump, call and fall-through stays in an executable loaded segment",
+              "none outside", ", ".join(outside) or "none", not outside),
+        Check(f"{name}/code/no-overlap", "no reached instruction starts inside another one",
+              "none", listed(flow.overlapping), not flow.overlapping),
+    ]
+
+
+def _syscall_sites(flow: Flow, image: ElfImage, policy: ProgramPolicy) -> list[SyscallSite]:
+    sites = []
+    for call in flow.syscalls:
+        numbers: list[int | None] = sorted(call.numbers) if call.numbers is not None else [None]
+        for number, name in zip(numbers, call.names(), strict=True):
+            segment = image.segment_at(call.address)
+            assert segment is not None  # the flow only decodes inside loaded segments
+            sites.append(SyscallSite(
+                address=call.address,
+                offset=segment.file_offset(call.address),
+                number=number,
+                name=name,
+                allowed=number is not None and name in policy.allowed_syscalls,
+            ))
+    return sites
+
+
+def _code_findings(name: str, flow: Flow) -> list[Finding]:
+    findings = [
+        Finding(f"{name}/open@{a:#x}/unchecked", "warning",
+                f"the open() at {a:#x} never has its return value tested: a missing or unreadable file is used "
+                "as descriptor -errno and the program carries on with reads that fail")
+        for a in flow.unchecked_opens
+    ]
+    findings += [
+        Finding(f"{name}/read@{a:#x}/one-byte", "info",
+                f"the read() at {a:#x} asks for one byte; the analysis takes its result as 0 or 1 (a read error "
+                "would leave other upper bits in the accumulator)")
+        for a in flow.one_byte_reads
+    ]
+    findings += [
+        Finding(f"{name}/code@{a:#x}/indirect", "warning",
+                f"indirect branch at {a:#x}: its targets are computed at run time and were not followed")
+        for a in flow.indirect
+    ]
+    return findings
+
+
+def _describe(regions: list[Region]) -> str:
+    return ", ".join(f"{r.kind} [{r.start:#x}, {r.end:#x})" for r in regions)
