@@ -6,11 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sbom_support import build_fixture
 
 from rootstock import proc
+from rootstock.sbom.derive import derive_from_build
 from rootstock.sbom.errors import HostPackageError
 from rootstock.sbom.hostdb import Dpkg, HostPackage, parse_dpkg_search, parse_print_uris
-from rootstock.sbom.model import Usage
+from rootstock.sbom.model import Kind, Usage
 from rootstock.sbom.usage import classify
 
 SEARCH = """\
@@ -71,3 +73,22 @@ def test_real_dpkg_owners_and_description() -> None:
 def test_real_dpkg_unknown_package() -> None:
     with pytest.raises(HostPackageError, match="host package 'no-such-package-rootstock': is not installed"):
         Dpkg().describe("no-such-package-rootstock")
+
+
+@needs_debian
+def test_real_host_packages_of_a_fixture_build(tmp_path: Path) -> None:
+    b = build_fixture(tmp_path / "w")
+    try:
+        sbom = derive_from_build(
+            manifest_path=b.manifest, binary=b.binary, build_dirs=[b.build_dir], link_dir=b.build_dir,
+            traces=[b.trace], maps=[], host=Dpkg(),
+        )
+    except HostPackageError as exc:
+        if "not in the package index" in str(exc):
+            pytest.skip(f"this host's packages and index disagree: {exc}")
+        raise
+    debs = {c.name: c.usage for c in sbom.components if c.kind == Kind.DEB}
+    assert debs["libc6-dev"] == Usage.LINK
+    assert [u for n, u in debs.items() if n.startswith("libstdc++-") and n.endswith("-dev")] == [Usage.LINK]
+    assert [u for n, u in debs.items() if n.startswith("gcc-")] == [Usage.BUILD]
+    assert all(len(c.sha256) == 64 and c.url.endswith(".deb") for c in sbom.components if c.kind == Kind.DEB)

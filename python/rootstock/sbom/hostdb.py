@@ -139,7 +139,11 @@ class Dpkg:
         try:
             url, sha256 = parse_print_uris(index.stdout)
         except ValueError:
-            reason = f"version {version} has no SHA256 in the package index; run 'apt-get update' first"
+            reason = (
+                f"installed version {version} is not in the package index, so it has no index SHA256 to cite "
+                "(the index is stale or the version was superseded): run 'apt-get update' and upgrade the package "
+                "so that installed packages and index agree"
+            )
             raise HostPackageError(package, reason) from None
         return HostPackage(name, version, arch, tuple(Path(f) for f in files if f.startswith("/")), url, sha256)
 
