@@ -13,10 +13,12 @@ from attrs import frozen
 from rootstock import nix, render
 from rootstock.errors import HashMismatchError, InputError
 from rootstock.files import write_atomic
-from rootstock.graph.resolve import ResolvedStep, resolve_all
+from rootstock.graph.resolve import Ref, ResolvedStep, resolve_all, resolve_oracles
 from rootstock.nar import flat_hash, nar_hash
+from rootstock.oracle import Verdict, judge, materialize, parse_answers, require_all_ok
 from rootstock.project import Project
 from rootstock.render.filters import nix_str
+from rootstock.report import BuildReport, StepRecord
 
 ENTRY = Path("nix/default.nix")
 
@@ -29,6 +31,14 @@ class StepResult:
     drv: str
     out: Path
     log: Path
+
+    def record(self) -> StepRecord:
+        """The step as the report shows it."""
+        if self.step.output is not None:
+            pinned, check = self.step.output.sri, "Nix (fixed-output) and rootstock"
+        else:
+            pinned, check = f"{len(self.step.files)} file sha256s", "rootstock, after the build"
+        return StepRecord(self.step.name, self.drv, str(self.out), pinned, check, str(self.log))
 
 
 def attr_path(system: str, step: str) -> str:
@@ -70,13 +80,31 @@ def verify_output(step: ResolvedStep, out: Path) -> None:
             )
 
 
-def place_pins(project: Project, steps: list[ResolvedStep]) -> None:
+def place_pins(project: Project, steps: list[ResolvedStep]) -> dict[Ref, Path]:
     """Put every pin the steps refer to into the store (from upstream or the mirror), checked."""
     names = sorted({ref.name for step in steps for ref in step.refs() if ref.kind == "pin"})
     fetcher = project.fetcher()
     with tempfile.TemporaryDirectory(prefix="rootstock-build-") as tmp:
-        for name in names:
-            fetcher.place(project.pins.get(name), Path(tmp))
+        return {Ref("pin", name): fetcher.place(project.pins.get(name), Path(tmp)) for name in names}
+
+
+def consult_oracles(project: Project, system: str, results: list[StepResult], paths: dict[Ref, Path]) -> list[Verdict]:
+    """Compare built programs with every oracle whose steps were all built in this run."""
+    outputs = {result.step.name: result.out for result in results}
+    verdicts: list[Verdict] = []
+    for resolved in resolve_oracles(project.graph(), project.pins, system):
+        if not set(resolved.oracle.steps) <= set(outputs):
+            continue
+        known = paths | {Ref("step", name): out for name, out in outputs.items()}
+        answers_path = Path(materialize(resolved.answers, known))
+        try:
+            text = answers_path.read_text()
+        except OSError as exc:
+            msg = f"oracle '{resolved.oracle.name}': cannot read {answers_path} ({exc.strerror})"
+            raise InputError(msg) from None
+        answers = parse_answers(text, resolved.prefix, str(answers_path))
+        verdicts += judge(resolved.oracle, answers, outputs)
+    return verdicts
 
 
 def build_steps(
@@ -99,7 +127,7 @@ def build_steps(
     graph = project.graph()
     render.check(project.root, render.render_all(project.root, project.pins, graph))
     steps = select_steps(resolve_all(graph, project.pins, system), until)
-    place_pins(project, steps)
+    pin_paths = place_pins(project, steps)
     targets = [attr_path(system, step.name) for step in steps]
     drvs = nix.instantiate(project.root / ENTRY, targets)
     by_drv = dict(zip(drvs, steps, strict=True))
@@ -120,4 +148,12 @@ def build_steps(
         verify_output(step, out)
         results.append(StepResult(step, drv, out, log))
     say(f"{len(results)} steps on {system} match their pinned hashes ({time.monotonic() - began:.1f}s)")
+    verdicts = consult_oracles(project, system, results, pin_paths)
+    report = BuildReport(system, tuple(r.record() for r in results), tuple(verdicts))
+    json_path, _ = report.write(log_dir / system)
+    if verdicts:
+        agreed = sum(v.status == "match" for v in verdicts)
+        explained = sum(v.status == "explained" for v in verdicts)
+        say(f"oracles: {agreed} programs match, {explained} differ as explained; report: {json_path}")
+    require_all_ok(verdicts)
     return results

@@ -6,6 +6,7 @@ Everything runs through the CLI, with real Nix builds in a per-test store, sandb
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -43,11 +44,16 @@ class Chain:
         scratch.mkdir()
         sources = {f"{self.arch}/{name}": (FIXTURES / self.arch / name).read_text()
                    for name in ("seed.hex0", "seed-bad.hex0", "catm.hex0")}
+        catm = assemble_hex0(sources[f"{self.arch}/catm.hex0"])
+        # The oracle knows catm; its entry for joined is deliberately different, so the graph must explain it.
+        answers = f"{hashlib.sha256(catm).hexdigest()}  {self.arch}/bin/catm\n{'0' * 64}  {self.arch}/bin/joined\n"
         self.upstream = tmp / "upstream-src"
-        make_repo(self.upstream, {**sources, "a.txt": "first part\n", "b.txt": "second part\n"})
+        make_repo(self.upstream, {**sources, "a.txt": "first part\n", "b.txt": "second part\n",
+                                  "fixture.answers": answers})
+        self.explanation = 'explained = { joined = "the oracle records another text on purpose" }\n'
+
         self.seed_file = tmp / "published" / "seed"
         self.publish_seed("seed.hex0")
-        catm = assemble_hex0(sources[f"{self.arch}/catm.hex0"])
         self.outputs = {
             "catm": file_nar(scratch, catm, 0o750).sri,
             "joined": file_nar(scratch, b"first part\nsecond part\n", 0o640).sri,
@@ -79,8 +85,11 @@ class Chain:
             f'args = ["{{pin:src}}/{{arch}}/{self.seed_source}", "{{out}}"]\noutput = {{ {s} = "pin:seed" }}\n\n'
             f'[[step]]\nname = "catm"\nbuilder = "hex0"\nargs = ["{{pin:src}}/{{arch}}/catm.hex0", "{{out}}"]\n'
             f'output = {{ {s} = "{self.outputs["catm"]}" }}\n\n'
-            f'[[step]]\nname = "joined"\nbuilder = "catm"\nargs = ["{{out}}", "{{pin:src}}/a.txt", "{{pin:src}}/b.txt"]\n'
-            f'output = {{ {s} = "{self.outputs["joined"]}" }}\n'
+            f'[[step]]\nname = "joined"\nbuilder = "catm"\n'
+            f'args = ["{{out}}", "{{pin:src}}/a.txt", "{{pin:src}}/b.txt"]\n'
+            f'output = {{ {s} = "{self.outputs["joined"]}" }}\n\n'
+            f'[[oracle]]\nname = "fixture answers"\nanswers = "{{pin:src}}/fixture.answers"\nprefix = "{{arch}}/bin/"\n'
+            f'steps = ["catm", "joined"]\n{self.explanation}'
         )
         assert self.cli("render") == 0
 
@@ -107,8 +116,11 @@ def test_chain_builds_and_every_output_matches(chain: Chain, capsys: pytest.Capt
     for progress in ("[1/3] building hex0", "[2/3] building catm", "[3/3] building joined"):
         assert f"{progress} on {chain.system} (" in err
     assert f"3 steps on {chain.system} match their pinned hashes" in err
-    logs = sorted(p.name for p in (chain.root / "build-logs" / chain.system).iterdir())
+    logs = sorted(p.name for p in (chain.root / "build-logs" / chain.system).glob("*.log"))
     assert logs == ["001-hex0.log", "002-catm.log", "003-joined.log"]
+    report = json.loads((chain.root / "build-logs" / chain.system / "report.json").read_text())
+    assert [(v["program"], v["status"]) for v in report["verdicts"]] == [("catm", "match"), ("joined", "explained")]
+    assert "oracles: 1 programs match, 1 differ as explained" in err
     # The seed reproduced itself: the hex0 step's output is byte-identical to the pinned seed.
     hex0 = Path(lines["hex0"].split("\t")[0])
     assert hex0.read_bytes() == chain.seed_file.read_bytes()
@@ -185,3 +197,21 @@ def test_missing_source_in_mirror(chain: Chain, tmp_path: Path, capsys: pytest.C
     assert "pin 'seed' is not in the mirror" in err
     assert chain.cli("mirror", "fill", str(mirror)) == 0
     assert chain.build(mirror=mirror) == 0
+
+
+def test_unexplained_oracle_difference_fails(chain: Chain, capsys: pytest.CaptureFixture[str]) -> None:
+    chain.explanation = ""
+    chain.write_graph()
+    capsys.readouterr()
+    assert chain.build() == 1
+    err = capsys.readouterr().err
+    assert "disagree with oracle 'fixture answers'" in err
+    assert f"joined: differs (oracle {'0' * 64}" in err
+
+
+def test_report_is_deterministic(chain: Chain) -> None:
+    assert chain.build() == 0
+    report = chain.root / "build-logs" / chain.system / "report.json"
+    first = report.read_bytes()
+    assert chain.build() == 0
+    assert report.read_bytes() == first

@@ -10,7 +10,7 @@ from cattrs.errors import ClassValidationError
 
 from rootstock.errors import InputError
 from rootstock.graph.model import Graph
-from rootstock.graph.resolve import resolve_all
+from rootstock.graph.resolve import resolve_oracles
 from rootstock.pins.convert import converter, field_errors
 from rootstock.pins.model import Pins
 
@@ -44,5 +44,5 @@ def load_graph(path: Path, pins: Pins) -> Graph:
         raise InputError(msg) from None
     graph = structure_graph(data, str(path))
     for system in graph.systems:
-        resolve_all(graph, pins, system, source=str(path))
+        resolve_oracles(graph, pins, system, source=str(path))
     return graph

@@ -31,8 +31,20 @@ class Step:
 
 
 @frozen
+class Oracle:
+    """An independent record of what built programs must hash to, such as stage0-posix's `<arch>.answers`."""
+
+    name: str
+    answers: str
+    steps: tuple[str, ...]
+    prefix: str = ""
+    explained: dict[str, str] = Factory(dict)
+
+
+@frozen
 class Graph:
-    """All systems and all steps, in build order."""
+    """All systems and all steps, in build order, and the oracles their outputs are compared with."""
 
     systems: dict[str, SystemSpec] = Factory(dict)
     step: tuple[Step, ...] = ()
+    oracle: tuple[Oracle, ...] = ()

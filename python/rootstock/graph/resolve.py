@@ -8,7 +8,7 @@ from typing import Literal
 from attrs import frozen
 
 from rootstock.errors import InputError
-from rootstock.graph.model import Graph, Step, SystemSpec
+from rootstock.graph.model import Graph, Oracle, Step, SystemSpec
 from rootstock.hashes import Hash
 from rootstock.pins.model import Pins
 
@@ -54,6 +54,15 @@ class ResolvedStep:
         return [self.builder, *(part for part in parts if isinstance(part, Ref))]
 
 
+@frozen
+class ResolvedOracle:
+    """An oracle on one system: where its answers file is and which path prefix its entries carry."""
+
+    oracle: Oracle
+    answers: tuple[Part, ...]
+    prefix: str
+
+
 class _Resolver:
     def __init__(self, graph: Graph, pins: Pins, system: str, source: str) -> None:
         self.pins = pins
@@ -64,7 +73,7 @@ class _Resolver:
         self.where = ""
 
     def fail(self, what: str) -> InputError:
-        return InputError(f"{self.source}: step '{self.where}' on {self.system}: {what}")
+        return InputError(f"{self.source}: {self.where} on {self.system}: {what}")
 
     def var(self, name: str) -> str:
         if name not in self.spec.vars:
@@ -74,11 +83,11 @@ class _Resolver:
     def ref(self, kind: str, name: str) -> Ref:
         if kind == "pin":
             if name not in self.pins.names():
-                self._unknown("pin", name, self.pins.names())
+                self.unknown("pin", name, self.pins.names())
             return Ref("pin", name)
         if kind == "step":
             if name not in self.earlier:
-                self._unknown("earlier step", name, sorted(self.earlier))
+                self.unknown("earlier step", name, sorted(self.earlier))
             return Ref("step", name)
         if kind == "file":
             if not name or name.startswith("/") or ".." in name.split("/"):
@@ -86,7 +95,7 @@ class _Resolver:
             return Ref("file", name)
         raise self.fail(f"unknown reference kind '{kind}:' (use pin:, step: or file:)")
 
-    def _unknown(self, what: str, name: str, known: list[str]) -> None:
+    def unknown(self, what: str, name: str, known: list[str]) -> None:
         raise self.fail(f"unknown {what} '{name}' (known: {', '.join(known) or 'none'})")
 
     def parts(self, text: str) -> tuple[Part, ...]:
@@ -158,7 +167,7 @@ class _Resolver:
         raise self.fail("no pinned output for this system: every step needs `output` or `files`")
 
     def step(self, step: Step) -> ResolvedStep:
-        self.where = step.name
+        self.where = f"step '{step.name}'"
         if step.name in self.earlier:
             raise self.fail("a step with this name comes earlier")
         output, files = self.output(step)
@@ -186,3 +195,23 @@ def resolve_all(graph: Graph, pins: Pins, system: str, *, source: str = "stages.
         raise InputError(msg)
     resolver = _Resolver(graph, pins, system, source)
     return [resolver.step(step) for step in graph.step if step.applies_to(system)]
+
+
+def resolve_oracles(graph: Graph, pins: Pins, system: str, *, source: str = "stages.toml") -> list[ResolvedOracle]:
+    """The oracles of the graph on one system.
+
+    Raises:
+        InputError: an oracle names an unknown step, or its answers path an unknown pin or variable.
+    """
+    steps = [step.name for step in resolve_all(graph, pins, system, source=source)]
+    resolver = _Resolver(graph, pins, system, source)
+    resolver.earlier = set(steps)
+    out = []
+    for oracle in graph.oracle:
+        resolver.where = f"oracle '{oracle.name}'"
+        for name in oracle.steps:
+            if name not in steps:
+                resolver.unknown("step", name, steps)
+        prefix = TOKEN_RE.sub(lambda m: resolver.var(m.group(1)), oracle.prefix)
+        out.append(ResolvedOracle(oracle, resolver.parts(oracle.answers), prefix))
+    return out
