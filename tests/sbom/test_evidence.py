@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from rootstock import proc
 from rootstock.sbom.errors import EvidenceError
 from rootstock.sbom.evidence import (
     ArchiveMember,
@@ -14,6 +16,7 @@ from rootstock.sbom.evidence import (
     collect,
     parse_depfile,
     parse_map,
+    parse_ninja_deps,
     parse_trace,
     read_link_evidence,
 )
@@ -125,3 +128,30 @@ def test_members_of_foreign_archives_bring_no_headers(tmp_path: Path) -> None:
     write(tmp_path / "a.d", "a.o: /inc/a.h\n")
     member = ArchiveMember(Path("/usr/lib/libfoo.a"), "a.o")
     assert collect([tmp_path], LinkInputs(frozenset(), frozenset({member}))).compiled_from == frozenset()
+
+
+NINJA_DEPS = """\
+sub/greet.o: #deps 2, deps mtime 1795396148956773710 (VALID)
+    greet.c
+    /usr/include/stdio.h
+
+old.o: #deps 1, deps mtime 1 (STALE)
+    /inc/old.h
+
+"""
+
+
+def test_parse_ninja_deps_skips_stale_entries() -> None:
+    assert parse_ninja_deps(NINJA_DEPS) == [DepRule(("sub/greet.o",), ("greet.c", "/usr/include/stdio.h"))]
+
+
+@pytest.mark.skipif(shutil.which("ninja") is None, reason="needs ninja")
+def test_ninja_deps_log_stands_in_for_deleted_depfiles(tmp_path: Path) -> None:
+    write(tmp_path / "a.c", '#include "a.h"\nint a(void) { return A; }\n')
+    write(tmp_path / "a.h", "#define A 1\n")
+    write(tmp_path / "build.ninja", "rule cc\n  command = gcc -MD -MF $out.d -c $in -o $out\n"
+          "  deps = gcc\n  depfile = $out.d\nbuild sub/a.o: cc a.c\n")
+    proc.run(["ninja"], cwd=tmp_path)
+    assert not (tmp_path / "sub" / "a.o.d").exists()  # ninja read it into .ninja_deps and deleted it
+    evidence = collect([tmp_path], LinkInputs(frozenset({tmp_path / "sub" / "a.o"}), frozenset()))
+    assert {tmp_path / "a.c", tmp_path / "a.h"} <= evidence.compiled_from

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from attrs import frozen
 
+from rootstock import proc
 from rootstock.sbom.errors import EvidenceError
 
 # GNU ld prints diagnostics as "<program>: message"; they are not input files.
@@ -131,6 +132,30 @@ def _split_make_words(line: str) -> list[str]:
     return words
 
 
+def parse_ninja_deps(text: str) -> list[DepRule]:
+    """Parse `ninja -t deps`: ninja's `deps = gcc` mode (Meson's) deletes the .d files it has read.
+
+    Examples:
+        >>> parse_ninja_deps("a.o: #deps 2, deps mtime 1 (VALID)\n    a.c\n    /usr/include/stdio.h\n\n")
+        [DepRule(targets=('a.o',), prerequisites=('a.c', '/usr/include/stdio.h'))]
+    """
+    rules: list[DepRule] = []
+    target: str | None = None
+    prerequisites: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("    ") and target is not None:
+            prerequisites.append(line.strip())
+            continue
+        if target is not None:
+            rules.append(DepRule((target,), tuple(prerequisites)))
+            target, prerequisites = None, []
+        head, sep, rest = line.partition(": #deps ")
+        # A STALE entry describes an older compile than the object that was linked.
+        if sep and rest.endswith("(VALID)"):
+            target = head
+    return rules
+
+
 def parse_trace(text: str, cwd: Path) -> LinkInputs:
     """Parse the output of `ld -t -t` (`-Wl,--trace,--trace`), paths taken relative to the link's cwd.
 
@@ -194,19 +219,21 @@ def read_link_evidence(traces: Iterable[Path], maps: Iterable[Path], cwd: Path) 
 
 
 def _depfile_index(build_dirs: Sequence[Path]) -> dict[Path, list[Path]]:
-    """Object path → prerequisites, from every .d file under the build directories."""
+    """Object path → prerequisites, from every .d file under the build directories and ninja's deps log."""
     index: dict[Path, list[Path]] = {}
     for build_dir in build_dirs:
+        rules: list[DepRule] = []
+        if (build_dir / ".ninja_deps").is_file():
+            rules += parse_ninja_deps(proc.run(["ninja", "-C", str(build_dir), "-t", "deps"]).stdout)
         for depfile in sorted(build_dir.rglob("*.d")):
-            if not depfile.is_file():
+            if depfile.is_file():
+                rules += parse_depfile(depfile.read_text(errors="replace"))
+        # The compiler (and ninja) run in the build directory, so their paths are relative to it.
+        for rule in rules:
+            if not rule.prerequisites:
                 continue
-            rules = parse_depfile(depfile.read_text(errors="replace"))
-            # The compiler runs in the build directory, so its paths are relative to it.
-            for rule in rules:
-                if not rule.prerequisites:
-                    continue
-                for target in rule.targets:
-                    index[_norm(target, build_dir)] = [_norm(p, build_dir) for p in rule.prerequisites]
+            for target in rule.targets:
+                index[_norm(target, build_dir)] = [_norm(p, build_dir) for p in rule.prerequisites]
     return index
 
 
@@ -230,7 +257,7 @@ def _objects_of_member(member: ArchiveMember, index: dict[Path, list[Path]]) -> 
 
 
 def collect(build_dirs: Sequence[Path], link: LinkInputs) -> Evidence:
-    """Join the link inputs with the dependency files of the build directories.
+    """Join the link inputs with the dependency files (or ninja deps logs) of the build directories.
 
     Only dependency files of objects that were linked count: a header read for an object that never
     reached the binary is build-only.
