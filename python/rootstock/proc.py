@@ -93,6 +93,9 @@ def run(
     except sh.ErrorReturnCode as exc:
         stderr = "".join(stderr_lines) if on_stderr_line is not None else exc.stderr.decode(errors="replace")
         raise CommandError(words, exc.exit_code, stderr) from None
+    except sh.ForkException as exc:
+        # The program exists but cannot be executed (wrong architecture, not executable): exit 126 as a shell says.
+        raise CommandError(words, 126, str(exc).strip().splitlines()[-1]) from None
     stderr = "".join(stderr_lines) if on_stderr_line is not None else done.stderr.decode(errors="replace")
     return Completed(
         argv=tuple(words),

@@ -95,3 +95,40 @@ def test_invalid_update_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"pins\.src\.rev"):
         update_pin_fields(path, "src", {"rev": "not-a-commit"})
     assert path.read_text() == GOOD
+
+
+def test_published_hashes_are_compared(tmp_path: Path) -> None:
+    from rootstock.errors import HashMismatchError
+    from rootstock.pins.verify import check_published
+
+    agreeing = GOOD.replace("remove = [", f'published = {{ nixpkgs = "{HASH}" }}\nremove = [')
+    assert check_published(load_pins(write(tmp_path, agreeing)).get("src")) == ["nixpkgs"]
+    other = "sha256-UNoyb2teqH26VM7YoOcazyqZ0AlDae045aWc31ZHFdw="
+    disagreeing = GOOD.replace("remove = [", f'published = {{ nixpkgs = "{other}" }}\nremove = [')
+    with pytest.raises(HashMismatchError, match="nixpkgs's published hash"):
+        check_published(load_pins(write(tmp_path, disagreeing)).get("src"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # nix-prefetch-git before 2023: only the nix-base32 digest
+        '{"url": "u", "rev": "r", "date": "d", "fetchSubmodules": true, "deepClone": false, "leaveDotGit": false,'
+        ' "sha256": "0c2cd976e62b8b1f7239e2687a6fc9873fd60f302cb3b516c2365b91726ae8cb"}',
+        # current nix-prefetch-git: SRI 'hash' and the store 'path'
+        f'{{"url": "u", "rev": "r", "path": "/nix/store/x-src", "sha256": "ignored", "hash": "{HASH}",'
+        ' "fetchLFS": false, "fetchSubmodules": true, "deepClone": false, "leaveDotGit": false}',
+    ],
+)
+def test_prefetch_git_json_shapes(text: str) -> None:
+    from rootstock.hashes import Hash
+    from rootstock.nix import parse_prefetch_git_json
+
+    assert parse_prefetch_git_json(text).hash == Hash.parse(HASH)
+
+
+def test_prefetch_git_without_hash_is_rejected() -> None:
+    from rootstock.nix import parse_prefetch_git_json
+
+    with pytest.raises(InputError, match="no 'hash' or 'sha256'"):
+        parse_prefetch_git_json('{"url": "u"}')

@@ -43,8 +43,9 @@ def verify_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     project = Project.load(options)
     selected = project.pins.select(args.names)
     for n, entry in enumerate(selected, 1):
-        verify(project.fetcher(), entry)
-        print(f"[{n}/{len(selected)}] {entry.name}: ok ({entry.pin.hash.sri})")
+        agreeing = verify(project.fetcher(), entry)
+        also = f"; equals the hash published by {', '.join(agreeing)}" if agreeing else ""
+        print(f"[{n}/{len(selected)}] {entry.name}: ok ({entry.pin.hash.sri}){also}")
     return 0
 
 

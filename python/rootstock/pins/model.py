@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal, NewType
 
-from attrs import field, frozen, validators
+from attrs import Factory, field, frozen, validators
 
 from rootstock.errors import InputError
 from rootstock.hashes import Hash
@@ -37,6 +37,7 @@ class GitPin:
     version: str | None = None
     remove: tuple[str, ...] = ()
     patches: tuple[str, ...] = ()
+    published: dict[str, Hash] = Factory(dict)
 
     @property
     def recursive(self) -> bool:
@@ -58,6 +59,7 @@ class FilePin:
     kind: Literal["file"] = "file"
     executable: bool = False
     version: str | None = None
+    published: dict[str, Hash] = Factory(dict)
 
     @property
     def recursive(self) -> bool:
@@ -74,6 +76,7 @@ class TarballPin:
     kind: Literal["tarball"] = "tarball"
     unpack: bool = False
     version: str | None = None
+    published: dict[str, Hash] = Factory(dict)
 
     @property
     def recursive(self) -> bool:

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from rootstock import git
-from rootstock.errors import InputError, TagMovedError
+from rootstock.errors import HashMismatchError, InputError, TagMovedError
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.model import GitPin, NamedPin
 
@@ -29,8 +29,23 @@ def check_tag(fetcher: Fetcher, named: NamedPin) -> None:
         raise TagMovedError(named.name, pin.tag, pin.rev, current)
 
 
-def verify(fetcher: Fetcher, named: NamedPin) -> None:
-    """Re-fetch one pin (ignoring anything already in the store) and check its tag and hash."""
+def check_published(named: NamedPin) -> list[str]:
+    """Compare the pin with the hashes other projects publish for the same content; return who agrees.
+
+    Raises:
+        HashMismatchError: a publisher's hash differs (the pin is not the content it claims to share).
+    """
+    for publisher, published in sorted(named.pin.published.items()):
+        if published != named.pin.hash:
+            what = f"pin '{named.name}' compared with {publisher}'s published hash"
+            raise HashMismatchError(what, published.sri, named.pin.hash.sri,
+                                    f"the pinned content is not what {publisher} uses; find out why before building")
+    return sorted(named.pin.published)
+
+
+def verify(fetcher: Fetcher, named: NamedPin) -> list[str]:
+    """Re-fetch one pin (ignoring anything already in the store), check its tag and hash; return who agrees."""
     check_tag(fetcher, named)
     with tempfile.TemporaryDirectory(prefix="rootstock-verify-") as tmp:
         fetcher.check(named, Path(tmp))
+    return check_published(named)
