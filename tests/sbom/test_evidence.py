@@ -155,3 +155,34 @@ def test_ninja_deps_log_stands_in_for_deleted_depfiles(tmp_path: Path) -> None:
     assert not (tmp_path / "sub" / "a.o.d").exists()  # ninja read it into .ninja_deps and deleted it
     evidence = collect([tmp_path], LinkInputs(frozenset({tmp_path / "sub" / "a.o"}), frozenset()))
     assert {tmp_path / "a.c", tmp_path / "a.h"} <= evidence.compiled_from
+
+
+LLD_TRACE = """\
+/cache/o/67a5/crt1.o
+m.o
+./libg.a(a.o)
+/cache/o/f941/libc++abi.a(/cache/o/e85b/cxa_personality.o)
+"""
+
+LLD_MAP = """\
+             VMA              LMA     Size Align Out     In      Symbol
+         1000238          1000238      73c     4 .gcc_except_table
+         1000238          1000238       14     4         m.o:(.gcc_except_table)
+         1000238          1000238        0     1                 GCC_except_table0
+         100024c          100024c       54     4         /cache/o/f941/libc++abi.a(/cache/o/e85b/cxa_personality.o):(.t)
+         1001000          1001000        4     4         ./libg.a(a.o):(.text)
+         1002000          1002000        8     8         <internal>:(.got)
+"""
+
+
+def test_lld_trace_and_map_agree() -> None:
+    # What `zig c++ -v` prints as its ld.lld line, rerun through `zig ld.lld … --trace -Map`, looks like this.
+    expected = LinkInputs(
+        frozenset({Path("/cache/o/67a5/crt1.o"), Path("/b/m.o")}),
+        frozenset({ArchiveMember(Path("/b/libg.a"), "a.o"),
+                   ArchiveMember(Path("/cache/o/f941/libc++abi.a"), "/cache/o/e85b/cxa_personality.o")}),
+    )
+    assert parse_trace(LLD_TRACE, CWD) == expected
+    from_map = parse_map(LLD_MAP, CWD)
+    assert from_map.members == expected.members
+    assert from_map.objects == {Path("/b/m.o")}  # crt1.o contributed no section in this excerpt

@@ -15,8 +15,11 @@ from rootstock.sbom.errors import EvidenceError
 
 # GNU ld prints diagnostics as "<program>: message"; they are not input files.
 _LD_DIAGNOSTIC = re.compile(r"^\S*ld(\.bfd|\.gold|\.lld)?: ")
-# `ld -t -t` names an archive member as "(archive)member".
+# `ld -t -t` names an archive member as "(archive)member"; LLD's --trace as "archive(member)".
 _TRACE_MEMBER = re.compile(r"^\((?P<archive>.+)\)(?P<member>[^()]+)$")
+_LLD_MEMBER = re.compile(r"^(?P<archive>.+?\.a)\((?P<member>[^()]+)\)$")
+# An LLD map's input-section line: VMA LMA size align, then "file:(section)" where file may be "archive(member)".
+_LLD_MAP_INPUT = re.compile(r"^\s*[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+\d+\s+(?P<file>\S[^:]*?):\(")
 # The map names one as "archive(member)", followed by the reference that pulled it in.
 _MAP_MEMBER = re.compile(r"^(?P<archive>\S.*?\.a)\((?P<member>[^()]+)\)(\s|$)")
 _MAP_MEMBERS_HEADER = "Archive member included to satisfy reference by file (symbol)"
@@ -168,15 +171,31 @@ def parse_trace(text: str, cwd: Path) -> LinkInputs:
         line = raw.strip()
         if not line or _LD_DIAGNOSTIC.match(line):
             continue
-        if m := _TRACE_MEMBER.match(line):
+        if m := _TRACE_MEMBER.match(line) or _LLD_MEMBER.match(line):
             members.add(ArchiveMember(_norm(m["archive"], cwd), m["member"]))
         elif not line.endswith(".a"):
             objects.add(_norm(line, cwd))
     return LinkInputs(frozenset(objects), frozenset(members))
 
 
+def _parse_lld_map(text: str, cwd: Path) -> LinkInputs:
+    """An LLD map lists only input sections that reached the output, each with the file it came from."""
+    objects: set[Path] = set()
+    members: set[ArchiveMember] = set()
+    for line in text.splitlines():
+        if (m := _LLD_MAP_INPUT.match(line)) is None:
+            continue
+        if member := _LLD_MEMBER.match(m["file"]):
+            members.add(ArchiveMember(_norm(member["archive"], cwd), member["member"]))
+        elif not m["file"].startswith("<"):  # "<internal>" holds linker-made sections
+            objects.add(_norm(m["file"], cwd))
+    return LinkInputs(frozenset(objects), frozenset(members))
+
+
 def parse_map(text: str, cwd: Path) -> LinkInputs:
-    """Parse a GNU ld link map (`-Wl,-Map,FILE`): its archive-member section and its LOAD lines."""
+    """Parse a link map (`-Wl,-Map,FILE`): GNU ld's archive-member section and LOAD lines, or LLD's table."""
+    if text.lstrip().startswith("VMA"):
+        return _parse_lld_map(text, cwd)
     objects: set[Path] = set()
     members: set[ArchiveMember] = set()
     in_members = False
@@ -244,7 +263,10 @@ def _objects_of_member(member: ArchiveMember, index: dict[Path, list[Path]]) -> 
     (Meson's `<archive>.p/`). A member with no such object is Meson's prelinked `ld -r` of everything in
     `<archive>.p/`, so then all of that directory's objects count.
     """
-    same_name = [obj for obj in index if obj.name == member.member]
+    named = Path(member.member)
+    if named.is_absolute() and named in index:  # thin archives (LLD) name members by path
+        return [named]
+    same_name = [obj for obj in index if obj.name == named.name]
     private = member.archive.parent / f"{member.archive.name}.p"
     for candidates in (
         [o for o in same_name if o.is_relative_to(private)],
