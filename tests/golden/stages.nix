@@ -34,5 +34,6 @@
         };
       };
     in
-    steps;
+    # `nix build .#default`: the final step and everything it needs (`nix flake check` builds every step).
+    steps // { default = steps."with.dot"; };
 }
