@@ -58,8 +58,7 @@ class ElfImage:
 
     def address_of(self, offset: int) -> int | None:
         """The address a file offset is loaded at, if a loadable segment maps it."""
-        seg = next((s for s in self.segments if s.type == PT_LOAD and s.offset <= offset < s.offset + s.filesz), None)
-        return None if seg is None else seg.vaddr + offset - seg.offset
+        return image_address([s for s in self.segments if s.type == PT_LOAD], offset)
 
 
 def flags_text(flags: int) -> str:
@@ -150,6 +149,9 @@ def inspect_elf(name: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> El
     c.add("entry", "entry point lies in the file bytes of an executable loaded segment",
           "inside an X segment", f"{entry:#x} in segment {holder.index if holder else 'none'}",
           holder is not None and bool(holder.flags & PF_X))
+    code_start = image_address(loads, max(arch.ehsize, table_end))
+    c.add("entry.first", "entry point is the first byte after the headers (where a minimal program's code starts)",
+          hex(code_start) if code_start is not None else "an address", hex(entry), entry == code_start)
     regions = [Region(0, arch.ehsize, "elf-header", "ELF header")]
     regions.append(Region(phoff, table_end, "program-headers", f"{phnum} program header(s)"))
     if phoff < arch.ehsize:
@@ -190,6 +192,12 @@ def _check_segment(c: _Checks, findings: list[Finding], *, name: str, seg: Segme
     c.add(f"{key}.wx", f"segment {seg.index} is not writable and executable, unless the policy tolerates it",
           "W^X" if not policy.rwx_tolerated else "W^X or tolerated RWX", flags_text(seg.flags),
           not rwx or policy.rwx_tolerated)
+
+
+def image_address(loads: list[Segment], offset: int) -> int | None:
+    """The address the byte at a file offset is loaded at, if a loadable segment maps it."""
+    seg = next((s for s in loads if s.offset <= offset < s.offset + s.filesz), None)
+    return None if seg is None else seg.vaddr + offset - seg.offset
 
 
 def _check_overlaps(c: _Checks, loads: list[Segment]) -> None:

@@ -26,18 +26,20 @@ class Arch:
     elf_header_source: str
     as_flag: str
     ld_emulation: str
+    # Where hex2 and the ELF header templates load every stage0 program.
+    base: int
 
 
 ARCHES: Mapping[str, Arch] = {
     "AMD64": Arch(
         name="AMD64", lower="amd64", elf_class=2, machine=62, ehsize=64, phentsize=56,
         cs_mode=capstone.CS_MODE_64, abi="x86_64", bits=64, elf_header_source="ELF-amd64.hex2",
-        as_flag="--64", ld_emulation="elf_x86_64",
+        as_flag="--64", ld_emulation="elf_x86_64", base=0x00600000,
     ),
     "x86": Arch(
         name="x86", lower="x86", elf_class=1, machine=3, ehsize=52, phentsize=32,
         cs_mode=capstone.CS_MODE_32, abi="i386", bits=32, elf_header_source="ELF-i386.hex2",
-        as_flag="--32", ld_emulation="elf_i386",
+        as_flag="--32", ld_emulation="elf_i386", base=0x08048000,
     ),
 }
 

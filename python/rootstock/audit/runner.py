@@ -1,0 +1,62 @@
+"""Audits one architecture: the two seeds, the early stages, their reassembly, cross-checks and DEFINEs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rootstock.audit.defines import check_defines
+from rootstock.audit.m1 import expand_m1
+from rootstock.audit.model import AuditReport, Section
+from rootstock.audit.policy import PINNED_SEEDS, arch_named, upstream_policy
+from rootstock.audit.program import audit_program
+from rootstock.audit.reassemble import hex0_assemblers, reconstruct
+from rootstock.audit.stages import STAGES, build_from_source, cross_verify, stage_file, stage_name
+from rootstock.errors import InputError
+
+# Seed binary -> its hex0 source in the upstream tree.
+SEEDS = (("hex0-seed", "hex0_{A}.hex0"), ("kaem-optional-seed", "kaem-minimal.hex0"))
+
+
+def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None = None) -> AuditReport:
+    """The whole audit of one architecture.
+
+    seeds holds hex0-seed and kaem-optional-seed (bootstrap-seeds POSIX/<arch>); sources is the
+    stage0-posix-<arch> tree; stages, when given, holds the chain's binaries (hex0, hex1, hex2-0, catm, M0,
+    cc_<arch>), which must equal what the audit rebuilds from the sources.  Without it the rebuilt
+    binaries are audited.
+
+    Raises:
+        InputError: an input file is missing, truncated or malformed.
+    """
+    arch = arch_named(arch_name)
+    programs = []
+    sections: list[Section] = []
+    seed_path = _file(seeds / "hex0-seed", f"the {arch.name} hex0 seed")
+    for name, source_pattern in SEEDS:
+        binary = _file(seeds / name, f"the {arch.name} {name}")
+        programs.append(audit_program(name, str(binary), binary.read_bytes(), arch, upstream_policy(name)))
+        source = stage_file(sources, source_pattern, arch, f"the hex0 source of {name}")
+        sections.append(reconstruct(name, binary, source, hex0_assemblers(seed_path),
+                                    PINNED_SEEDS.get((arch.name, name))))
+    for stage in STAGES:
+        name = stage_name(stage, arch)
+        built = build_from_source(stage, sources, arch)
+        given_path = _file(stages / name, f"the chain's {name} binary") if stages is not None else None
+        given = given_path.read_bytes() if given_path is not None else None
+        data = given if given is not None else built
+        programs.append(audit_program(name, str(given_path or f"{name} (rebuilt from source)"), data, arch,
+                                      upstream_policy(name)))
+        sections.append(cross_verify(stage, sources, arch, built, given))
+    m1_files = sorted({*sources.glob("*.M1"), *sources.glob("Development/*.M1")})
+    pairs = [(f.relative_to(sources).as_posix(), d) for f in m1_files for d in expand_m1(
+        f.read_text(), source=str(f)).defines]
+    checks, findings = check_defines(pairs, arch)
+    sections.append(Section("M1 DEFINEs", tuple(checks), tuple(findings)))
+    return AuditReport(arch.name, tuple(programs), tuple(sections))
+
+
+def _file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        msg = f"{path}: missing; expected {what}"
+        raise InputError(msg)
+    return path

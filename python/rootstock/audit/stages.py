@@ -1,0 +1,140 @@
+"""The early stages: built from their hex0/hex1/hex2/M1 sources and cross-checked against their GAS and M1 twins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from attrs import frozen
+
+from rootstock.assemble.hex0 import assemble_hex0
+from rootstock.audit.elf import inspect_elf
+from rootstock.audit.elfwrite import headers_size, minimal_elf
+from rootstock.audit.external import gas_build
+from rootstock.audit.flow import follow
+from rootstock.audit.hex2 import link_hex2
+from rootstock.audit.m1 import expand_m1
+from rootstock.audit.model import Check, Comparison, Finding, Section
+from rootstock.audit.policy import Arch, ProgramPolicy, upstream_policy
+from rootstock.audit.reassemble import compare, describe
+from rootstock.errors import InputError, RootstockError
+
+
+@frozen
+class Stage:
+    """One early program and the files upstream writes it in ({A} = AMD64/x86, {a} = amd64/x86)."""
+
+    name: str
+    source: str
+    kind: str
+    gas: str
+    development: str | None
+
+
+# In chain order; `kind` says how the source becomes bytes (hex2 and M1 get the ELF header template prepended
+# when their source does not carry its own header).
+STAGES = (
+    Stage("hex0", "hex0_{A}.hex0", "hex0", "GAS/hex0_{a}.S", "Development/hex0_{A}.M1"),
+    Stage("hex1", "hex1_{A}.hex0", "hex0", "GAS/hex1_{a}.S", "Development/hex1_{A}.M1"),
+    Stage("hex2-0", "hex2_{A}.hex1", "hex1", "GAS/hex2_{a}.S", "Development/hex2_{A}.M1"),
+    Stage("catm", "catm_{A}.hex2", "hex2", "GAS/catm_{a}.S", "Development/catm_{A}.M1"),
+    Stage("M0", "M0_{A}.hex2", "hex2+header", "GAS/M0_{a}.S", "Development/M0_{A}.M1"),
+    Stage("cc_{a}", "cc_{a}.M1", "M1", "GAS/cc_{a}.S", None),
+)
+
+
+def stage_name(stage: Stage, arch: Arch) -> str:
+    """The program name as the chain writes it (cc_amd64, cc_x86)."""
+    return stage.name.format(A=arch.name, a=arch.lower)
+
+
+def stage_file(sources: Path, pattern: str, arch: Arch, what: str) -> Path:
+    """A file of the upstream tree.
+
+    Raises:
+        InputError: the file is missing.
+    """
+    path = sources / pattern.format(A=arch.name, a=arch.lower)
+    if not path.is_file():
+        msg = f"{path}: missing; expected {what} for {arch.name} (an upstream stage0-posix-{arch.lower} tree)"
+        raise InputError(msg)
+    return path
+
+
+def build_from_source(stage: Stage, sources: Path, arch: Arch) -> bytes:
+    """The stage built from its primary source by rootstock's own assemblers.
+
+    Raises:
+        InputError: a source or the ELF header template is missing or malformed.
+    """
+    source = stage_file(sources, stage.source, arch, f"the {stage.kind} source of {stage.name}")
+    text = source.read_text()
+    if stage.kind == "hex0":
+        return assemble_hex0(text, source=str(source))
+    if stage.kind in ("hex1", "hex2"):
+        return link_hex2(text, arch.base, source=str(source))
+    return _with_header(sources, arch, expand_m1(text, source=str(source)).hex2 if stage.kind == "M1" else text)
+
+
+def _with_header(sources: Path, arch: Arch, hex2: str) -> bytes:
+    header = stage_file(sources, arch.elf_header_source, arch, "the ELF header template")
+    return link_hex2(header.read_text() + "\n" + hex2, arch.base, source=str(header))
+
+
+def cross_verify(stage: Stage, sources: Path, arch: Arch, built: bytes, given: bytes | None) -> Section:
+    """Compare the stage from its source with the binary the chain built, its M1 twin and its GAS twin.
+
+    The source build and the chain's binary must be identical.  The M1 and GAS twins are separate upstream
+    translations: byte differences are reported as findings (GAS picks its own encodings and data layout),
+    and each twin must make the same system calls as the source build.
+    """
+    name = stage_name(stage, arch)
+    policy = upstream_policy(name)
+    checks: list[Check] = []
+    findings: list[Finding] = []
+    comparisons: list[Comparison] = []
+    source_name = stage.source.format(A=arch.name, a=arch.lower)
+    if given is not None:
+        comparison = compare(name, f"{name} (given)", given, f"{source_name} (rebuilt)", built)
+        comparisons.append(comparison)
+        checks.append(Check(f"stage/{name}/rebuilt", f"{name} as given equals {name} rebuilt from {source_name}",
+                            "identical", describe(comparison), comparison.identical))
+    expected_calls = _syscalls(name, built, arch, policy)
+    twins: list[tuple[str, str, Callable[[Path], bytes], str]] = [
+        ("gas", stage.gas, lambda p: _gas_twin(p, arch), "info"),
+    ]
+    if stage.development is not None:
+        twins.insert(0, ("m1", stage.development, lambda p: _with_header(sources, arch, expand_m1(
+            p.read_text(), source=str(p)).hex2), "warning"))
+    for label, pattern, build, severity in twins:
+        key = f"stage/{name}/{label}"
+        path = sources / pattern.format(A=arch.name, a=arch.lower)
+        try:
+            twin = build(path) if path.is_file() else None
+        except RootstockError as exc:
+            checks.append(Check(key, f"{path.name} builds", "a program", f"failed: {str(exc).splitlines()[0]}",
+                                False))
+            continue
+        if twin is None:
+            findings.append(Finding(key, "warning", f"{path}: missing, so {name} has no {label} cross-check"))
+            continue
+        comparison = compare(name, f"{source_name} (rebuilt)", built, path.name, twin)
+        comparisons.append(comparison)
+        if not comparison.identical:
+            findings.append(Finding(key, severity, f"{path.name} differs from {source_name}: {describe(comparison)}"))
+        calls = _syscalls(name, twin, arch, policy)
+        checks.append(Check(f"{key}/syscalls", f"{path.name} makes the same system calls as {source_name}",
+                            ", ".join(expected_calls), ", ".join(calls), calls == expected_calls))
+    return Section(f"cross-verification of {name}", tuple(checks), tuple(findings), tuple(comparisons))
+
+
+def _gas_twin(path: Path, arch: Arch) -> bytes:
+    # ld places the code right after where the headers will go, so the wrapped program has the same layout.
+    raw = gas_build(path, arch, arch.base + headers_size(arch))
+    return minimal_elf(arch, raw, arch.base, flags=7)
+
+
+def _syscalls(name: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> tuple[str, ...]:
+    image = inspect_elf(name, data, arch, policy)
+    flow = follow(image, data, arch)
+    return tuple(sorted({n for call in flow.syscalls for n in call.names()}))
