@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "rootstock.commands.render",
     "rootstock.commands.build",
     "rootstock.commands.sbom",
+    "rootstock.commands.audit",
 )
 
 

@@ -34,7 +34,7 @@ def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None =
     seed_path = _file(seeds / "hex0-seed", f"the {arch.name} hex0 seed")
     for name, source_pattern in SEEDS:
         binary = _file(seeds / name, f"the {arch.name} {name}")
-        programs.append(audit_program(name, str(binary), binary.read_bytes(), arch, upstream_policy(name)))
+        programs.append(audit_program(name, binary.name, binary.read_bytes(), arch, upstream_policy(name)))
         source = stage_file(sources, source_pattern, arch, f"the hex0 source of {name}")
         sections.append(reconstruct(name, binary, source, hex0_assemblers(seed_path),
                                     PINNED_SEEDS.get((arch.name, name))))
@@ -44,8 +44,8 @@ def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None =
         given_path = _file(stages / name, f"the chain's {name} binary") if stages is not None else None
         given = given_path.read_bytes() if given_path is not None else None
         data = given if given is not None else built
-        programs.append(audit_program(name, str(given_path or f"{name} (rebuilt from source)"), data, arch,
-                                      upstream_policy(name)))
+        shown = given_path.name if given_path is not None else f"{name} (rebuilt from source)"
+        programs.append(audit_program(name, shown, data, arch, upstream_policy(name)))
         sections.append(cross_verify(stage, sources, arch, built, given))
     m1_files = sorted({*sources.glob("*.M1"), *sources.glob("Development/*.M1")})
     pairs = [(f.relative_to(sources).as_posix(), d) for f in m1_files for d in expand_m1(
