@@ -106,4 +106,25 @@
     rev = "1a64f6a20aaf6ea4dbba68bbfa8cc1ab7e5c57c4";
     hash = "sha256-lK8jlq1g2X9AhscZDiPf43koNbdMFYiLSAb9Y/OETnU=";
   };
+  bzip2-src = lib.fetchurl {
+    name = "bzip2-src-1.0.8";
+    url = "https://sourceware.org/pub/bzip2/bzip2-1.0.8.tar.gz";
+    hash = "sha256-q1oDF27hBtPw+pDjgdpHjdrkBZGBU8yiSOaCzQxKImk=";
+    executable = false;
+    unpack = false;
+  };
+  openssl-src = lib.fetchurl {
+    name = "openssl-src-3.0.22";
+    url = "https://github.com/openssl/openssl/releases/download/openssl-3.0.22/openssl-3.0.22.tar.gz";
+    hash = "sha256-Z+vKflDRc4MCgEVIZlNJIZW4PblfhVhwlwG7R7XB74E=";
+    executable = false;
+    unpack = false;
+  };
+  brotli-src = lib.fetchurl {
+    name = "brotli-src-1.0.9";
+    url = "https://github.com/google/brotli/archive/refs/tags/v1.0.9.tar.gz";
+    hash = "sha256-+ejYHQQFumbRgVKa9CozVPg4yTkJX/mZMNpqqc32/kY=";
+    executable = false;
+    unpack = false;
+  };
 }
