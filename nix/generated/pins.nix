@@ -127,4 +127,11 @@
     executable = false;
     unpack = false;
   };
+  meson-src = lib.gitSource {
+    name = "meson-src-1.7.1-source";
+    pin = "meson-src";
+    url = "https://github.com/mesonbuild/meson";
+    rev = "a19332f9cc99c3195a2b5acb8972ae90d2028453";
+    hash = "sha256-HcoOkJS3KyBPAuSzSnefoKJbKt/uVlaTTMfxaHyXPIs=";
+  };
 }
