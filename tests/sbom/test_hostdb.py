@@ -11,7 +11,7 @@ from sbom_support import build_fixture
 from rootstock import proc
 from rootstock.sbom.derive import derive_from_build
 from rootstock.sbom.errors import HostPackageError
-from rootstock.sbom.hostdb import Dpkg, HostPackage, parse_dpkg_search, parse_print_uris
+from rootstock.sbom.hostdb import Dpkg, HostPackage, _spellings, parse_dpkg_search, parse_print_uris
 from rootstock.sbom.model import Kind, Usage
 from rootstock.sbom.usage import classify
 
@@ -58,8 +58,16 @@ def _index_has_libc6_dev() -> bool:
 needs_debian = pytest.mark.skipif(not _index_has_libc6_dev(), reason="needs dpkg with libc6-dev and an apt index")
 
 
+def test_spellings_cross_the_merged_usr_split(tmp_path: Path) -> None:
+    assert _spellings(Path("/usr/nonexistent/x.h")) == ["/usr/nonexistent/x.h", "/nonexistent/x.h"]
+    link = tmp_path / "link.h"
+    link.symlink_to(tmp_path / "real.h")
+    assert _spellings(link)[:2] == [str(link), str(tmp_path / "real.h")]
+
+
 @needs_debian
-def test_real_dpkg_owners_and_description() -> None:
+def test_real_dpkg_owners_and_description(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rootstock.sbom.hostdb.QUERY_BATCH", 1)  # every path in its own dpkg-query call
     db = Dpkg()
     owners = db.owners([Path("/usr/include/stdio.h"), Path("/usr/lib/x86_64-linux-gnu/libc.a"), Path("/nonexistent")])
     assert owners == {Path("/usr/include/stdio.h"): "libc6-dev", Path("/usr/lib/x86_64-linux-gnu/libc.a"): "libc6-dev"}

@@ -14,6 +14,7 @@ from rootstock import proc
 from rootstock.sbom.errors import HostPackageError
 
 _DPKG_OWNER = re.compile(r"^(?P<packages>[^:/][^/]*?): (?P<path>/.*)$")
+QUERY_BATCH = 400
 _PRINT_URI = re.compile(r"^'(?P<url>[^']+)' (?P<file>\S+) (?P<size>\d+) (?P<algo>[A-Za-z0-9]+):(?P<digest>[0-9a-f]+)$")
 
 
@@ -81,15 +82,21 @@ def parse_print_uris(text: str) -> tuple[str, str]:
     raise ValueError(msg)
 
 
-def _alternatives(path: Path) -> list[str]:
-    """Spellings dpkg may know a file by: as found, symlinks resolved, and across the merged-/usr split."""
-    spellings = [str(path), os.path.realpath(path)]
-    for s in list(spellings):
-        if s.startswith("/usr/"):
-            spellings.append(s[len("/usr") :])
-        else:
-            spellings.append("/usr" + s)
-    return list(dict.fromkeys(spellings))
+def _spellings(path: Path) -> list[str]:
+    """Names dpkg may know a file by: as found, symlinks resolved, and across the merged-/usr split."""
+    first = list(dict.fromkeys([str(path), os.path.realpath(path)]))
+    toggled = [p[len("/usr") :] if p.startswith("/usr/") else "/usr" + p for p in first]
+    return first + [t for t in toggled if t not in first]
+
+
+def _search(spellings: Sequence[str]) -> dict[str, list[str]]:
+    """`dpkg-query -S` in batches, so thousands of headers stay below the argument-length limit."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(spellings), QUERY_BATCH):
+        # Exit 1 only means some path is owned by no package; that is what the caller wants to know.
+        done = proc.run(["dpkg-query", "-S", *spellings[start : start + QUERY_BATCH]], ok_codes=(0, 1))
+        found.update(parse_dpkg_search(done.stdout))
+    return found
 
 
 class Dpkg:
@@ -101,13 +108,8 @@ class Dpkg:
         Raises:
             HostPackageError: a file is claimed by two packages (dpkg allows it for directories only).
         """
-        spellings = {path: _alternatives(path) for path in paths}
-        queried = sorted({s for alts in spellings.values() for s in alts})
-        if not queried:
-            return {}
-        # Exit 1 only means some path is owned by no package; that is what the caller wants to know.
-        done = proc.run(["dpkg-query", "-S", *queried], ok_codes=(0, 1))
-        found = parse_dpkg_search(done.stdout)
+        spellings = {path: _spellings(path) for path in paths}
+        found = _search(sorted({s for alts in spellings.values() for s in alts}))
         result: dict[Path, str] = {}
         for path, alts in spellings.items():
             for spelling in alts:
