@@ -111,7 +111,7 @@ def test_changed_source_names_the_dependency(fixture_build: FixtureBuild, host: 
     with pytest.raises(HashMismatchError) as err:
         derive(fixture_build, host)
     assert "dependency 'greet'" in str(err.value)
-    assert "expected: sha256:" in str(err.value)
+    assert "expected: sha256-" in str(err.value)
 
 
 def test_missing_source_names_the_dependency(fixture_build: FixtureBuild, host: FakeHost) -> None:

@@ -9,8 +9,9 @@ import pytest
 from sbom_support import sri
 
 from rootstock.errors import HashMismatchError, InputError
+from rootstock.nar import nar_hash
 from rootstock.sbom.errors import MissingSourceError
-from rootstock.sbom.manifest import load, resolve, sri_to_hex
+from rootstock.sbom.manifest import load, resolve
 
 
 def write_manifest(tmp_path: Path, **dep: object) -> Path:
@@ -56,7 +57,25 @@ def test_duplicate_dependency(tmp_path: Path) -> None:
         load(path)
 
 
-@pytest.mark.parametrize("bad", ["sha512-AAAA", "sha256-notbase64!", "sha256-AAAA"])
-def test_bad_sri(bad: str) -> None:
-    with pytest.raises(InputError, match=r"dependency 'z': .* is not an SRI sha256 hash"):
-        sri_to_hex(bad, "dependency 'z'")
+@pytest.mark.parametrize("bad", ["sha256-AAAA", "sha256-notbase64!", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4"])
+def test_bad_hash_names_the_dependency(tmp_path: Path, bad: str) -> None:
+    (tmp_path / "zlib.tar.gz").write_bytes(b"x")
+    (tmp_path / "zlib").mkdir()
+    with pytest.raises(InputError, match=r"^dependency 'zlib': expected an SRI"):
+        resolve(load(write_manifest(tmp_path, hash=bad)), tmp_path)
+
+
+def test_source_tree_is_checked_by_its_nar_hash(tmp_path: Path) -> None:
+    # A git pin's prepared checkout: the pins file's NAR hash is used as it is.
+    tree = tmp_path / "zlib-src"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "zlib.h").write_text("/* zlib */\n")
+    (tree / "sub" / "configure").write_text("#!/bin/sh\n")
+    (tree / "sub" / "configure").chmod(0o755)
+    (tmp_path / "zlib").mkdir()
+    pinned = nar_hash(tree)
+    [dep] = resolve(load(write_manifest(tmp_path, hash=pinned.sri, source="zlib-src")), tmp_path)
+    assert dep.sha256 == pinned.hex
+    (tree / "sub" / "configure").chmod(0o644)  # the executable bit is part of the NAR
+    with pytest.raises(HashMismatchError, match="source of dependency 'zlib'"):
+        resolve(load(write_manifest(tmp_path, hash=pinned.sri, source="zlib-src")), tmp_path)

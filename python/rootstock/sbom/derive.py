@@ -13,12 +13,13 @@ from attrs import frozen
 
 from rootstock import proc
 from rootstock.errors import InputError, ToolMissingError
+from rootstock.nar import flat_hash
 from rootstock.sbom import evidence as ev
 from rootstock.sbom import manifest as mf
 from rootstock.sbom.errors import UnaccountedInputError
 from rootstock.sbom.evidence import Evidence
 from rootstock.sbom.hostdb import HostDatabase
-from rootstock.sbom.manifest import Manifest, ResolvedDependency, file_sha256
+from rootstock.sbom.manifest import Manifest, ResolvedDependency
 from rootstock.sbom.model import Component, Finding, Kind, Sbom, Subject, Usage
 from rootstock.sbom.usage import Contents, classify
 
@@ -171,7 +172,7 @@ def derive(
             evidence=_summarise(use.reached + use.ran),
         ))
     findings = [f for c in components if (f := _finding(c)) is not None]
-    subject = Subject(manifest.subject.name, manifest.subject.version, file_sha256(binary))
+    subject = Subject(manifest.subject.name, manifest.subject.version, flat_hash(binary).hex)
     return Sbom(subject, components, findings)
 
 

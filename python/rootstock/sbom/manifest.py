@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
 from pathlib import Path
 
@@ -12,6 +9,8 @@ import cattrs
 from attrs import Factory, frozen
 
 from rootstock.errors import HashMismatchError, InputError
+from rootstock.hashes import Hash
+from rootstock.nar import flat_hash, nar_hash
 from rootstock.sbom.errors import MissingSourceError
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
@@ -26,7 +25,6 @@ def _strict_str(value: object, _type: type) -> str:
 
 
 _converter.register_structure_hook(str, _strict_str)
-_CHUNK = 1 << 20
 
 
 @frozen
@@ -39,9 +37,10 @@ class SubjectSpec:
 
 @frozen
 class Dependency:
-    """A source-built dependency: its pin (url and SRI hash of the source archive) and where it was installed.
+    """A source-built dependency: its pin and where it was installed; paths are relative to the manifest.
 
-    Relative paths are relative to the manifest file.
+    `source` is what the pin's hash covers: an archive (sha256 of its bytes) or a prepared source tree such
+    as a git pin's checkout (sha256 of its NAR), so the pins file's hashes can be used as they are.
     """
 
     name: str
@@ -69,39 +68,22 @@ class ResolvedDependency:
     """A dependency whose source was checked against its pin and whose paths are absolute."""
 
     spec: Dependency
-    sha256: str
+    sha256: str  # hex; of the archive's bytes, or of the NAR of a source tree
     source: Path
     prefix: Path
 
 
-def sri_to_hex(sri: str, what: str) -> str:
-    """The hex digest of an SRI sha256 hash.
-
-    Examples:
-        >>> sri_to_hex("sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "x")[:8]
-        'e3b0c442'
+def pinned_hash(dep: Dependency) -> Hash:
+    """The dependency's pinned hash.
 
     Raises:
-        InputError: not an SRI sha256 hash.
+        InputError: it is not an SRI hash (names the dependency).
     """
-    algo, _, b64 = sri.partition("-")
     try:
-        raw = base64.b64decode(b64, validate=True)
-    except binascii.Error:
-        raw = b""
-    if algo != "sha256" or len(raw) != hashlib.sha256().digest_size:
-        msg = f"{what}: '{sri}' is not an SRI sha256 hash (sha256-<base64 of 32 bytes>)"
-        raise InputError(msg)
-    return raw.hex()
-
-
-def file_sha256(path: Path) -> str:
-    """The hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return Hash.sri_only(dep.hash)
+    except InputError as exc:
+        msg = f"dependency '{dep.name}': {exc}"
+        raise InputError(msg) from None
 
 
 def load(path: Path) -> Manifest:
@@ -140,22 +122,22 @@ def resolve(manifest: Manifest, base: Path) -> list[ResolvedDependency]:
     """
     resolved = []
     for dep in sorted(manifest.dependencies, key=lambda d: d.name):
-        expected = sri_to_hex(dep.hash, f"dependency '{dep.name}'")
+        expected = pinned_hash(dep)
         source = (base / dep.source).absolute()
         prefix = (base / dep.prefix).absolute()
-        if not source.is_file():
+        if not source.exists():
             raise MissingSourceError(dep.name, "pinned source", source)
         if not prefix.is_dir():
             raise MissingSourceError(dep.name, "install prefix", prefix)
-        actual = file_sha256(source)
+        actual = nar_hash(source) if source.is_dir() else flat_hash(source)
         if actual != expected:
             what = f"the source of dependency '{dep.name}' ({source})"
             raise HashMismatchError(
                 what,
-                f"sha256:{expected} (pinned)",
-                f"sha256:{actual}",
-                "the source changed under its pin: restore the pinned archive, or review the new one "
+                f"{expected.sri} (pinned)",
+                actual.sri,
+                "the source changed under its pin: restore the pinned source, or review the new one "
                 "and update the pin on purpose",
             )
-        resolved.append(ResolvedDependency(dep, actual, source, prefix))
+        resolved.append(ResolvedDependency(dep, actual.hex, source, prefix))
     return resolved
