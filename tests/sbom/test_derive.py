@@ -66,12 +66,15 @@ def test_trace_and_map_each_suffice(fixture_build: FixtureBuild, host: FakeHost,
 
 
 def test_csv_rows(fixture_build: FixtureBuild, host: FakeHost) -> None:
-    lines = csv.render(derive(fixture_build, host)).splitlines()
+    sbom = derive(fixture_build, host)
+    lines = csv.render(sbom).splitlines()
     assert lines[0] == "name,type,usage,url,checksum"
     greet = next(line for line in lines if line.startswith("greet,"))
     archive = fixture_build.root / "sources" / "greet-1.0.tar"
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     assert greet == f"greet,source,link,https://example.org/src/greet-1.0.tar,sha256:{digest}"
+    [purl] = [c.purl for c in sbom.components if c.name == "greet"]
+    assert purl == f"pkg:generic/greet@1.0?checksum=sha256:{digest}&download_url=https://example.org/src/greet-1.0.tar"
     assert [line.split(",")[0] for line in lines[1:]] == ["host-toolchain", "gentool", "greet", "hdronly", "unusedlib"]
 
 

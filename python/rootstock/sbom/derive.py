@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from attrs import frozen
+from packageurl import PackageURL
 
 from rootstock import proc
 from rootstock.errors import InputError, ToolMissingError
@@ -157,8 +158,10 @@ def derive(
         components.append(Component(
             name=dep.spec.name, kind=Kind.SOURCE, version=dep.spec.version,
             usage=_usage(contents, use), url=dep.spec.url, sha256=dep.sha256,
-            purl=f"pkg:generic/{dep.spec.name}@{dep.spec.version}?download_url={dep.spec.url}"
-                 f"&checksum=sha256:{dep.sha256}",
+            purl=PackageURL(
+                type="generic", name=dep.spec.name, version=dep.spec.version,
+                qualifiers={"download_url": dep.spec.url, "checksum": f"sha256:{dep.sha256}"},
+            ).to_string(),
             usage_from_contents=contents.usage, evidence=_summarise(use.reached + use.ran),
         ))
     for name in sorted({p for p in packages.values()}):
