@@ -107,12 +107,19 @@ def build_fixture(
     declared: Sequence[str] | None = None,
     *,
     use_extra: bool = False,
+    cached: dict[str, bool] | None = None,
 ) -> FixtureBuild:
     """Install the libraries, compile the program with -MD, link it statically with a trace and a map.
 
-    `declared` (default: all installed) is what the manifest lists, to test undeclared inputs.
+    `declared` (default: all installed) is what the manifest lists, to test undeclared inputs. `cached` moves
+    the named libraries' archives out of their prefix into cache/<name> (as zig keeps the libc++ it built),
+    declaring that directory as an extra prefix where the value is true.
     """
+    cached = cached or {}
     prefixes = {name: install_dependency(name, root) for name in installed}
+    lib_dirs = {name: p / "lib" for name, p in prefixes.items()}
+    for name in cached:
+        lib_dirs[name] = shutil.move(lib_dirs[name], root / "cache" / name)
     app_src = root / "src" / "app"
     shutil.copytree(FIXTURES / "app", app_src)
     build = root / "build"
@@ -121,9 +128,9 @@ def build_fixture(
     defines = ["-DUSE_EXTRA"] if use_extra else []
     proc.run(["g++", "-O1", "-MD", *defines, *includes, "-c", str(app_src / "main.cpp"), "-o", "main.o"], cwd=build)
     libs = []
-    for name, p in prefixes.items():
+    for name in prefixes:
         if name in ARCHIVES and (name != "extra" or use_extra):
-            libs += [f"-L{p / 'lib'}", f"-l{ARCHIVES[name]}"]
+            libs += [f"-L{lib_dirs[name]}", f"-l{ARCHIVES[name]}"]
     link = proc.run(
         ["g++", "-static", "-o", "app", "main.o", *libs, "-Wl,--trace,--trace", "-Wl,-Map,app.map"], cwd=build,
     )
@@ -135,6 +142,7 @@ def build_fixture(
         deps.append({
             "name": name, "version": "1.0", "url": f"https://example.org/src/{name}-1.0.tar",
             "hash": sri(archive), "source": f"sources/{name}-1.0.tar", "prefix": f"prefix/{name}",
+            **({"extra_prefixes": [f"cache/{name}"]} if cached.get(name) else {}),
         })
     manifest = root / "deps.json"
     manifest.write_text(json.dumps({

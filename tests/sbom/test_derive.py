@@ -108,6 +108,15 @@ def test_undeclared_linked_dependency_is_refused(tmp_path: Path) -> None:
     assert "prefix/greet/include/greet.h" in str(err.value)
 
 
+def test_files_outside_the_prefix_count_when_declared(tmp_path: Path) -> None:
+    sbom = derive(build_fixture(tmp_path / "w", ("greet", "hdronly"), cached={"greet": True}), FakeHost())
+    [greet] = [c for c in sbom.components if c.name == "greet"]
+    # Its archive now lives in cache/greet, but it is still greet's code in the binary.
+    assert (greet.usage, greet.usage_from_contents) == (Usage.LINK, Usage.BUILD)
+    with pytest.raises(UnaccountedInputError, match=r"cache/greet/libgreet\.a"):
+        derive(build_fixture(tmp_path / "v", ("greet", "hdronly"), cached={"greet": False}), FakeHost())
+
+
 def test_changed_source_names_the_dependency(fixture_build: FixtureBuild, host: FakeHost) -> None:
     archive = fixture_build.root / "sources" / "greet-1.0.tar"
     archive.write_bytes(archive.read_bytes() + b"\0")

@@ -118,8 +118,8 @@ def derive(
         HostPackageError: the host database cannot describe a package that was used.
     """
     prefixes = sorted(
-        [(Path(os.path.realpath(d.prefix)), f"source:{d.spec.name}") for d in dependencies]
-        + [(d.prefix, f"source:{d.spec.name}") for d in dependencies],
+        [(Path(os.path.realpath(p)), f"source:{d.spec.name}") for d in dependencies for p in d.prefixes]
+        + [(p, f"source:{d.spec.name}") for d in dependencies for p in d.prefixes],
         key=lambda pn: -len(pn[0].parts),  # the innermost prefix wins when prefixes nest
     )
     subject_roots = [Path(os.path.realpath(d)) for d in subject_dirs] + list(subject_dirs)
@@ -153,6 +153,7 @@ def derive(
     components: list[Component] = []
     for dep in dependencies:
         ref = f"source:{dep.spec.name}"
+        # The contents rule looks at what the input installs, not at caches it keeps elsewhere.
         contents = classify(dep.prefix, (p for p in dep.prefix.rglob("*") if p.is_file()))
         use = _Use(tuple(reached[ref]), tuple(ran[ref]))
         components.append(Component(

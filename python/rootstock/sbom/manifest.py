@@ -49,6 +49,9 @@ class Dependency:
     hash: str
     source: str
     prefix: str
+    # More directories whose files are this input's: a toolchain's cache of the libraries it built from its
+    # own sources (zig's libc++, musl, compiler-rt), for example.
+    extra_prefixes: list[str] = Factory(list)
 
 
 @frozen
@@ -71,6 +74,12 @@ class ResolvedDependency:
     sha256: str  # hex; of the archive's bytes, or of the NAR of a source tree
     source: Path
     prefix: Path
+    extra_prefixes: tuple[Path, ...] = ()
+
+    @property
+    def prefixes(self) -> tuple[Path, ...]:
+        """Every directory whose files belong to this dependency."""
+        return (self.prefix, *self.extra_prefixes)
 
 
 def pinned_hash(dep: Dependency) -> Hash:
@@ -127,8 +136,10 @@ def resolve(manifest: Manifest, base: Path) -> list[ResolvedDependency]:
         prefix = (base / dep.prefix).absolute()
         if not source.exists():
             raise MissingSourceError(dep.name, "pinned source", source)
-        if not prefix.is_dir():
-            raise MissingSourceError(dep.name, "install prefix", prefix)
+        extra = tuple((base / p).absolute() for p in dep.extra_prefixes)
+        for directory, what in [(prefix, "install prefix"), *((e, "extra prefix") for e in extra)]:
+            if not directory.is_dir():
+                raise MissingSourceError(dep.name, what, directory)
         actual = nar_hash(source) if source.is_dir() else flat_hash(source)
         if actual != expected:
             what = f"the source of dependency '{dep.name}' ({source})"
@@ -139,5 +150,5 @@ def resolve(manifest: Manifest, base: Path) -> list[ResolvedDependency]:
                 "the source changed under its pin: restore the pinned source, or review the new one "
                 "and update the pin on purpose",
             )
-        resolved.append(ResolvedDependency(dep, actual.hex, source, prefix))
+        resolved.append(ResolvedDependency(dep, actual.hex, source, prefix, extra))
     return resolved
