@@ -68,7 +68,8 @@ class Evidence:
         for obj in self.objects:
             reasons[obj].append(f"linked object: {obj.name}")
         for m in self.members:
-            reasons[m.archive].append(f"linked member: {m.archive.name}({m.member})")
+            # Thin archives (LLD, zig) name members by path; the name alone keeps the SBOM free of build paths.
+            reasons[m.archive].append(f"linked member: {m.archive.name}({Path(m.member).name})")
         for src in self.compiled_from:
             reasons[src].append(f"compiled in: {src.name}")
         return {path: tuple(sorted(rs)) for path, rs in reasons.items()}
