@@ -134,4 +134,39 @@
     rev = "a19332f9cc99c3195a2b5acb8972ae90d2028453";
     hash = "sha256-HcoOkJS3KyBPAuSzSnefoKJbKt/uVlaTTMfxaHyXPIs=";
   };
+  stage0-posix = lib.gitSource {
+    name = "stage0-posix-1.9.1-source";
+    pin = "stage0-posix";
+    url = "https://github.com/oriansj/stage0-posix";
+    rev = "45d90f5955b6907dc6cdea9ebafce558359edcd3";
+    hash = "sha256-UNoyb2teqH26VM7YoOcazyqZ0AlDae045aWc31ZHFdw=";
+  };
+  hex0-seed-amd64 = lib.fetchurl {
+    name = "hex0-seed-amd64";
+    url = "https://github.com/oriansj/bootstrap-seeds/raw/cedec6b8066d1db229b6c77d42d120a23c6980ed/POSIX/AMD64/hex0-seed";
+    hash = "sha256-DCzZduYrix9yOeJoem/Jhz/WDzAss7UWwjZbkXJq6Ms=";
+    executable = true;
+    unpack = false;
+  };
+  hex0-seed-x86 = lib.fetchurl {
+    name = "hex0-seed-x86";
+    url = "https://github.com/oriansj/bootstrap-seeds/raw/cedec6b8066d1db229b6c77d42d120a23c6980ed/POSIX/x86/hex0-seed";
+    hash = "sha256-DFmSpy4EYoKBSuPQRqtTsUfIUjlg794PnMrEg5stOFY=";
+    executable = true;
+    unpack = false;
+  };
+  kaem-optional-seed-amd64 = lib.fetchurl {
+    name = "kaem-optional-seed-amd64";
+    url = "https://github.com/oriansj/bootstrap-seeds/raw/cedec6b8066d1db229b6c77d42d120a23c6980ed/POSIX/AMD64/kaem-optional-seed";
+    hash = "sha256-5o5/6fBqPubA/cNrqkOTURUTW1S53supO5UBmexGmvY=";
+    executable = true;
+    unpack = false;
+  };
+  kaem-optional-seed-x86 = lib.fetchurl {
+    name = "kaem-optional-seed-x86";
+    url = "https://github.com/oriansj/bootstrap-seeds/raw/cedec6b8066d1db229b6c77d42d120a23c6980ed/POSIX/x86/kaem-optional-seed";
+    hash = "sha256-DriflFU5fy8R6Rm0m1b31Vl98q855+Gt/Sv+r5ubGNM=";
+    executable = true;
+    unpack = false;
+  };
 }
