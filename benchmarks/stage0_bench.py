@@ -38,7 +38,7 @@ def upstream_run(project: Project, system: str, work: Path) -> float:
     for name in ("hex0-seed", "kaem-optional-seed"):
         shutil.copy(fetcher.check(project.pins.get(f"{name}-{m2arch}"), work / "pins"), seeds / name)
     start = time.perf_counter()
-    proc.run([f"./bootstrap-seeds/POSIX/{arch}/kaem-optional-seed", f"./kaem.{m2arch}"], cwd=tree)
+    proc.run([seeds / "kaem-optional-seed", f"./kaem.{m2arch}"], cwd=tree)
     return time.perf_counter() - start
 
 

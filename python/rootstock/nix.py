@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -154,7 +156,18 @@ def build(
 
 
 def read_log(drv: str) -> str:
-    """The build log Nix kept for a derivation ('' when it keeps none)."""
+    """The build log Nix kept for a derivation ('' when it keeps none).
+
+    Nix keeps logs as <log dir>/drvs/<2 chars>/<rest of the drv name>.bz2 (unchanged from 2.3 to today);
+    reading that file directly saves a nix-store process per step, which the chain's speed budget notices.
+    """
+    base = Path(drv).name
+    log_dir = Path(os.environ.get("NIX_LOG_DIR", "/nix/var/log/nix"))
+    kept = log_dir / "drvs" / base[:2] / f"{base[2:]}.bz2"
+    try:
+        return bz2.decompress(kept.read_bytes()).decode(errors="replace")
+    except (OSError, ValueError):
+        pass
     try:
         return proc.run(["nix-store", "--read-log", drv]).stdout
     except CommandError:
