@@ -106,6 +106,7 @@ def inspect_elf(name: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> El
     Raises:
         InputError: the file is too short to hold its ELF header or its program header table.
     """
+    header = _read_header(name, data, arch)
     c = _Checks(f"{name}/elf")
     findings: list[Finding] = []
     ident = data[:16]
@@ -117,7 +118,7 @@ def inspect_elf(name: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> El
     c.equal("ident.abiversion", "ABI version", 0, ident[8])
     c.equal("ident.pad", "identification padding is zero", bytes(7), ident[9:16])
     (etype, machine, version, entry, phoff, shoff, eflags, ehsize, phentsize, phnum, shentsize, shnum,
-     shstrndx) = _read_header(name, data, arch)
+     shstrndx) = header
     c.equal("type", "object type is an executable (ET_EXEC)", 2, etype)
     c.equal("machine", f"machine is {arch.name}", arch.machine, machine)
     c.equal("version", "ELF version", 1, version)
@@ -149,9 +150,10 @@ def inspect_elf(name: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> El
     c.add("entry", "entry point lies in the file bytes of an executable loaded segment",
           "inside an X segment", f"{entry:#x} in segment {holder.index if holder else 'none'}",
           holder is not None and bool(holder.flags & PF_X))
-    code_start = image_address(loads, max(arch.ehsize, table_end))
-    c.add("entry.first", "entry point is the first byte after the headers (where a minimal program's code starts)",
-          hex(code_start) if code_start is not None else "an address", hex(entry), entry == code_start)
+    if policy.entry_at_code_start:
+        code_start = image_address(loads, max(arch.ehsize, table_end))
+        c.add("entry.first", "entry point is the first byte after the headers, where the program's code starts",
+              hex(code_start) if code_start is not None else "an address", hex(entry), entry == code_start)
     regions = [Region(0, arch.ehsize, "elf-header", "ELF header")]
     regions.append(Region(phoff, table_end, "program-headers", f"{phnum} program header(s)"))
     if phoff < arch.ehsize:

@@ -65,6 +65,9 @@ class ProgramPolicy:
     allowed_syscalls: frozenset[str]
     rwx_tolerated: bool
     why: str
+    # Every upstream program starts executing at the first byte after its headers; a program laid out with
+    # helpers before its entry point says so here, otherwise a moved entry point fails the audit.
+    entry_at_code_start: bool = True
 
 
 # Every stage0 program maps its whole file as one read-write-execute segment: hex2's ELF header template
@@ -90,17 +93,17 @@ UPSTREAM_POLICIES: Mapping[str, ProgramPolicy] = {
 }
 
 
-def upstream_policy(program: str) -> ProgramPolicy:
-    """The policy for an upstream early program (cc_amd64 and cc_x86 share `cc`).
+def policy_for(program: str, policies: Mapping[str, ProgramPolicy] = UPSTREAM_POLICIES) -> ProgramPolicy:
+    """The policy for an early program (cc_amd64 and cc_x86 share `cc`).
 
     Raises:
         InputError: no policy is defined for that program name.
     """
     key = "cc" if program.startswith("cc_") else program
     try:
-        return UPSTREAM_POLICIES[key]
+        return policies[key]
     except KeyError:
-        msg = f"no audit policy for program {program!r}; known: {', '.join(sorted(UPSTREAM_POLICIES))}"
+        msg = f"no audit policy for program {program!r}; known: {', '.join(sorted(policies))}"
         raise InputError(msg) from None
 
 

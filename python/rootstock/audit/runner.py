@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from rootstock.audit.defines import check_defines
 from rootstock.audit.m1 import expand_m1
 from rootstock.audit.model import AuditReport, Section
-from rootstock.audit.policy import PINNED_SEEDS, arch_named, upstream_policy
+from rootstock.audit.policy import PINNED_SEEDS, UPSTREAM_POLICIES, ProgramPolicy, arch_named, policy_for
 from rootstock.audit.program import audit_program
 from rootstock.audit.reassemble import hex0_assemblers, reconstruct
 from rootstock.audit.stages import STAGES, build_from_source, cross_verify, stage_file, stage_name
@@ -17,13 +18,15 @@ from rootstock.errors import InputError
 SEEDS = (("hex0-seed", "hex0_{A}.hex0"), ("kaem-optional-seed", "kaem-minimal.hex0"))
 
 
-def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None = None) -> AuditReport:
+def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None = None, *,
+               policies: Mapping[str, ProgramPolicy] = UPSTREAM_POLICIES,
+               pins: Mapping[tuple[str, str], str] = PINNED_SEEDS) -> AuditReport:
     """The whole audit of one architecture.
 
     seeds holds hex0-seed and kaem-optional-seed (bootstrap-seeds POSIX/<arch>); sources is the
     stage0-posix-<arch> tree; stages, when given, holds the chain's binaries (hex0, hex1, hex2-0, catm, M0,
     cc_<arch>), which must equal what the audit rebuilds from the sources.  Without it the rebuilt
-    binaries are audited.
+    binaries are audited.  policies and pins default to the upstream tables in rootstock.audit.policy.
 
     Raises:
         InputError: an input file is missing, truncated or malformed.
@@ -34,10 +37,10 @@ def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None =
     seed_path = _file(seeds / "hex0-seed", f"the {arch.name} hex0 seed")
     for name, source_pattern in SEEDS:
         binary = _file(seeds / name, f"the {arch.name} {name}")
-        programs.append(audit_program(name, binary.name, binary.read_bytes(), arch, upstream_policy(name)))
+        programs.append(audit_program(name, binary.name, binary.read_bytes(), arch, policy_for(name, policies)))
         source = stage_file(sources, source_pattern, arch, f"the hex0 source of {name}")
         sections.append(reconstruct(name, binary, source, hex0_assemblers(seed_path),
-                                    PINNED_SEEDS.get((arch.name, name))))
+                                    pins.get((arch.name, name))))
     for stage in STAGES:
         name = stage_name(stage, arch)
         built = build_from_source(stage, sources, arch)
@@ -45,8 +48,9 @@ def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None =
         given = given_path.read_bytes() if given_path is not None else None
         data = given if given is not None else built
         shown = given_path.name if given_path is not None else f"{name} (rebuilt from source)"
-        programs.append(audit_program(name, shown, data, arch, upstream_policy(name)))
-        sections.append(cross_verify(stage, sources, arch, built, given))
+        policy = policy_for(name, policies)
+        programs.append(audit_program(name, shown, data, arch, policy))
+        sections.append(cross_verify(stage, sources, arch, policy, built=built, given=given))
     m1_files = sorted({*sources.glob("*.M1"), *sources.glob("Development/*.M1")})
     pairs = [(f.relative_to(sources).as_posix(), d) for f in m1_files for d in expand_m1(
         f.read_text(), source=str(f)).defines]

@@ -15,7 +15,7 @@ from rootstock.audit.flow import follow
 from rootstock.audit.hex2 import link_hex2
 from rootstock.audit.m1 import expand_m1
 from rootstock.audit.model import Check, Comparison, Finding, Section
-from rootstock.audit.policy import Arch, ProgramPolicy, upstream_policy
+from rootstock.audit.policy import Arch, ProgramPolicy
 from rootstock.audit.reassemble import compare, describe
 from rootstock.errors import InputError, RootstockError
 
@@ -81,7 +81,8 @@ def _with_header(sources: Path, arch: Arch, hex2: str) -> bytes:
     return link_hex2(header.read_text() + "\n" + hex2, arch.base, source=str(header))
 
 
-def cross_verify(stage: Stage, sources: Path, arch: Arch, built: bytes, given: bytes | None) -> Section:
+def cross_verify(stage: Stage, sources: Path, arch: Arch, policy: ProgramPolicy, *, built: bytes,
+                 given: bytes | None) -> Section:
     """Compare the stage from its source with the binary the chain built, its M1 twin and its GAS twin.
 
     The source build and the chain's binary must be identical.  The M1 and GAS twins are separate upstream
@@ -89,7 +90,6 @@ def cross_verify(stage: Stage, sources: Path, arch: Arch, built: bytes, given: b
     and each twin must make the same system calls as the source build.
     """
     name = stage_name(stage, arch)
-    policy = upstream_policy(name)
     checks: list[Check] = []
     findings: list[Finding] = []
     comparisons: list[Comparison] = []
