@@ -1,0 +1,84 @@
+"""Seed reconstruction by independent assemblers, each check able to fail on its own."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from audit_support import STAGE0
+
+from rootstock.assemble.hex0 import assemble_hex0
+from rootstock.audit.reassemble import compare, describe, hex0_assemblers, reconstruct
+
+
+@pytest.fixture(params=["AMD64", "x86"])
+def seeds(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, tuple[Path, Path]]:
+    """name -> (binary, source) for rootstock's fixture seed and its miscompiling twin."""
+    out = {}
+    for name in ("seed", "seed-bad"):
+        source = STAGE0 / request.param / f"{name}.hex0"
+        binary = tmp_path / name
+        binary.write_bytes(assemble_hex0(source.read_text()))
+        binary.chmod(0o755)
+        out[name] = (binary, source)
+    return out
+
+
+def results(section: object) -> dict[str, bool]:
+    return {c.id.rsplit("/", 1)[1]: c.passed for c in section.checks}  # type: ignore[attr-defined]
+
+
+def test_seed_is_rebuilt_identically_by_four_assemblers_and_pinned(seeds: dict[str, tuple[Path, Path]]) -> None:
+    binary, source = seeds["seed"]
+    pin = hashlib.sha256(binary.read_bytes()).hexdigest()
+    section = reconstruct("seed", binary, source, hex0_assemblers(binary), pin)
+    assert results(section) == {"rootstock.assemble.hex0": True, "rootstock.audit.hex2": True, "sed+xxd": True,
+                                "self-hosted seed": True, "pin": True}
+    assert section.pins == (("seed", pin),)
+
+
+def test_wrong_pin_fails(seeds: dict[str, tuple[Path, Path]]) -> None:
+    binary, source = seeds["seed"]
+    section = reconstruct("seed", binary, source, hex0_assemblers(binary), "0" * 64)
+    assert results(section)["pin"] is False
+
+
+def test_seed_that_does_not_reproduce_itself_fails_only_self_hosting(seeds: dict[str, tuple[Path, Path]]) -> None:
+    binary, source = seeds["seed-bad"]
+    section = reconstruct("seed-bad", binary, source, hex0_assemblers(binary), None)
+    assert results(section) == {"rootstock.assemble.hex0": True, "rootstock.audit.hex2": True, "sed+xxd": True,
+                                "self-hosted seed": False}
+    assert [f.severity for f in section.findings] == ["info"]  # no pin recorded
+
+
+def test_source_one_byte_off_fails_every_assembler(seeds: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    binary, source = seeds["seed"]
+    text = source.read_text()
+    # Change the last hex digit pair of the source: every assembler now builds something else.
+    cut = max(i for i, line in enumerate(text.splitlines()) if line.split("#")[0].split(";")[0].strip())
+    lines = text.splitlines()
+    code = lines[cut].split("#")[0].split(";")[0].rstrip()
+    lines[cut] = code[:-1] + ("0" if code[-1] != "0" else "1") + lines[cut][len(code):]
+    changed = tmp_path / "changed.hex0"
+    changed.write_text("\n".join(lines) + "\n")
+    section = reconstruct("seed", binary, changed, hex0_assemblers(binary), None)
+    assert not any(results(section).values())
+    assert all(c.differing == 1 for c in section.comparisons)
+
+
+def test_assembler_that_rejects_the_source_fails_its_check(seeds: dict[str, tuple[Path, Path]],
+                                                           tmp_path: Path) -> None:
+    binary, _source = seeds["seed"]
+    odd = tmp_path / "odd.hex0"
+    odd.write_text("90 9\n")
+    section = reconstruct("seed", binary, odd, hex0_assemblers(binary), None)
+    outcome = {c.id.rsplit("/", 1)[1]: c.observed for c in section.checks}
+    assert outcome["rootstock.assemble.hex0"].startswith("failed: ")
+    assert not any(results(section).values())
+
+
+def test_comparison_lists_differences_with_missing_bytes() -> None:
+    comparison = compare("p", "a", b"\x01\x02\x03", "b", b"\x01\x09")
+    assert comparison.first_differences == ((1, 2, 9), (2, 3, None))
+    assert describe(comparison) == "2 differing byte(s), sizes 3 vs 2; first: 0x1: 02 vs 09, 0x2: 03 vs --"
