@@ -140,3 +140,20 @@ def test_unreached_function_between_code_is_reported_not_failed(arch: Arch) -> N
     assert failed(result) == []
     assert [r.kind for r in result.regions][2:] == ["code", "unreached-code", "code"]
     assert any(f.id.endswith("/unreached") for f in result.findings)
+
+
+def test_jump_into_the_middle_of_an_instruction_fails(arch: Arch) -> None:
+    # `mov eax, 0x050f9090` hides `nop; nop; syscall` in its immediate; the jump lands on the hidden bytes.
+    body = "mov eax, 0x050f9090\njmp _start+1\n"
+    result = audit(build_gas(arch, body), arch)
+    start = arch.base + headers_size(arch)
+    assert f"echo/branch@{start + 5:#x}" in failed(result)
+    assert "echo/code/no-overlap" in failed(result)
+
+
+def test_listing_shows_every_instruction_with_its_bytes(arch: Arch) -> None:
+    result = audit(build_gas(arch, "jmp over\nhelper:\nret\nover:\n" + exit_call(arch)), arch)
+    assert [(ln.text, ln.reached) for ln in result.listing][:3] == [("jmp " + hex(result.listing[2].address), True),
+                                                                    ("ret", False), ("mov eax, " + (
+                                                                        "0x3c" if arch.bits == 64 else "1"), True)]
+    assert result.listing[1].hex == "c3"

@@ -55,6 +55,17 @@ class SyscallSite:
 
 
 @frozen
+class Line:
+    """One decoded instruction of the listing: where it is, its bytes, and whether the entry reaches it."""
+
+    address: int
+    offset: int
+    hex: str
+    text: str
+    reached: bool
+
+
+@frozen
 class ProgramAudit:
     """Everything the audit established about one program file."""
 
@@ -66,7 +77,12 @@ class ProgramAudit:
     findings: tuple[Finding, ...]
     regions: tuple[Region, ...]
     syscalls: tuple[SyscallSite, ...]
-    instructions: int
+    listing: tuple[Line, ...]
+
+    @property
+    def instructions(self) -> int:
+        """How many instructions the entry point reaches."""
+        return sum(line.reached for line in self.listing)
 
 
 @frozen

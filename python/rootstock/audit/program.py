@@ -7,7 +7,7 @@ import hashlib
 from rootstock.audit.bytemap import EXPLAINED, UNREACHED, byte_map
 from rootstock.audit.elf import ElfImage, inspect_elf
 from rootstock.audit.flow import Flow, follow
-from rootstock.audit.model import Check, Finding, ProgramAudit, Region, SyscallSite
+from rootstock.audit.model import Check, Finding, Line, ProgramAudit, Region, SyscallSite
 from rootstock.audit.policy import Arch, ProgramPolicy
 
 
@@ -22,6 +22,7 @@ def audit_program(name: str, path: str, data: bytes, arch: Arch, policy: Program
     regions, unreached = byte_map(data, image, flow, lambda address: _explore(image, data, arch, address))
     checks = list(image.checks)
     checks += _code_checks(name, flow)
+    checks += _branch_checks(name, flow, arch)
     # Syscalls in unreached code are checked too: a computed jump could still reach them.
     sites = [s for f in (flow, *unreached) for s in _syscall_sites(f, image, policy)]
     checks += [
@@ -54,7 +55,7 @@ def audit_program(name: str, path: str, data: bytes, arch: Arch, policy: Program
         findings=tuple(findings),
         regions=regions,
         syscalls=tuple(sites),
-        instructions=len(flow.instructions),
+        listing=_listing(data, image, flow, unreached),
     )
 
 
@@ -79,6 +80,41 @@ def _code_checks(name: str, flow: Flow) -> list[Check]:
         Check(f"{name}/code/no-overlap", "no reached instruction starts inside another one",
               "none", listed(flow.overlapping), not flow.overlapping),
     ]
+
+
+def _branch_checks(name: str, flow: Flow, arch: Arch) -> list[Check]:
+    """One check per direct jump or call: it must land on an instruction that starts inside no other one.
+
+    Landing inside an instruction would execute bytes the listing shows as something else.
+    """
+    clean = {i.address for i in flow.instructions} - set(flow.overlapping)
+    mask = (1 << arch.bits) - 1
+    return [
+        Check(f"{name}/branch@{i.address:#x}", f"`{i.mnemonic} {i.op_str}` at {i.address:#x} lands on the start "
+              "of a decoded instruction, not inside another one", "an instruction start", hex(target),
+              target in clean)
+        for i in flow.instructions
+        if i.kind in ("jump", "call") and i.operands[0].kind == "imm"
+        for target in (i.operands[0].imm & mask,)
+    ]
+
+
+def _listing(data: bytes, image: ElfImage, flow: Flow, unreached: tuple[Flow, ...]) -> tuple[Line, ...]:
+    """Every decoded instruction, reached or not, in address order."""
+    reached = {i.address for i in flow.instructions}
+    found = {i.address: (i, True) for i in flow.instructions}
+    for other in unreached:
+        for insn in other.instructions:
+            found.setdefault(insn.address, (insn, False))
+    lines = []
+    for address in sorted(found):
+        insn, is_reached = found[address]
+        segment = image.segment_at(address)
+        assert segment is not None  # decoded instructions lie in loaded segments
+        offset = segment.file_offset(address)
+        lines.append(Line(address, offset, data[offset:offset + insn.size].hex(),
+                          f"{insn.mnemonic} {insn.op_str}".strip(), is_reached and address in reached))
+    return tuple(lines)
 
 
 def _syscall_sites(flow: Flow, image: ElfImage, policy: ProgramPolicy) -> list[SyscallSite]:

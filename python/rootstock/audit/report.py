@@ -52,6 +52,8 @@ def to_data(report: AuditReport) -> dict[str, Any]:
                 "syscalls": [{"address": s.address, "offset": s.offset, "number": s.number, "name": s.name,
                               "allowed": s.allowed} for s in p.syscalls],
                 "byte_map": [{"start": r.start, "end": r.end, "kind": r.kind} for r in p.regions],
+                "listing": [{"address": ln.address, "offset": ln.offset, "bytes": ln.hex, "text": ln.text,
+                             "reached": ln.reached} for ln in p.listing],
             }
             for p in report.programs
         ],
@@ -97,7 +99,11 @@ def to_markdown(report: AuditReport) -> str:
                 f"{'yes' if s.allowed else '**no**'} |" for s in p.syscalls]
         out += ["", "### Byte map", "", "| start | end | bytes | role |", "| --- | --- | ---: | --- |"]
         out += [f"| {r.start:#x} | {r.end:#x} | {r.end - r.start} | {r.kind} |" for r in p.regions]
-        out.append("")
+        out += ["", "### Listing", "",
+                "Every decoded instruction; `unreached` marks code no path from the entry reaches.", "", "```"]
+        out += [f"{ln.address:#010x}  {ln.offset:#07x}  {ln.hex:<30} {ln.text}{'' if ln.reached else '  ; unreached'}"
+                for ln in p.listing]
+        out += ["```", ""]
     comparisons = [c for s in report.sections for c in s.comparisons]
     if comparisons:
         out += ["## Byte-for-byte comparisons", "", "| program | left | right | result |", "| --- | --- | --- | --- |"]
