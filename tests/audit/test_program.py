@@ -157,3 +157,15 @@ def test_listing_shows_every_instruction_with_its_bytes(arch: Arch) -> None:
                                                                     ("ret", False), ("mov eax, " + (
                                                                         "0x3c" if arch.bits == 64 else "1"), True)]
     assert result.listing[1].hex == "c3"
+
+
+@pytest.mark.parametrize("instruction", ["rdtsc", "cpuid", "int3", "in al, dx", "hlt"])
+def test_unusual_instruction_fails(arch: Arch, instruction: str) -> None:
+    result = audit(build_gas(arch, instruction + "\n" + exit_call(arch)), arch)
+    assert f"echo/insn@{arch.base + headers_size(arch):#x}" in failed(result)
+
+
+def test_check_ids_are_unique_on_a_program_with_unreached_code(arch: Arch) -> None:
+    body = "jmp over\nhelper:\ncall over\nret\nover:\n" + exit_call(arch)
+    ids = [c.id for c in audit(build_gas(arch, body), arch).checks]
+    assert len(ids) == len(set(ids))

@@ -107,6 +107,22 @@ def policy_for(program: str, policies: Mapping[str, ProgramPolicy] = UPSTREAM_PO
         raise InputError(msg) from None
 
 
+# Instructions no early program needs: each either needs privileges (and traps), talks to hardware, leaves
+# user-mode control flow, or reads something that differs between machines or runs (a reproducible build must
+# not depend on it).  Every decoded instruction is checked against this table.
+_REASONS = {
+    "privileged or hardware access": (
+        "in", "out", "insb", "insw", "insd", "outsb", "outsw", "outsd", "cli", "sti", "hlt", "lgdt", "lidt",
+        "lldt", "ltr", "lmsw", "clts", "invd", "wbinvd", "invlpg", "rdmsr", "wrmsr", "rdpmc", "swapgs",
+        "sysexit", "sysret", "iret", "iretd", "iretq", "lds", "les", "lfs", "lgs", "lss",
+    ),
+    "far or trapping control transfer": (
+        "ljmp", "lcall", "retf", "retfq", "int1", "int3", "into", "ud0", "ud1", "ud2", "sysenter",
+    ),
+    "result differs between machines or runs": ("rdtsc", "rdtscp", "rdrand", "rdseed", "rdpid", "cpuid", "xgetbv"),
+}
+UNUSUAL_INSTRUCTIONS: Mapping[str, str] = {m: why for why, names in _REASONS.items() for m in names}
+
 # SHA-256 of the seeds at bootstrap-seeds cedec6b8066d1db229b6c77d42d120a23c6980ed (POSIX/<arch>/);
 # the reconstruction must reproduce these exact bytes.
 PINNED_SEEDS: Mapping[tuple[str, str], str] = {

@@ -8,7 +8,7 @@ from rootstock.audit.bytemap import EXPLAINED, UNREACHED, byte_map
 from rootstock.audit.elf import ElfImage, inspect_elf
 from rootstock.audit.flow import Flow, follow
 from rootstock.audit.model import Check, Finding, Line, ProgramAudit, Region, SyscallSite
-from rootstock.audit.policy import Arch, ProgramPolicy
+from rootstock.audit.policy import UNUSUAL_INSTRUCTIONS, Arch, ProgramPolicy
 
 
 def audit_program(name: str, path: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> ProgramAudit:
@@ -23,8 +23,20 @@ def audit_program(name: str, path: str, data: bytes, arch: Arch, policy: Program
     checks = list(image.checks)
     checks += _code_checks(name, flow)
     checks += _branch_checks(name, flow, arch)
-    # Syscalls in unreached code are checked too: a computed jump could still reach them.
-    sites = [s for f in (flow, *unreached) for s in _syscall_sites(f, image, policy)]
+    listing = _listing(data, image, flow, unreached)
+    checks += [
+        Check(f"{name}/insn@{ln.address:#x}", f"`{ln.text}` ({ln.hex}) is an ordinary user-mode instruction",
+              "not privileged, far, trapping or machine-dependent",
+              UNUSUAL_INSTRUCTIONS.get(ln.text.split(" ")[0], "ordinary"),
+              ln.text.split(" ")[0] not in UNUSUAL_INSTRUCTIONS)
+        for ln in listing
+    ]
+    # Syscalls in unreached code are checked too: a computed jump could still reach them.  A site the entry
+    # reaches keeps the numbers found on the reached paths.
+    sites = _syscall_sites(flow, image, policy)
+    for other in unreached:
+        known = {s.address for s in sites}
+        sites += [s for s in _syscall_sites(other, image, policy) if s.address not in known]
     checks += [
         Check(
             f"{name}/syscall@{s.address:#x}/{s.name}",
@@ -55,7 +67,7 @@ def audit_program(name: str, path: str, data: bytes, arch: Arch, policy: Program
         findings=tuple(findings),
         regions=regions,
         syscalls=tuple(sites),
-        listing=_listing(data, image, flow, unreached),
+        listing=listing,
     )
 
 
