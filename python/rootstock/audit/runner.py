@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rootstock.audit.defines import check_defines
@@ -35,22 +36,28 @@ def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None =
     programs = []
     sections: list[Section] = []
     seed_path = _file(seeds / "hex0-seed", f"the {arch.name} hex0 seed")
-    for name, source_pattern in SEEDS:
-        binary = _file(seeds / name, f"the {arch.name} {name}")
-        programs.append(audit_program(name, binary.name, binary.read_bytes(), arch, policy_for(name, policies)))
-        source = stage_file(sources, source_pattern, arch, f"the hex0 source of {name}")
-        sections.append(reconstruct(name, binary, source, hex0_assemblers(seed_path),
-                                    pins.get((arch.name, name))))
-    for stage in STAGES:
-        name = stage_name(stage, arch)
-        built = build_from_source(stage, sources, arch)
-        given_path = _file(stages / name, f"the chain's {name} binary") if stages is not None else None
-        given = given_path.read_bytes() if given_path is not None else None
-        data = given if given is not None else built
-        shown = given_path.name if given_path is not None else f"{name} (rebuilt from source)"
-        policy = policy_for(name, policies)
-        programs.append(audit_program(name, shown, data, arch, policy))
-        sections.append(cross_verify(stage, sources, arch, policy, built=built, given=given))
+    # Reassembly mostly waits for sed, xxd and the seed itself, so it runs beside the in-process analysis.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rebuilds = []
+        for name, source_pattern in SEEDS:
+            binary = _file(seeds / name, f"the {arch.name} {name}")
+            source = stage_file(sources, source_pattern, arch, f"the hex0 source of {name}")
+            rebuilds.append(pool.submit(reconstruct, name, binary, source, hex0_assemblers(seed_path),
+                                        pins.get((arch.name, name))))
+            programs.append(audit_program(name, binary.name, binary.read_bytes(), arch, policy_for(name, policies)))
+        stage_sections = []
+        for stage in STAGES:
+            name = stage_name(stage, arch)
+            built = build_from_source(stage, sources, arch)
+            given_path = _file(stages / name, f"the chain's {name} binary") if stages is not None else None
+            given = given_path.read_bytes() if given_path is not None else None
+            data = given if given is not None else built
+            shown = given_path.name if given_path is not None else f"{name} (rebuilt from source)"
+            policy = policy_for(name, policies)
+            programs.append(audit_program(name, shown, data, arch, policy))
+            stage_sections.append(cross_verify(stage, sources, arch, policy, built=built, given=given))
+        sections += [rebuild.result() for rebuild in rebuilds]
+    sections += stage_sections
     m1_files = sorted({*sources.glob("*.M1"), *sources.glob("Development/*.M1")})
     pairs = [(f.relative_to(sources).as_posix(), d) for f in m1_files for d in expand_m1(
         f.read_text(), source=str(f)).defines]
