@@ -154,8 +154,7 @@ def inspect_elf(name: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> El
         code_start = image_address(loads, max(arch.ehsize, table_end))
         c.add("entry.first", "entry point is the first byte after the headers, where the program's code starts",
               hex(code_start) if code_start is not None else "an address", hex(entry), entry == code_start)
-    regions = [Region(0, arch.ehsize, "elf-header", "ELF header")]
-    regions.append(Region(phoff, table_end, "program-headers", f"{phnum} program header(s)"))
+    regions = [Region(0, arch.ehsize, "elf-header"), Region(phoff, table_end, "program-headers")]
     if phoff < arch.ehsize:
         findings.append(Finding(
             f"{name}/elf/overlap", "info",

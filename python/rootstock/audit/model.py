@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from attrs import field, frozen
 
+from rootstock.audit.policy import ProgramPolicy
+
 SEVERITIES = ("info", "warning", "error")
 
 
@@ -40,7 +42,6 @@ class Region:
     start: int
     end: int
     kind: str
-    note: str = ""
 
 
 @frozen
@@ -78,6 +79,7 @@ class ProgramAudit:
     regions: tuple[Region, ...]
     syscalls: tuple[SyscallSite, ...]
     listing: tuple[Line, ...]
+    policy: ProgramPolicy
 
     @property
     def instructions(self) -> int:

@@ -68,6 +68,7 @@ def audit_program(name: str, path: str, data: bytes, arch: Arch, policy: Program
         regions=regions,
         syscalls=tuple(sites),
         listing=listing,
+        policy=policy,
     )
 
 

@@ -49,6 +49,9 @@ def to_data(report: AuditReport) -> dict[str, Any]:
         "programs": [
             {
                 "name": p.name, "file": p.path, "size": p.size, "sha256": p.sha256, "instructions": p.instructions,
+                "policy": {"name": p.policy.name, "allowed_syscalls": sorted(p.policy.allowed_syscalls),
+                           "rwx_tolerated": p.policy.rwx_tolerated, "why": p.policy.why,
+                           "entry_at_code_start": p.policy.entry_at_code_start},
                 "syscalls": [{"address": s.address, "offset": s.offset, "number": s.number, "name": s.name,
                               "allowed": s.allowed} for s in p.syscalls],
                 "byte_map": [{"start": r.start, "end": r.end, "kind": r.kind} for r in p.regions],
@@ -93,7 +96,10 @@ def to_markdown(report: AuditReport) -> str:
                 for f in report.all_findings() if f.severity == severity]
     out.append("")
     for p in report.programs:
-        out += [f"## {p.name}", "", "### System calls", "", "| address | file offset | number | name | allowed |",
+        out += [f"## {p.name}", "",
+                f"Policy `{p.policy.name}` ({p.policy.why}): allows {', '.join(sorted(p.policy.allowed_syscalls))}; "
+                f"RWX segments {'tolerated with a finding' if p.policy.rwx_tolerated else 'fail'}.", "",
+                "### System calls", "", "| address | file offset | number | name | allowed |",
                 "| --- | --- | ---: | --- | --- |"]
         out += [f"| {s.address:#x} | {s.offset:#x} | {'?' if s.number is None else s.number} | {s.name} | "
                 f"{'yes' if s.allowed else '**no**'} |" for s in p.syscalls]
