@@ -6,9 +6,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from audit_support import STAGE0
+from audit_support import STAGE0, build_gas
 
 from rootstock.assemble.hex0 import assemble_hex0
+from rootstock.audit.policy import ARCHES
 from rootstock.audit.reassemble import compare, describe, hex0_assemblers, reconstruct
 
 
@@ -82,3 +83,20 @@ def test_comparison_lists_differences_with_missing_bytes() -> None:
     comparison = compare("p", "a", b"\x01\x02\x03", "b", b"\x01\x09")
     assert comparison.first_differences == ((1, 2, 9), (2, 3, None))
     assert describe(comparison) == "2 differing byte(s), sizes 3 vs 2; first: 0x1: 02 vs 09, 0x2: 03 vs --"
+
+
+
+@pytest.mark.parametrize("arch_name", ["AMD64", "x86"])
+def test_failing_seed_is_reported_without_temporary_paths(arch_name: str, tmp_path: Path) -> None:
+    arch = ARCHES[arch_name]
+    source = STAGE0 / arch_name / "seed.hex0"
+    binary = tmp_path / "seed"
+    binary.write_bytes(assemble_hex0(source.read_text()))
+    # A "seed" that exits with status 1 at once.
+    failing = tmp_path / "failing"
+    body = "mov edi, 1\nmov eax, 60\nsyscall" if arch.bits == 64 else "mov ebx, 1\nmov eax, 1\nint 0x80"
+    failing.write_bytes(build_gas(arch, body))
+    failing.chmod(0o755)
+    section = reconstruct("seed", binary, source, hex0_assemblers(failing), None)
+    observed = {c.id.rsplit("/", 1)[1]: c.observed for c in section.checks}
+    assert observed["self-hosted seed"] == "failed: assembler exited with status 1"

@@ -12,7 +12,7 @@ from rootstock.assemble.hex0 import assemble_hex0
 from rootstock.audit.external import hex0_by_sed_xxd, run_assembler
 from rootstock.audit.hex2 import link_hex2
 from rootstock.audit.model import Check, Comparison, Finding, Section
-from rootstock.errors import RootstockError
+from rootstock.errors import CommandError, RootstockError
 
 SHOWN_DIFFERENCES = 16
 
@@ -59,6 +59,14 @@ def describe(comparison: Comparison) -> str:
             f"first: {shown}")
 
 
+def failure_text(exc: RootstockError) -> str:
+    """A failure for the report; a failed command is named by its program and status, since its argv holds
+    temporary paths that would make the report differ from run to run."""
+    if isinstance(exc, CommandError):
+        return f"failed: {Path(exc.argv[0]).name} exited with status {exc.exit_code_of_command}"
+    return f"failed: {str(exc).splitlines()[0]}"
+
+
 def _byte(value: int | None) -> str:
     return "--" if value is None else f"{value:02x}"
 
@@ -78,9 +86,8 @@ def reconstruct(name: str, binary: Path, source: Path, assemblers: Sequence[Asse
         try:
             built = assembler.build(source)
         except RootstockError as exc:
-            first_line = str(exc).splitlines()[0]
             checks.append(Check(key, f"{assembler.name} rebuilds {name} from {source.name}",
-                                f"sha256 {_sha(expected)}", f"failed: {first_line}", False))
+                                f"sha256 {_sha(expected)}", failure_text(exc), False))
             continue
         comparison = compare(name, f"{binary.name} (given)", expected, f"{source.name} via {assembler.name}", built)
         comparisons.append(comparison)

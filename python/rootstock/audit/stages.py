@@ -16,7 +16,7 @@ from rootstock.audit.hex2 import link_hex2
 from rootstock.audit.m1 import expand_m1
 from rootstock.audit.model import Check, Comparison, Finding, Section
 from rootstock.audit.policy import Arch, ProgramPolicy
-from rootstock.audit.reassemble import compare, describe
+from rootstock.audit.reassemble import compare, describe, failure_text
 from rootstock.errors import InputError, RootstockError
 
 
@@ -112,8 +112,7 @@ def cross_verify(stage: Stage, sources: Path, arch: Arch, policy: ProgramPolicy,
         try:
             twin = build(path) if path.is_file() else None
         except RootstockError as exc:
-            checks.append(Check(key, f"{path.name} builds", "a program", f"failed: {str(exc).splitlines()[0]}",
-                                False))
+            checks.append(Check(key, f"{path.name} builds", "a program", failure_text(exc), False))
             continue
         if twin is None:
             findings.append(Finding(key, "warning", f"{path}: missing, so {name} has no {label} cross-check"))
