@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 import pytest
 from audit_support import STRICT, Tree, build_gas, hexdump
 
+import rootstock.commands.audit as command
 from rootstock.audit.report import summary, to_json, to_markdown
 from rootstock.audit.runner import audit_arch
 from rootstock.cli import main
@@ -105,3 +107,13 @@ def test_cli_writes_reports_and_exits_by_result(tree: Tree, tmp_path: Path,
 
 def test_summary_line(tree: Tree) -> None:
     assert summary(run(tree)).startswith(f"{tree.arch.name}: ")
+
+
+def test_cli_prints_the_totals_and_exits_0_when_every_check_passes(
+        tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(command, "audit_arch", functools.partial(audit_arch, policies=STRICT, pins={}))
+    code = main(["--root", str(tmp_path), "audit", "--arch", tree.arch.name, "--seeds", str(tree.seeds),
+                 "--sources", str(tree.sources)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith(f"{tree.arch.name}: ") and ", 0 failures;" in out
