@@ -9,6 +9,7 @@ import pytest
 from audit_support import STAGE0, build_gas
 
 from rootstock.assemble.hex0 import assemble_hex0
+from rootstock.audit.model import Section
 from rootstock.audit.policy import ARCHES
 from rootstock.audit.reassemble import compare, describe, hex0_assemblers, reconstruct
 
@@ -26,8 +27,8 @@ def seeds(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, tuple[Pat
     return out
 
 
-def results(section: object) -> dict[str, bool]:
-    return {c.id.rsplit("/", 1)[1]: c.passed for c in section.checks}  # type: ignore[attr-defined]
+def results(section: Section) -> dict[str, bool]:
+    return {c.id.rsplit("/", 1)[1]: c.passed for c in section.checks}
 
 
 def test_seed_is_rebuilt_identically_by_four_assemblers_and_pinned(seeds: dict[str, tuple[Path, Path]]) -> None:

@@ -10,18 +10,19 @@ import pytest
 from audit_support import STRICT, Tree, build_gas, hexdump
 
 import rootstock.commands.audit as command
+from rootstock.audit.model import AuditReport
 from rootstock.audit.report import summary, to_json, to_markdown
 from rootstock.audit.runner import audit_arch
 from rootstock.cli import main
 from rootstock.errors import InputError
 
 
-def run(tree: Tree, **kwargs: object) -> object:
-    return audit_arch(tree.arch.name, tree.seeds, tree.sources, tree.stages, policies=STRICT, pins={}, **kwargs)
+def run(tree: Tree) -> AuditReport:
+    return audit_arch(tree.arch.name, tree.seeds, tree.sources, tree.stages, policies=STRICT, pins={})
 
 
-def failed_ids(report: object) -> list[str]:
-    return [c.id for c in report.failures()]  # type: ignore[attr-defined]
+def failed_ids(report: AuditReport) -> list[str]:
+    return [c.id for c in report.failures()]
 
 
 def test_clean_tree_passes_every_check(tree: Tree) -> None:
