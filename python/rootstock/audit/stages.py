@@ -100,37 +100,49 @@ def cross_verify(stage: Stage, sources: Path, arch: Arch, policy: ProgramPolicy,
         checks.append(Check(f"stage/{name}/rebuilt", f"{name} as given equals {name} rebuilt from {source_name}",
                             "identical", describe(comparison), comparison.identical))
     expected_calls = _syscalls(name, built, arch, policy)
-    twins: list[tuple[str, str, Callable[[Path], bytes], str]] = [
-        ("gas", stage.gas, lambda p: _gas_twin(p, arch), "info"),
+    image = inspect_elf(name, built, arch, policy)
+    segment = image.segment_at(image.entry)
+    # GAS gives code only (rootstock wraps it in its own headers), so only the code is compared.
+    code_offset = segment.file_offset(image.entry) if segment is not None else 0
+    twins: list[tuple[str, str, Callable[[Path], tuple[bytes, bytes]], int, str]] = [
+        ("gas", stage.gas, lambda p: _gas_twin(p, arch, image.entry), code_offset, "info"),
     ]
     if stage.development is not None:
-        twins.insert(0, ("m1", stage.development, lambda p: _with_header(sources, arch, expand_m1(
-            p.read_text(), source=str(p)).hex2), "warning"))
-    for label, pattern, build, severity in twins:
+        twins.insert(0, ("m1", stage.development, lambda p: _m1_twin(p, sources, arch), 0, "warning"))
+    for label, pattern, build, skip, severity in twins:
         key = f"stage/{name}/{label}"
-        path = sources / pattern.format(A=arch.name, a=arch.lower)
+        relative = pattern.format(A=arch.name, a=arch.lower)
+        path = sources / relative
         try:
             twin = build(path) if path.is_file() else None
         except RootstockError as exc:
-            checks.append(Check(key, f"{path.name} builds", "a program", failure_text(exc), False))
+            checks.append(Check(key, f"{relative} builds", "a program", failure_text(exc), False))
             continue
         if twin is None:
-            findings.append(Finding(key, "warning", f"{path}: missing, so {name} has no {label} cross-check"))
+            findings.append(Finding(key, "warning", f"{relative} is missing, so {name} has no {label} cross-check"))
             continue
-        comparison = compare(name, f"{source_name} (rebuilt)", built, path.name, twin)
+        program, compared = twin
+        what = "" if skip == 0 else f" (code from offset {skip:#x})"
+        comparison = compare(name, f"{source_name} (rebuilt){what}", built[skip:], relative, compared)
         comparisons.append(comparison)
         if not comparison.identical:
-            findings.append(Finding(key, severity, f"{path.name} differs from {source_name}: {describe(comparison)}"))
-        calls = _syscalls(name, twin, arch, policy)
-        checks.append(Check(f"{key}/syscalls", f"{path.name} makes the same system calls as {source_name}",
+            findings.append(Finding(key, severity, f"{relative} differs from {source_name}{what}: "
+                                    f"{describe(comparison)}"))
+        calls = _syscalls(name, program, arch, policy)
+        checks.append(Check(f"{key}/syscalls", f"{relative} makes the same system calls as {source_name}",
                             ", ".join(expected_calls), ", ".join(calls), calls == expected_calls))
     return Section(f"cross-verification of {name}", tuple(checks), tuple(findings), tuple(comparisons))
 
 
-def _gas_twin(path: Path, arch: Arch) -> bytes:
-    # ld places the code right after where the headers will go, so the wrapped program has the same layout.
-    raw = gas_build(path, arch, arch.base + headers_size(arch))
-    return minimal_elf(arch, raw, arch.base, flags=7)
+def _m1_twin(path: Path, sources: Path, arch: Arch) -> tuple[bytes, bytes]:
+    program = _with_header(sources, arch, expand_m1(path.read_text(), source=str(path)).hex2)
+    return program, program
+
+
+def _gas_twin(path: Path, arch: Arch, entry: int) -> tuple[bytes, bytes]:
+    # Linked where the source build's code starts, so absolute addresses match; wrapped to be analysed.
+    code = gas_build(path, arch, entry)
+    return minimal_elf(arch, code, entry - headers_size(arch), flags=7), code
 
 
 def _syscalls(name: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> tuple[str, ...]:
