@@ -118,3 +118,14 @@ def test_cli_prints_the_totals_and_exits_0_when_every_check_passes(
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith(f"{tree.arch.name}: ") and ", 0 failures;" in out
+
+
+def test_gas_twin_is_identical_on_the_clean_tree_and_a_divergent_one_is_caught(tree: Tree) -> None:
+    clean = run(tree)
+    assert not [f for f in clean.all_findings() if f.id.startswith("stage/") and f.id.endswith("/gas")]
+    gas = tree.sources / "GAS" / f"catm_{tree.arch.lower}.S"
+    call = "mov eax, 59\n    syscall" if tree.arch.bits == 64 else "mov eax, 11\n    int 0x80"
+    gas.write_text(gas.read_text().replace("_start:\n", f"_start:\n    {call}\n", 1))
+    report = run(tree)
+    assert failed_ids(report) == ["stage/catm/gas/syscalls"]
+    assert [f.severity for f in report.all_findings() if f.id == "stage/catm/gas"] == ["info"]
