@@ -62,15 +62,18 @@ def main() -> int:
             cases.append((name, tree.seeds, tree.sources, tree.stages))
     if not cases:
         parser.error("give --case or --fixtures")
-    print(f"{'arch':<6} {'programs':>8} {'checks':>7} {'fail':>5} {'min s':>7} {'median s':>9} {'max s':>7}  goal < 1 s")
+    header = f"{'arch':<6} {'programs':>8} {'checks':>7} {'fail':>5} {'min s':>7} {'median s':>9} {'max s':>7}"
+    print(f"{header}  goal < 1 s")
     for arch, seeds, sources, stages in cases:
         times, info = [], {}
         for _ in range(args.rounds):
             elapsed, info = one_round(arch, seeds, sources, stages, args.fixtures)
             times.append(elapsed)
         verdict = "ok" if statistics.median(times) < 1.0 else "SLOW"
-        print(f"{arch:<6} {info['programs']:>8} {info['checks']:>7} {info['failures']:>5} {min(times):>7.3f} "
-              f"{statistics.median(times):>9.3f} {max(times):>7.3f}  {verdict}")
+        print(
+            f"{arch:<6} {info['programs']:>8} {info['checks']:>7} {info['failures']:>5} {min(times):>7.3f} "
+            f"{statistics.median(times):>9.3f} {max(times):>7.3f}  {verdict}"
+        )
     tmp.cleanup()
     return 0
 

@@ -75,7 +75,9 @@ def verify_output(step: ResolvedStep, out: Path) -> None:
             nix.delete(out)
             what = f"step '{step.name}', file {rel}"
             raise HashMismatchError(
-                what, expected.hex, actual.hex,
+                what,
+                expected.hex,
+                actual.hex,
                 "the output was deleted from the store; fix the input or, after review, the pinned hash",
             )
 
@@ -137,8 +139,10 @@ def build_steps(
         step = by_drv.get(drv)
         name = step.name if step else nix.drv_name(drv)
         total = progress.total or len(steps)
-        say(f"[{len(progress.started)}/{total}] {'checking' if check else 'building'} {name} on {system} "
-            f"({time.monotonic() - began:.1f}s)")
+        say(
+            f"[{len(progress.started)}/{total}] {'checking' if check else 'building'} {name} on {system} "
+            f"({time.monotonic() - began:.1f}s)"
+        )
 
     outs = nix.build(drvs, check=check, max_jobs=max_jobs, on_start=started)
     results = []

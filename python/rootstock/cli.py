@@ -31,15 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rootstock", description=__doc__)
     parser.add_argument("--version", action="version", version=f"rootstock {__version__}")
     parser.add_argument(
-        "--root", type=Path, default=None,
+        "--root",
+        type=Path,
+        default=None,
         help="checkout holding pins.toml (default: $ROOTSTOCK_ROOT, else the nearest parent with pins.toml)",
     )
     parser.add_argument(
-        "--pins", type=Path, default=None,
+        "--pins",
+        type=Path,
+        default=None,
         help="pins file to use instead of <root>/pins.toml (for example a second pins file for a local build)",
     )
     parser.add_argument(
-        "--mirror", type=Path, default=None,
+        "--mirror",
+        type=Path,
+        default=None,
         help="local mirror directory; every fetch is served from it (default: $ROOTSTOCK_MIRROR)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every external command")
@@ -54,7 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s", stream=sys.stderr,
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(message)s",
+        stream=sys.stderr,
     )
     try:
         options = GlobalOptions.from_args(args, os.environ)

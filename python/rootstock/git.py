@@ -45,7 +45,12 @@ def tag_commit(url: str, tag: str, *, rewrites: Sequence[tuple[str, str]] = ()) 
 
 
 def checkout(
-    url: str, rev: str, dest: Path, *, submodules: bool, rewrites: Sequence[tuple[str, str]] = (),
+    url: str,
+    rev: str,
+    dest: Path,
+    *,
+    submodules: bool,
+    rewrites: Sequence[tuple[str, str]] = (),
 ) -> None:
     """Check out exactly rev of url into dest (and its submodules, recursively, at their recorded commits).
 

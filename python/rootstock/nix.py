@@ -105,7 +105,9 @@ def _raise_build_failure(exc: CommandError) -> None:
     if m := FOD_MISMATCH_RE.search(exc.stderr_tail):
         what = f"step '{drv_name(m['drv'])}' ({m['drv']})"
         raise HashMismatchError(
-            what, Hash.parse(m["expected"]).sri, Hash.parse(m["actual"]).sri,
+            what,
+            Hash.parse(m["expected"]).sri,
+            Hash.parse(m["actual"]).sri,
             "the output was not registered; fix the input or, after review, the pinned output hash",
         ) from None
     lines = [line for line in exc.stderr_tail.splitlines() if line.strip()]

@@ -37,17 +37,28 @@ class BuildReport:
 
     def to_markdown(self) -> str:
         """A table of steps and one of oracle verdicts."""
-        lines = [f"# rootstock build report: {self.system}", "",
-                 f"{len(self.steps)} steps, each checked against its pinned hash.", "",
-                 "| # | step | pinned | checked by | output |", "| --- | --- | --- | --- | --- |"]
+        lines = [
+            f"# rootstock build report: {self.system}",
+            "",
+            f"{len(self.steps)} steps, each checked against its pinned hash.",
+            "",
+            "| # | step | pinned | checked by | output |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         lines += [f"| {n} | {s.name} | `{s.pinned}` | {s.check} | `{s.out}` |" for n, s in enumerate(self.steps, 1)]
         if self.verdicts:
             ok = sum(v.ok for v in self.verdicts)
-            lines += ["", f"## Oracles: {ok} of {len(self.verdicts)} programs agree or are explained", "",
-                      "| oracle | program | verdict | oracle sha256 | built sha256 | why |",
-                      "| --- | --- | --- | --- | --- | --- |"]
-            lines += [f"| {v.oracle} | {v.program} | {v.status} | `{v.expected}` | `{v.actual or '-'}` | {v.note} |"
-                      for v in self.verdicts]
+            lines += [
+                "",
+                f"## Oracles: {ok} of {len(self.verdicts)} programs agree or are explained",
+                "",
+                "| oracle | program | verdict | oracle sha256 | built sha256 | why |",
+                "| --- | --- | --- | --- | --- | --- |",
+            ]
+            lines += [
+                f"| {v.oracle} | {v.program} | {v.status} | `{v.expected}` | `{v.actual or '-'}` | {v.note} |"
+                for v in self.verdicts
+            ]
         return "\n".join(lines) + "\n"
 
     def write(self, directory: Path) -> tuple[Path, Path]:

@@ -32,7 +32,7 @@ for _name in ("hex0-seed", "hex0"):
 def hexdump(data: bytes) -> str:
     """hex0 text for bytes, sixteen to a line, with a comment."""
     lines = ["# rootstock audit fixture, written as hex0 by tests/audit/conftest.py"]
-    lines += [" ".join(f"{b:02X}" for b in data[i:i + 16]) for i in range(0, len(data), 16)]
+    lines += [" ".join(f"{b:02X}" for b in data[i : i + 16]) for i in range(0, len(data), 16)]
     return "\n".join(lines) + "\n"
 
 

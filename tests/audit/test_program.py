@@ -50,16 +50,20 @@ def test_forbidden_syscall_fails(arch: Arch, name: str) -> None:
     number = FORBIDDEN[name][0 if arch.bits == 64 else 1]
     result = audit(build_gas(arch, syscall(arch, number) + "\n" + exit_call(arch)), arch)
     assert [f for f in failed(result) if f.startswith("echo/syscall@")] == [
-        f"echo/syscall@{arch.base + headers_size(arch) + 5:#x}/{name}"]
+        f"echo/syscall@{arch.base + headers_size(arch) + 5:#x}/{name}"
+    ]
 
 
-@pytest.mark.parametrize("setup", [
-    "push {n}\npop {a}",            # through the stack
-    "xor eax, eax\nmov al, {n}",     # a byte into a zeroed register
-    "mov ebx, {n}\nxchg {a}, {b}",   # swapped in
-    "mov ecx, {n}\nmov eax, ecx",    # copied
-    "mov eax, {m}\nadd eax, 1",      # computed
-])
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "push {n}\npop {a}",  # through the stack
+        "xor eax, eax\nmov al, {n}",  # a byte into a zeroed register
+        "mov ebx, {n}\nxchg {a}, {b}",  # swapped in
+        "mov ecx, {n}\nmov eax, ecx",  # copied
+        "mov eax, {m}\nadd eax, 1",  # computed
+    ],
+)
 def test_syscall_number_is_tracked_through_registers(arch: Arch, setup: str) -> None:
     execve = FORBIDDEN["execve"][0 if arch.bits == 64 else 1]
     a, b = ("rax", "rbx") if arch.bits == 64 else ("eax", "ebx")
@@ -153,9 +157,11 @@ def test_jump_into_the_middle_of_an_instruction_fails(arch: Arch) -> None:
 
 def test_listing_shows_every_instruction_with_its_bytes(arch: Arch) -> None:
     result = audit(build_gas(arch, "jmp over\nhelper:\nret\nover:\n" + exit_call(arch)), arch)
-    assert [(ln.text, ln.reached) for ln in result.listing][:3] == [("jmp " + hex(result.listing[2].address), True),
-                                                                    ("ret", False), ("mov eax, " + (
-                                                                        "0x3c" if arch.bits == 64 else "1"), True)]
+    assert [(ln.text, ln.reached) for ln in result.listing][:3] == [
+        ("jmp " + hex(result.listing[2].address), True),
+        ("ret", False),
+        ("mov eax, " + ("0x3c" if arch.bits == 64 else "1"), True),
+    ]
     assert result.listing[1].hex == "c3"
 
 

@@ -35,8 +35,13 @@ def test_seed_is_rebuilt_identically_by_four_assemblers_and_pinned(seeds: dict[s
     binary, source = seeds["seed"]
     pin = hashlib.sha256(binary.read_bytes()).hexdigest()
     section = reconstruct("seed", binary, source, hex0_assemblers(binary), pin)
-    assert results(section) == {"rootstock.assemble.hex0": True, "rootstock.audit.hex2": True, "sed+xxd": True,
-                                "self-hosted seed": True, "pin": True}
+    assert results(section) == {
+        "rootstock.assemble.hex0": True,
+        "rootstock.audit.hex2": True,
+        "sed+xxd": True,
+        "self-hosted seed": True,
+        "pin": True,
+    }
     assert section.pins == (("seed", pin),)
 
 
@@ -49,8 +54,12 @@ def test_wrong_pin_fails(seeds: dict[str, tuple[Path, Path]]) -> None:
 def test_seed_that_does_not_reproduce_itself_fails_only_self_hosting(seeds: dict[str, tuple[Path, Path]]) -> None:
     binary, source = seeds["seed-bad"]
     section = reconstruct("seed-bad", binary, source, hex0_assemblers(binary), None)
-    assert results(section) == {"rootstock.assemble.hex0": True, "rootstock.audit.hex2": True, "sed+xxd": True,
-                                "self-hosted seed": False}
+    assert results(section) == {
+        "rootstock.assemble.hex0": True,
+        "rootstock.audit.hex2": True,
+        "sed+xxd": True,
+        "self-hosted seed": False,
+    }
     assert [f.severity for f in section.findings] == ["info"]  # no pin recorded
 
 
@@ -61,7 +70,7 @@ def test_source_one_byte_off_fails_every_assembler(seeds: dict[str, tuple[Path, 
     cut = max(i for i, line in enumerate(text.splitlines()) if line.split("#")[0].split(";")[0].strip())
     lines = text.splitlines()
     code = lines[cut].split("#")[0].split(";")[0].rstrip()
-    lines[cut] = code[:-1] + ("0" if code[-1] != "0" else "1") + lines[cut][len(code):]
+    lines[cut] = code[:-1] + ("0" if code[-1] != "0" else "1") + lines[cut][len(code) :]
     changed = tmp_path / "changed.hex0"
     changed.write_text("\n".join(lines) + "\n")
     section = reconstruct("seed", binary, changed, hex0_assemblers(binary), None)
@@ -69,8 +78,7 @@ def test_source_one_byte_off_fails_every_assembler(seeds: dict[str, tuple[Path, 
     assert all(c.differing == 1 for c in section.comparisons)
 
 
-def test_assembler_that_rejects_the_source_fails_its_check(seeds: dict[str, tuple[Path, Path]],
-                                                           tmp_path: Path) -> None:
+def test_assembler_that_rejects_the_source_fails_its_check(seeds: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
     binary, _source = seeds["seed"]
     odd = tmp_path / "odd.hex0"
     odd.write_text("90 9\n")
@@ -84,7 +92,6 @@ def test_comparison_lists_differences_with_missing_bytes() -> None:
     comparison = compare("p", "a", b"\x01\x02\x03", "b", b"\x01\x09")
     assert comparison.first_differences == ((1, 2, 9), (2, 3, None))
     assert describe(comparison) == "2 differing byte(s), sizes 3 vs 2; first: 0x1: 02 vs 09, 0x2: 03 vs --"
-
 
 
 @pytest.mark.parametrize("arch_name", ["AMD64", "x86"])

@@ -29,14 +29,17 @@ def test_clean_tree_passes_every_check(tree: Tree) -> None:
     report = run(tree)
     assert failed_ids(report) == []
     names = [p.name for p in report.programs]
-    assert names == ["hex0-seed", "kaem-optional-seed", "hex0", "hex1", "hex2-0", "catm", "M0",
-                     f"cc_{tree.arch.lower}"]
+    assert names == ["hex0-seed", "kaem-optional-seed", "hex0", "hex1", "hex2-0", "catm", "M0", f"cc_{tree.arch.lower}"]
     ids = [c.id for c in report.all_checks()]
     assert len(ids) == len(set(ids)) > 300
     # Four independent assemblers rebuilt each seed.
     rebuilt = [c for c in report.all_checks() if c.id.startswith("reassembly/hex0-seed/")]
     assert [c.id.rsplit("/", 1)[1] for c in rebuilt] == [
-        "rootstock.assemble.hex0", "rootstock.audit.hex2", "sed+xxd", "self-hosted seed"]
+        "rootstock.assemble.hex0",
+        "rootstock.audit.hex2",
+        "sed+xxd",
+        "self-hosted seed",
+    ]
     assert all(f.severity != "error" for f in report.all_findings())
     assert {s.name for p in report.programs for s in p.syscalls} == {"open", "read", "write", "exit"}
 
@@ -89,11 +92,24 @@ def test_truncated_seed_names_the_file(tree: Tree) -> None:
         run(tree)
 
 
-def test_cli_writes_reports_and_exits_by_result(tree: Tree, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["--root", str(tmp_path), "audit", "--arch", tree.arch.name, "--seeds", str(tree.seeds),
-            "--sources", str(tree.sources), "--stages", str(tree.stages),
-            "--json", str(tmp_path / "a.json"), "--markdown", str(tmp_path / "a.md")]
+def test_cli_writes_reports_and_exits_by_result(tree: Tree, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "--root",
+        str(tmp_path),
+        "audit",
+        "--arch",
+        tree.arch.name,
+        "--seeds",
+        str(tree.seeds),
+        "--sources",
+        str(tree.sources),
+        "--stages",
+        str(tree.stages),
+        "--json",
+        str(tmp_path / "a.json"),
+        "--markdown",
+        str(tmp_path / "a.md"),
+    ]
     # The upstream policies tolerate RWX and the fixture seed's layout only under the strict table, so the
     # CLI (which uses the upstream table) reports the fixture seed's entry point layout as a failure.
     code = main(argv)
@@ -111,10 +127,22 @@ def test_summary_line(tree: Tree) -> None:
 
 
 def test_cli_prints_the_totals_and_exits_0_when_every_check_passes(
-        tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(command, "audit_arch", functools.partial(audit_arch, policies=STRICT, pins={}))
-    code = main(["--root", str(tmp_path), "audit", "--arch", tree.arch.name, "--seeds", str(tree.seeds),
-                 "--sources", str(tree.sources)])
+    code = main(
+        [
+            "--root",
+            str(tmp_path),
+            "audit",
+            "--arch",
+            tree.arch.name,
+            "--seeds",
+            str(tree.seeds),
+            "--sources",
+            str(tree.sources),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith(f"{tree.arch.name}: ") and ", 0 failures;" in out
@@ -124,7 +152,8 @@ def test_gas_twin_is_identical_on_the_clean_tree_and_a_divergent_one_is_caught(t
     clean = run(tree)
     # The fixture seed (the hex0 stage) has no GAS twin; every other stage's twin is byte-identical.
     assert [f.id for f in clean.all_findings() if f.id.startswith("stage/") and f.id.endswith("/gas")] == [
-        "stage/hex0/gas"]
+        "stage/hex0/gas"
+    ]
     gas = tree.sources / "GAS" / f"catm_{tree.arch.lower}.S"
     call = "mov eax, 59\n    syscall" if tree.arch.bits == 64 else "mov eax, 11\n    int 0x80"
     gas.write_text(gas.read_text().replace("_start:\n", f"_start:\n    {call}\n", 1))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import REPO
+from common_support import REPO
+
 from rootstock import proc
 
 FLAKES = ["--extra-experimental-features", "nix-command flakes", "--option", "substituters", ""]

@@ -7,8 +7,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from common_support import commit, git, make_repo
 
-from conftest import commit, git, make_repo
 from rootstock import nix
 from rootstock.cli import main
 from rootstock.hashes import Hash
@@ -45,8 +45,9 @@ def git_pin(url: str, *, remove: str = "") -> str:
     )
 
 
-def test_update_then_verify_git_pin(nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_update_then_verify_git_pin(
+    nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = (upstream / "main").as_uri()
     (checkout / "pins.toml").write_text(git_pin(url))
     assert run(checkout, "pins", "update", "src") == 0
@@ -62,8 +63,9 @@ def test_update_then_verify_git_pin(nix_store: Path, checkout: Path, upstream: P
     assert "src: ok" in capsys.readouterr().out
 
 
-def test_moved_tag_fails_naming_both_commits(nix_store: Path, checkout: Path, upstream: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_moved_tag_fails_naming_both_commits(
+    nix_store: Path, checkout: Path, upstream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (checkout / "pins.toml").write_text(git_pin((upstream / "main").as_uri()))
     assert run(checkout, "pins", "update", "src") == 0
     pinned = git(upstream / "main", "rev-parse", "HEAD")
@@ -78,8 +80,9 @@ def test_moved_tag_fails_naming_both_commits(nix_store: Path, checkout: Path, up
     assert "Traceback" not in err
 
 
-def test_preparation_removes_paths_and_changes_the_hash(nix_store: Path, checkout: Path, upstream: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_preparation_removes_paths_and_changes_the_hash(
+    nix_store: Path, checkout: Path, upstream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = (upstream / "main").as_uri()
     (checkout / "pins.toml").write_text(git_pin(url, remove='remove = ["junk/*"]\n'))
     assert run(checkout, "pins", "update", "src") == 0
@@ -96,8 +99,9 @@ def test_preparation_removes_paths_and_changes_the_hash(nix_store: Path, checkou
     assert nar_hash(store_path) == pin.hash
 
 
-def test_remove_pattern_matching_nothing_is_an_error(nix_store: Path, checkout: Path, upstream: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_remove_pattern_matching_nothing_is_an_error(
+    nix_store: Path, checkout: Path, upstream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (checkout / "pins.toml").write_text(git_pin((upstream / "main").as_uri(), remove='remove = ["nothing/*"]\n'))
     assert run(checkout, "pins", "update", "src") == 1
     assert "remove pattern 'nothing/*' matches nothing" in capsys.readouterr().err
@@ -111,8 +115,9 @@ def make_tarball(path: Path, content: bytes) -> None:
 
 
 @pytest.mark.parametrize("unpack", [False, True])
-def test_changed_tarball_fails_with_both_hashes(nix_store: Path, checkout: Path, tmp_path: Path, unpack: bool,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_tarball_fails_with_both_hashes(
+    nix_store: Path, checkout: Path, tmp_path: Path, unpack: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
     tarball = tmp_path / "pkg-1.0.tar.gz"
     make_tarball(tarball, b"original\n")
     (checkout / "pins.toml").write_text(
@@ -131,8 +136,9 @@ def test_changed_tarball_fails_with_both_hashes(nix_store: Path, checkout: Path,
     assert "rootstock pins update pkg" in err
 
 
-def test_mirror_serves_everything_offline(nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_mirror_serves_everything_offline(
+    nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     tarball = tmp_path / "pkg-1.0.tar.gz"
     make_tarball(tarball, b"mirrored\n")
     (checkout / "pins.toml").write_text(
@@ -153,8 +159,9 @@ def test_mirror_serves_everything_offline(nix_store: Path, checkout: Path, upstr
     assert run(checkout, "pins", "fetch", mirror=mirror) == 0
 
 
-def test_missing_mirror_entry_names_pin_and_hash(nix_store: Path, checkout: Path, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_mirror_entry_names_pin_and_hash(
+    nix_store: Path, checkout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     digest = Hash.parse(PLACEHOLDER)
     (checkout / "pins.toml").write_text(
         f'[pins.seed]\nkind = "file"\nurls = ["https://example.invalid/seed"]\nhash = "{digest.sri}"\n'
@@ -165,8 +172,9 @@ def test_missing_mirror_entry_names_pin_and_hash(nix_store: Path, checkout: Path
     assert digest.sri in err
 
 
-def test_unreachable_url_without_mirror(nix_store: Path, checkout: Path, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreachable_url_without_mirror(
+    nix_store: Path, checkout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (checkout / "pins.toml").write_text(
         f'[pins.seed]\nkind = "file"\nurls = ["{(tmp_path / "absent").as_uri()}"]\nhash = "{PLACEHOLDER}"\n'
     )
@@ -176,8 +184,9 @@ def test_unreachable_url_without_mirror(nix_store: Path, checkout: Path, tmp_pat
     assert "Traceback" not in err
 
 
-def test_nix_not_installed_is_one_clear_error(checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_nix_not_installed_is_one_clear_error(
+    checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     (checkout / "pins.toml").write_text(
         f'[pins.seed]\nkind = "file"\nurls = ["{(tmp_path / "seed").as_uri()}"]\nhash = "{PLACEHOLDER}"\n'
     )

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from common_support import REPO, commit, git, make_repo
 
-from conftest import REPO, commit, git, make_repo
 from rootstock import nix
 from rootstock.assemble.hex0 import assemble_hex0
 from rootstock.cli import main
@@ -42,14 +42,17 @@ class Chain:
         self.arch = ARCHES[system]
         scratch = tmp / "scratch"
         scratch.mkdir()
-        sources = {f"{self.arch}/{name}": (FIXTURES / self.arch / name).read_text()
-                   for name in ("seed.hex0", "seed-bad.hex0", "catm.hex0")}
+        sources = {
+            f"{self.arch}/{name}": (FIXTURES / self.arch / name).read_text()
+            for name in ("seed.hex0", "seed-bad.hex0", "catm.hex0")
+        }
         catm = assemble_hex0(sources[f"{self.arch}/catm.hex0"])
         # The oracle knows catm; its entry for joined is deliberately different, so the graph must explain it.
         answers = f"{hashlib.sha256(catm).hexdigest()}  {self.arch}/bin/catm\n{'0' * 64}  {self.arch}/bin/joined\n"
         self.upstream = tmp / "upstream-src"
-        make_repo(self.upstream, {**sources, "a.txt": "first part\n", "b.txt": "second part\n",
-                                  "fixture.answers": answers})
+        make_repo(
+            self.upstream, {**sources, "a.txt": "first part\n", "b.txt": "second part\n", "fixture.answers": answers}
+        )
         self.explanation = 'explained = { joined = "the oracle records another text on purpose" }\n'
 
         self.seed_file = tmp / "published" / "seed"
@@ -147,8 +150,9 @@ def test_wrong_pinned_output_stops_the_chain_at_that_step(chain: Chain, capsys: 
     assert "Traceback" not in err
     # Nothing is left marked as built: neither the wrong pin's path nor anything after it.
     drv = nix.instantiate(chain.root / "nix/default.nix", [f'stages."{chain.system}".catm'])[0]
-    shown = json.loads(nix.proc.run(["nix", "--extra-experimental-features", "nix-command", "show-derivation",
-                                     drv]).stdout)
+    shown = json.loads(
+        nix.proc.run(["nix", "--extra-experimental-features", "nix-command", "show-derivation", drv]).stdout
+    )
     assert not nix.is_valid(next(iter(shown.values()))["outputs"]["out"]["path"])
 
 

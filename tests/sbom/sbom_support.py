@@ -50,8 +50,12 @@ class FakeHost:
     def describe(self, package: str) -> HostPackage:
         assert package == self.name
         return HostPackage(
-            package, "1.0-1", "amd64", tuple(sorted(self.seen)),
-            f"https://example.org/debian/{package}_1.0-1_amd64.deb", "0" * 64,
+            package,
+            "1.0-1",
+            "amd64",
+            tuple(sorted(self.seen)),
+            f"https://example.org/debian/{package}_1.0-1_amd64.deb",
+            "0" * 64,
         )
 
 
@@ -132,23 +136,35 @@ def build_fixture(
         if name in ARCHIVES and (name != "extra" or use_extra):
             libs += [f"-L{lib_dirs[name]}", f"-l{ARCHIVES[name]}"]
     link = proc.run(
-        ["g++", "-static", "-o", "app", "main.o", *libs, "-Wl,--trace,--trace", "-Wl,-Map,app.map"], cwd=build,
+        ["g++", "-static", "-o", "app", "main.o", *libs, "-Wl,--trace,--trace", "-Wl,-Map,app.map"],
+        cwd=build,
     )
     trace = build / "app.trace"
     trace.write_bytes(link.stdout_bytes)
     deps = []
     for name in installed if declared is None else declared:
         archive = make_source_archive(name, root / "sources" / f"{name}-1.0.tar")
-        deps.append({
-            "name": name, "version": "1.0", "url": f"https://example.org/src/{name}-1.0.tar",
-            "hash": sri(archive), "source": f"sources/{name}-1.0.tar", "prefix": f"prefix/{name}",
-            **({"extra_prefixes": [f"cache/{name}"]} if cached.get(name) else {}),
-        })
+        deps.append(
+            {
+                "name": name,
+                "version": "1.0",
+                "url": f"https://example.org/src/{name}-1.0.tar",
+                "hash": sri(archive),
+                "source": f"sources/{name}-1.0.tar",
+                "prefix": f"prefix/{name}",
+                **({"extra_prefixes": [f"cache/{name}"]} if cached.get(name) else {}),
+            }
+        )
     manifest = root / "deps.json"
-    manifest.write_text(json.dumps({
-        "subject": {"name": "app", "version": "0.1"},
-        "dependencies": deps,
-        "tools": ["gcc", "g++", "ar"],
-        "source_dirs": ["src"],
-    }, indent=2))
+    manifest.write_text(
+        json.dumps(
+            {
+                "subject": {"name": "app", "version": "0.1"},
+                "dependencies": deps,
+                "tools": ["gcc", "g++", "ar"],
+                "source_dirs": ["src"],
+            },
+            indent=2,
+        )
+    )
     return FixtureBuild(root, manifest, build / "app", build, trace, build / "app.map")

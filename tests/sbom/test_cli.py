@@ -19,19 +19,37 @@ def root(tmp_path: Path) -> Path:
 
 
 def test_derive_writes_all_three_documents(
-    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr("rootstock.sbom.hostdb.Dpkg", FakeHost)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     b = build_fixture(root / "w")
     out = root / "out"
     out.mkdir()
-    code = main([
-        "--root", str(root), "sbom", "derive", "--manifest", str(b.manifest), "--binary", str(b.binary),
-        "--build-dir", str(b.build_dir), "--map", str(b.map),
-        "--csv", str(out / "sbom.csv"), "--cyclonedx", str(out / "sbom.cdx.json"),
-        "--spdx", str(out / "sbom.spdx.json"),
-    ])
+    code = main(
+        [
+            "--root",
+            str(root),
+            "sbom",
+            "derive",
+            "--manifest",
+            str(b.manifest),
+            "--binary",
+            str(b.binary),
+            "--build-dir",
+            str(b.build_dir),
+            "--map",
+            str(b.map),
+            "--csv",
+            str(out / "sbom.csv"),
+            "--cyclonedx",
+            str(out / "sbom.cdx.json"),
+            "--spdx",
+            str(out / "sbom.spdx.json"),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "source link  hdronly 1.0" in printed
@@ -43,8 +61,20 @@ def test_derive_writes_all_three_documents(
 
 def test_derive_without_link_evidence_is_refused(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     b = build_fixture(root / "w", ("greet", "hdronly"))
-    code = main(["--root", str(root), "sbom", "derive", "--manifest", str(b.manifest), "--binary", str(b.binary),
-                 "--build-dir", str(b.build_dir)])
+    code = main(
+        [
+            "--root",
+            str(root),
+            "sbom",
+            "derive",
+            "--manifest",
+            str(b.manifest),
+            "--binary",
+            str(b.binary),
+            "--build-dir",
+            str(b.build_dir),
+        ]
+    )
     assert code == 1
     assert "no linker trace" in capsys.readouterr().err
 

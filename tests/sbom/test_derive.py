@@ -31,8 +31,13 @@ def host() -> FakeHost:
 
 def derive(b: FixtureBuild, host: FakeHost, *, traces: bool = True, maps: bool = True) -> Sbom:
     return derive_from_build(
-        manifest_path=b.manifest, binary=b.binary, build_dirs=[b.build_dir], link_dir=b.build_dir,
-        traces=[b.trace] if traces else [], maps=[b.map] if maps else [], host=host,
+        manifest_path=b.manifest,
+        binary=b.binary,
+        build_dirs=[b.build_dir],
+        link_dir=b.build_dir,
+        traces=[b.trace] if traces else [],
+        maps=[b.map] if maps else [],
+        host=host,
     )
 
 
@@ -43,10 +48,10 @@ def usages(sbom: Sbom) -> dict[str, str]:
 def test_usage_comes_from_build_evidence(fixture_build: FixtureBuild, host: FakeHost) -> None:
     sbom = derive(fixture_build, host)
     assert usages(sbom) == {
-        "source:greet": "link",        # a member of its static archive was linked
-        "source:hdronly": "link",      # header-only, but its header reached main.o
-        "source:unusedlib": "build",   # on the link line, yet no member was taken
-        "source:gentool": "build",     # ships only a tool
+        "source:greet": "link",  # a member of its static archive was linked
+        "source:hdronly": "link",  # header-only, but its header reached main.o
+        "source:unusedlib": "build",  # on the link line, yet no member was taken
+        "source:gentool": "build",  # ships only a tool
         "deb:host-toolchain": "both",  # libc.a members and crt objects linked; gcc ran
     }
     by_ref = {c.ref: c for c in sbom.components}
@@ -55,7 +60,7 @@ def test_usage_comes_from_build_evidence(fixture_build: FixtureBuild, host: Fake
     assert "compiled in: hdronly.hpp" in by_ref["source:hdronly"].evidence
     assert {f.component: f.message for f in sbom.findings} == {
         "source:hdronly": "its headers were compiled into the binary (header-only code); "
-                          "the contents rule alone says build",
+        "the contents rule alone says build",
         "source:unusedlib": "it ships a static archive, but nothing of it reached the binary",
     }
 
@@ -88,8 +93,10 @@ def test_outputs_are_byte_identical_across_build_trees(tmp_path: Path) -> None:
 
 def test_adding_a_dependency_rederives(tmp_path: Path) -> None:
     before = derive(build_fixture(tmp_path / "before"), FakeHost())
-    after = derive(build_fixture(tmp_path / "after", (*("greet", "hdronly", "unusedlib", "gentool"), "extra"),
-                                 use_extra=True), FakeHost())
+    after = derive(
+        build_fixture(tmp_path / "after", (*("greet", "hdronly", "unusedlib", "gentool"), "extra"), use_extra=True),
+        FakeHost(),
+    )
     assert "source:extra" not in usages(before)
     assert usages(after)["source:extra"] == "link"
     assert json.loads(cyclonedx.render(before))["serialNumber"] != json.loads(cyclonedx.render(after))["serialNumber"]

@@ -24,29 +24,37 @@ from rootstock.sbom.evidence import (
 CWD = Path("/b")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("a.o: a.c h.h\n", [DepRule(("a.o",), ("a.c", "h.h"))]),
-    ("a.o: a.c \\\n  /usr/include/stdio.h \\\n  x.h\n", [DepRule(("a.o",), ("a.c", "/usr/include/stdio.h", "x.h"))]),
-    ("a.o: my\\ dir/h.h $$x.h\n", [DepRule(("a.o",), ("my dir/h.h", "$x.h"))]),
-    ("a.o a.d: a.c\n", [DepRule(("a.o", "a.d"), ("a.c",))]),
-    ("a.o: a.c h.h\n\nh.h:\n", [DepRule(("a.o",), ("a.c", "h.h")), DepRule(("h.h",), ())]),
-    ("src/c.cc.o: C:x.h\n", [DepRule(("src/c.cc.o",), ("C:x.h",))]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a.o: a.c h.h\n", [DepRule(("a.o",), ("a.c", "h.h"))]),
+        (
+            "a.o: a.c \\\n  /usr/include/stdio.h \\\n  x.h\n",
+            [DepRule(("a.o",), ("a.c", "/usr/include/stdio.h", "x.h"))],
+        ),
+        ("a.o: my\\ dir/h.h $$x.h\n", [DepRule(("a.o",), ("my dir/h.h", "$x.h"))]),
+        ("a.o a.d: a.c\n", [DepRule(("a.o", "a.d"), ("a.c",))]),
+        ("a.o: a.c h.h\n\nh.h:\n", [DepRule(("a.o",), ("a.c", "h.h")), DepRule(("h.h",), ())]),
+        ("src/c.cc.o: C:x.h\n", [DepRule(("src/c.cc.o",), ("C:x.h",))]),
+    ],
+)
 def test_parse_depfile(text: str, expected: list[DepRule]) -> None:
     assert parse_depfile(text) == expected
 
 
 def test_parse_trace_takes_members_and_objects_not_opened_archives() -> None:
-    text = "\n".join([
-        "/usr/lib/gcc/x86_64-linux-gnu/12/../../../x86_64-linux-gnu/crt1.o",
-        "main.o",
-        "./libg.a",
-        "(./libg.a)a.o",
-        "/usr/lib/x86_64-linux-gnu/libm.a",
-        "(/usr/lib/x86_64-linux-gnu/libc.a)printf.o",
-        "/usr/bin/ld: warning: something odd",
-        "",
-    ])
+    text = "\n".join(
+        [
+            "/usr/lib/gcc/x86_64-linux-gnu/12/../../../x86_64-linux-gnu/crt1.o",
+            "main.o",
+            "./libg.a",
+            "(./libg.a)a.o",
+            "/usr/lib/x86_64-linux-gnu/libm.a",
+            "(/usr/lib/x86_64-linux-gnu/libc.a)printf.o",
+            "/usr/bin/ld: warning: something odd",
+            "",
+        ]
+    )
     found = parse_trace(text, CWD)
     assert found.objects == {Path("/usr/lib/x86_64-linux-gnu/crt1.o"), Path("/b/main.o")}
     assert found.members == {
@@ -149,8 +157,11 @@ def test_parse_ninja_deps_skips_stale_entries() -> None:
 def test_ninja_deps_log_stands_in_for_deleted_depfiles(tmp_path: Path) -> None:
     write(tmp_path / "a.c", '#include "a.h"\nint a(void) { return A; }\n')
     write(tmp_path / "a.h", "#define A 1\n")
-    write(tmp_path / "build.ninja", "rule cc\n  command = gcc -MD -MF $out.d -c $in -o $out\n"
-          "  deps = gcc\n  depfile = $out.d\nbuild sub/a.o: cc a.c\n")
+    write(
+        tmp_path / "build.ninja",
+        "rule cc\n  command = gcc -MD -MF $out.d -c $in -o $out\n"
+        "  deps = gcc\n  depfile = $out.d\nbuild sub/a.o: cc a.c\n",
+    )
     proc.run(["ninja"], cwd=tmp_path)
     assert not (tmp_path / "sub" / "a.o.d").exists()  # ninja read it into .ninja_deps and deleted it
     evidence = collect([tmp_path], LinkInputs(frozenset({tmp_path / "sub" / "a.o"}), frozenset()))
@@ -179,8 +190,12 @@ def test_lld_trace_and_map_agree() -> None:
     # What `zig c++ -v` prints as its ld.lld line, rerun through `zig ld.lld … --trace -Map`, looks like this.
     expected = LinkInputs(
         frozenset({Path("/cache/o/67a5/crt1.o"), Path("/b/m.o")}),
-        frozenset({ArchiveMember(Path("/b/libg.a"), "a.o"),
-                   ArchiveMember(Path("/cache/o/f941/libc++abi.a"), "/cache/o/e85b/cxa_personality.o")}),
+        frozenset(
+            {
+                ArchiveMember(Path("/b/libg.a"), "a.o"),
+                ArchiveMember(Path("/cache/o/f941/libc++abi.a"), "/cache/o/e85b/cxa_personality.o"),
+            }
+        ),
     )
     assert parse_trace(LLD_TRACE, CWD) == expected
     from_map = parse_map(LLD_MAP, CWD)

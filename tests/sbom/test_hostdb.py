@@ -33,8 +33,10 @@ def test_parse_dpkg_search() -> None:
 
 
 def test_parse_print_uris() -> None:
-    line = ("'http://mirror.invalid/debian/pool/main/g/glibc/libc6-dev_2.36-9%2bdeb12u14_amd64.deb' "
-            "libc6-dev_2.36-9+deb12u14_amd64.deb 1903668 SHA256:" + "ab" * 32 + "\n")
+    line = (
+        "'http://mirror.invalid/debian/pool/main/g/glibc/libc6-dev_2.36-9%2bdeb12u14_amd64.deb' "
+        "libc6-dev_2.36-9+deb12u14_amd64.deb 1903668 SHA256:" + "ab" * 32 + "\n"
+    )
     assert parse_print_uris(line) == (line.split("'")[1], "ab" * 32)
     with pytest.raises(ValueError, match="no SHA256"):
         parse_print_uris("'http://x/y.deb' y.deb 1 MD5Sum:00\n")
@@ -88,8 +90,13 @@ def test_real_host_packages_of_a_fixture_build(tmp_path: Path) -> None:
     b = build_fixture(tmp_path / "w")
     try:
         sbom = derive_from_build(
-            manifest_path=b.manifest, binary=b.binary, build_dirs=[b.build_dir], link_dir=b.build_dir,
-            traces=[b.trace], maps=[], host=Dpkg(),
+            manifest_path=b.manifest,
+            binary=b.binary,
+            build_dirs=[b.build_dir],
+            link_dir=b.build_dir,
+            traces=[b.trace],
+            maps=[],
+            host=Dpkg(),
         )
     except HostPackageError as exc:
         if "not in the package index" in str(exc):

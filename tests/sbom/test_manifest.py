@@ -15,8 +15,14 @@ from rootstock.sbom.manifest import load, resolve
 
 
 def write_manifest(tmp_path: Path, **dep: object) -> Path:
-    entry = {"name": "zlib", "version": "1.3.1", "url": "https://example.org/zlib-1.3.1.tar.gz",
-             "hash": "", "source": "zlib.tar.gz", "prefix": "zlib"} | dep
+    entry = {
+        "name": "zlib",
+        "version": "1.3.1",
+        "url": "https://example.org/zlib-1.3.1.tar.gz",
+        "hash": "",
+        "source": "zlib.tar.gz",
+        "prefix": "zlib",
+    } | dep
     path = tmp_path / "deps.json"
     path.write_text(json.dumps({"subject": {"name": "nix", "version": "2.28.4"}, "dependencies": [entry]}))
     return path
@@ -40,10 +46,13 @@ def test_missing_prefix_names_the_dependency(tmp_path: Path) -> None:
         resolve(load(path), tmp_path)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"sha": "x"}, r"extra fields found \(sha\) @ manifest\.dependencies\[0\]$"),
-    ({"version": 3}, r"expected str @ manifest\.dependencies\[0\]\.version$"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sha": "x"}, r"extra fields found \(sha\) @ manifest\.dependencies\[0\]$"),
+        ({"version": 3}, r"expected str @ manifest\.dependencies\[0\]\.version$"),
+    ],
+)
 def test_malformed_manifest_names_the_field(tmp_path: Path, change: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
         load(write_manifest(tmp_path, **change))

@@ -19,9 +19,15 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def component(name: str, kind: Kind, usage: Usage, contents: Usage) -> Component:
     return Component(
-        name=name, kind=kind, version="1.0", usage=usage, url=f"https://example.org/{name}-1.0.tar.gz",
-        sha256=name[0] * 64 if name[0] in "abcdef" else "0" * 64, purl=f"pkg:generic/{name}@1.0",
-        usage_from_contents=contents, evidence=[f"linked member: lib{name}.a(x.o)"],
+        name=name,
+        kind=kind,
+        version="1.0",
+        usage=usage,
+        url=f"https://example.org/{name}-1.0.tar.gz",
+        sha256=name[0] * 64 if name[0] in "abcdef" else "0" * 64,
+        purl=f"pkg:generic/{name}@1.0",
+        usage_from_contents=contents,
+        evidence=[f"linked member: lib{name}.a(x.o)"],
     )
 
 
@@ -54,8 +60,10 @@ def test_cyclonedx_is_valid_1_6_with_scope_from_usage() -> None:
     assert "timestamp" not in doc["metadata"]
     scopes = {c["name"]: c["scope"] for c in doc["components"]}
     assert scopes == {"bison": "excluded", "flex": "required", "boost": "required", "nlohmann_json": "required"}
-    usage = {c["name"]: next(p["value"] for p in c["properties"] if p["name"] == "rootstock:usage")
-             for c in doc["components"]}
+    usage = {
+        c["name"]: next(p["value"] for p in c["properties"] if p["name"] == "rootstock:usage")
+        for c in doc["components"]
+    }
     assert usage["flex"] == "both"
     [subject_deps] = [d for d in doc["dependencies"] if d["ref"] == "subject:nix"]
     assert sorted(subject_deps["dependsOn"]) == ["deb:flex", "source:boost", "source:nlohmann_json"]
@@ -67,8 +75,9 @@ def test_spdx_is_valid_2_3_with_link_relationships(tmp_path: Path) -> None:
     path.write_text(spdx.render(SBOM, EPOCH))
     document = parse_file(str(path))
     assert validate_full_spdx_document(document) == []
-    relations = {(r.spdx_element_id, r.relationship_type.name, r.related_spdx_element_id)
-                 for r in document.relationships}
+    relations = {
+        (r.spdx_element_id, r.relationship_type.name, r.related_spdx_element_id) for r in document.relationships
+    }
     assert relations == {
         ("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-subject"),
         ("SPDXRef-subject", "STATIC_LINK", "SPDXRef-source-nlohmann-json"),

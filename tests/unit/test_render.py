@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from common_support import REPO
 
-from conftest import REPO
 from rootstock import nix, proc
 from rootstock.cli import main
 from rootstock.errors import InputError
@@ -34,13 +34,15 @@ def test_rendered_files_match_golden(checkout: Path) -> None:
         assert item.text == (GOLDEN / item.path.name).read_text(), f"{item.path}: re-bless tests/golden if intended"
 
 
-def test_rendered_nix_parses_and_instantiates(nix_store: Path, checkout: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_rendered_nix_parses_and_instantiates(
+    nix_store: Path, checkout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = golden_checkout(checkout)
     assert main(["--root", str(root), "render"]) == 0
     drvs = nix.instantiate(root / "nix/default.nix", ['stages."x86_64-linux"."with.dot"'])
-    show = json.loads(proc.run(["nix", "--extra-experimental-features", "nix-command", "show-derivation",
-                                drvs[0]]).stdout)
+    show = json.loads(
+        proc.run(["nix", "--extra-experimental-features", "nix-command", "show-derivation", drvs[0]]).stdout
+    )
     drv = next(iter(show.values()))
     args = drv["args"]
     assert args[:2] == ["--64", "--little-endian"]
@@ -49,8 +51,13 @@ def test_rendered_nix_parses_and_instantiates(nix_store: Path, checkout: Path,
     assert drv["env"]["SCRIPT"].endswith("-default.nix")
     assert "outputHash" not in drv["env"]
     seed_drv = nix.instantiate(root / "nix/default.nix", ['stages."x86_64-linux".hex0'])[0]
-    seed_step = next(iter(json.loads(proc.run(["nix", "--extra-experimental-features", "nix-command",
-                                               "show-derivation", seed_drv]).stdout).values()))
+    seed_step = next(
+        iter(
+            json.loads(
+                proc.run(["nix", "--extra-experimental-features", "nix-command", "show-derivation", seed_drv]).stdout
+            ).values()
+        )
+    )
     # A pinned step is fixed-output, and the seed reproducing itself means its pin's own hash.
     assert seed_step["outputs"]["out"]["hash"] == "0c2cd976e62b8b1f7239e2687a6fc9873fd60f302cb3b516c2365b91726ae8cb"
     assert seed_step["env"]["name"].startswith("hex0-")
@@ -62,8 +69,10 @@ def test_nix_str_round_trips_through_nix(value: str) -> None:
     assert json.loads(out) == value
 
 
-@pytest.mark.parametrize(("name", "expected"), [("hex0", "hex0"), ("M2-0.M1", '"M2-0.M1"'), ("in", '"in"'),
-                                                ("x86_64-linux", "x86_64-linux"), ("1st", '"1st"')])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("hex0", "hex0"), ("M2-0.M1", '"M2-0.M1"'), ("in", '"in"'), ("x86_64-linux", "x86_64-linux"), ("1st", '"1st"')],
+)
 def test_nix_ident(name: str, expected: str) -> None:
     assert nix_ident(name) == expected
 

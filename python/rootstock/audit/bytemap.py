@@ -15,8 +15,9 @@ UNREACHED = "unreached-code"
 EXPLAINED = frozenset({"elf-header", "program-headers", "elf-header+program-headers", "code", "data", UNREACHED})
 
 
-def byte_map(data: bytes, image: ElfImage, reached: Flow, explore: Callable[[int], Flow | None]) -> tuple[
-        tuple[Region, ...], tuple[Flow, ...]]:
+def byte_map(
+    data: bytes, image: ElfImage, reached: Flow, explore: Callable[[int], Flow | None]
+) -> tuple[tuple[Region, ...], tuple[Flow, ...]]:
     """Regions covering the whole file in order, and the flows of unreached code found between reached code.
 
     explore(address) follows the control flow from an address nothing reaches; it returns None when the

@@ -14,19 +14,32 @@ from rootstock.audit.model import Check, Finding
 from rootstock.audit.policy import Arch
 from rootstock.audit.regs import REGISTERS
 
-_MNEMONICS = frozenset(
-    name[len("X86_INS_"):].lower() for name in dir(x86_const) if name.startswith("X86_INS_")
-)
+_MNEMONICS = frozenset(name[len("X86_INS_") :].lower() for name in dir(x86_const) if name.startswith("X86_INS_"))
 # Spellings M1 files use that capstone prints differently; the meaning is the same.
 _ALIASES = {
-    "jz": "je", "jnz": "jne", "jc": "jb", "jnae": "jb", "jnc": "jae", "jnb": "jae", "jna": "jbe",
-    "jnbe": "ja", "jnge": "jl", "jnl": "jge", "jng": "jle", "jnle": "jg", "setz": "sete", "setnz": "setne",
-    "sal": "shl", "pushf": "pushf*", "popf": "popf*",
+    "jz": "je",
+    "jnz": "jne",
+    "jc": "jb",
+    "jnae": "jb",
+    "jnc": "jae",
+    "jnb": "jae",
+    "jna": "jbe",
+    "jnbe": "ja",
+    "jnge": "jl",
+    "jnl": "jge",
+    "jng": "jle",
+    "jnle": "jg",
+    "setz": "sete",
+    "setnz": "setne",
+    "sal": "shl",
+    "pushf": "pushf*",
+    "popf": "popf*",
 }
 # Operand order does not change what these do, so only the set of registers is compared.
 _SYMMETRIC = frozenset({"xchg", "test"})
-_REGISTER = re.compile(r"(?<![a-z0-9])(" + "|".join(sorted((*REGISTERS, "rip", "eip"), key=len, reverse=True))
-                       + r")(?![a-z0-9])")
+_REGISTER = re.compile(
+    r"(?<![a-z0-9])(" + "|".join(sorted((*REGISTERS, "rip", "eip"), key=len, reverse=True)) + r")(?![a-z0-9])"
+)
 # Jump names carry their displacement size (jne8, je32); the size is not part of the mnemonic.
 _SIZE_SUFFIX = re.compile(r"(8|32)$")
 
@@ -63,19 +76,31 @@ def check_defines(defines: Iterable[tuple[str, Define]], arch: Arch) -> tuple[li
             data_names.append(key[0])
             continue
         files = ", ".join(sorted(set(seen[key])))
-        checks.append(Check(
-            f"define/{key[0]}={key[1]}", f"DEFINE {key[0]} ({files}) encodes the instruction its name says",
-            key[0], verdict.decoded + (f" ({verdict.reason})" if verdict.reason else ""),
-            verdict.severity != "error",
-        ))
+        checks.append(
+            Check(
+                f"define/{key[0]}={key[1]}",
+                f"DEFINE {key[0]} ({files}) encodes the instruction its name says",
+                key[0],
+                verdict.decoded + (f" ({verdict.reason})" if verdict.reason else ""),
+                verdict.severity != "error",
+            )
+        )
         if verdict.severity != "info":
-            findings.append(Finding(f"define/{key[0]}={key[1]}", verdict.severity,
-                                    f"DEFINE {key[0]} {key[1]} ({files}) decodes as `{verdict.decoded}`: "
-                                    f"{verdict.reason}"))
+            findings.append(
+                Finding(
+                    f"define/{key[0]}={key[1]}",
+                    verdict.severity,
+                    f"DEFINE {key[0]} {key[1]} ({files}) decodes as `{verdict.decoded}`: {verdict.reason}",
+                )
+            )
     if data_names:
-        findings.append(Finding("define/not-instructions", "info",
-                                "DEFINEs named as constants, not instructions (not checked): "
-                                + ", ".join(sorted(set(data_names)))))
+        findings.append(
+            Finding(
+                "define/not-instructions",
+                "info",
+                "DEFINEs named as constants, not instructions (not checked): " + ", ".join(sorted(set(data_names))),
+            )
+        )
     return checks, findings
 
 
@@ -89,10 +114,18 @@ def judge(define: Define, md: capstone.Cs) -> Verdict | None:
     if mnemonic not in _MNEMONICS and mnemonic not in _ALIASES:
         if define.name.isupper():
             return None
-        decoded = "; ".join(f"{i.mnemonic} {i.op_str}".strip() for i in md.disasm(code + bytes(16), 0)
-                            if i.address < len(code)) or "(undecodable)"
-        return Verdict(define, decoded, "warning", f"{mnemonic!r} is not an x86 mnemonic, so the name cannot be "
-                       "checked (a misspelling?)")
+        decoded = (
+            "; ".join(
+                f"{i.mnemonic} {i.op_str}".strip() for i in md.disasm(code + bytes(16), 0) if i.address < len(code)
+            )
+            or "(undecodable)"
+        )
+        return Verdict(
+            define,
+            decoded,
+            "warning",
+            f"{mnemonic!r} is not an x86 mnemonic, so the name cannot be checked (a misspelling?)",
+        )
     # The DEFINE often stops before its immediate or displacement; zeros stand in for it.
     insns = list(md.disasm(code + bytes(16), 0))
     inside = [i for i in insns if i.address < len(code)]
@@ -101,8 +134,12 @@ def judge(define: Define, md: capstone.Cs) -> Verdict | None:
     insn = inside[0]
     decoded = f"{insn.mnemonic} {insn.op_str}".strip()
     if len(inside) > 1:
-        return Verdict(define, "; ".join(f"{i.mnemonic} {i.op_str}".strip() for i in inside), "error",
-                       f"the bytes hold {len(inside)} instructions but the name names one")
+        return Verdict(
+            define,
+            "; ".join(f"{i.mnemonic} {i.op_str}".strip() for i in inside),
+            "error",
+            f"the bytes hold {len(inside)} instructions but the name names one",
+        )
     wanted = _ALIASES.get(mnemonic, mnemonic)
     if not _same_mnemonic(wanted, insn.mnemonic):
         return Verdict(define, decoded, "error", f"mnemonic is {insn.mnemonic}, not {mnemonic}")
@@ -127,12 +164,19 @@ def _compare_operands(define: Define, decoded: str, rest: str, insn: capstone.Cs
         if sorted(regs) == sorted(got):
             continue
         if _families(regs) == _families(got):
-            return Verdict(define, decoded, "warning",
-                           f"operand {index + 1} is {', '.join(got)} where the name says {', '.join(regs)}: "
-                           "same register, other width")
-        return Verdict(define, decoded, "error",
-                       f"operand {index + 1} is {', '.join(got) or 'not a register'} where the name says "
-                       f"{', '.join(regs)}")
+            return Verdict(
+                define,
+                decoded,
+                "warning",
+                f"operand {index + 1} is {', '.join(got)} where the name says {', '.join(regs)}: "
+                "same register, other width",
+            )
+        return Verdict(
+            define,
+            decoded,
+            "error",
+            f"operand {index + 1} is {', '.join(got) or 'not a register'} where the name says {', '.join(regs)}",
+        )
     return Verdict(define, decoded, "info", "")
 
 

@@ -117,8 +117,9 @@ def inspect_elf(name: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> El
     c.add("ident.osabi", "OS ABI is System V (0) or Linux (3)", "0 or 3", ident[7], ident[7] in (0, 3))
     c.equal("ident.abiversion", "ABI version", 0, ident[8])
     c.equal("ident.pad", "identification padding is zero", bytes(7), ident[9:16])
-    (etype, machine, version, entry, phoff, shoff, eflags, ehsize, phentsize, phnum, shentsize, shnum,
-     shstrndx) = header
+    (etype, machine, version, entry, phoff, shoff, eflags, ehsize, phentsize, phnum, shentsize, shnum, shstrndx) = (
+        header
+    )
     c.equal("type", "object type is an executable (ET_EXEC)", 2, etype)
     c.equal("machine", f"machine is {arch.name}", arch.machine, machine)
     c.equal("version", "ELF version", 1, version)
@@ -129,14 +130,26 @@ def inspect_elf(name: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> El
     c.equal("shoff", "no section header table (a loader needs none)", 0, shoff)
     c.equal("shnum", "no section headers", 0, shnum)
     c.equal("shstrndx", "no section name table", 0, shstrndx)
-    c.add("shentsize", "section header entry size is 0 or the standard size", f"0 or {arch.ehsize - 24}",
-          shentsize, shentsize in (0, 40 if arch.elf_class == 1 else 64))
+    c.add(
+        "shentsize",
+        "section header entry size is 0 or the standard size",
+        f"0 or {arch.ehsize - 24}",
+        shentsize,
+        shentsize in (0, 40 if arch.elf_class == 1 else 64),
+    )
     table_end = phoff + phnum * arch.phentsize
-    c.add("phoff", "program header table lies inside the file", f"end <= {len(data)}", f"end = {table_end}",
-          phoff > 0 and table_end <= len(data))
+    c.add(
+        "phoff",
+        "program header table lies inside the file",
+        f"end <= {len(data)}",
+        f"end = {table_end}",
+        phoff > 0 and table_end <= len(data),
+    )
     if table_end > len(data) or phentsize != arch.phentsize:
-        msg = (f"{name}: program header table at {phoff} ({phnum} x {arch.phentsize} bytes) does not fit in "
-               f"the file of {len(data)} bytes")
+        msg = (
+            f"{name}: program header table at {phoff} ({phnum} x {arch.phentsize} bytes) does not fit in "
+            f"the file of {len(data)} bytes"
+        )
         raise InputError(msg)
     segments = tuple(_read_segment(data, arch, i, phoff + i * arch.phentsize) for i in range(phnum))
     for seg in segments:
@@ -144,55 +157,111 @@ def inspect_elf(name: str, data: bytes, arch: Arch, policy: ProgramPolicy) -> El
     loads = [s for s in segments if s.type == PT_LOAD]
     _check_overlaps(c, loads)
     file_end = max((s.offset + s.filesz for s in loads), default=0)
-    c.add("size", "the file ends where the last loaded segment's file bytes end (nothing outside a segment)",
-          file_end, len(data), file_end == len(data))
+    c.add(
+        "size",
+        "the file ends where the last loaded segment's file bytes end (nothing outside a segment)",
+        file_end,
+        len(data),
+        file_end == len(data),
+    )
     holder = next((s for s in loads if s.contains(entry)), None)
-    c.add("entry", "entry point lies in the file bytes of an executable loaded segment",
-          "inside an X segment", f"{entry:#x} in segment {holder.index if holder else 'none'}",
-          holder is not None and bool(holder.flags & PF_X))
+    c.add(
+        "entry",
+        "entry point lies in the file bytes of an executable loaded segment",
+        "inside an X segment",
+        f"{entry:#x} in segment {holder.index if holder else 'none'}",
+        holder is not None and bool(holder.flags & PF_X),
+    )
     if policy.entry_at_code_start:
         code_start = image_address(loads, max(arch.ehsize, table_end))
-        c.add("entry.first", "entry point is the first byte after the headers, where the program's code starts",
-              hex(code_start) if code_start is not None else "an address", hex(entry), entry == code_start)
+        c.add(
+            "entry.first",
+            "entry point is the first byte after the headers, where the program's code starts",
+            hex(code_start) if code_start is not None else "an address",
+            hex(entry),
+            entry == code_start,
+        )
     regions = [Region(0, arch.ehsize, "elf-header"), Region(phoff, table_end, "program-headers")]
     if phoff < arch.ehsize:
-        findings.append(Finding(
-            f"{name}/elf/overlap", "info",
-            f"the program header table starts at {phoff}, inside the {arch.ehsize}-byte ELF header; the "
-            f"{arch.ehsize - phoff} shared bytes are read as both (a size trick, legal for the kernel loader)",
-        ))
+        findings.append(
+            Finding(
+                f"{name}/elf/overlap",
+                "info",
+                f"the program header table starts at {phoff}, inside the {arch.ehsize}-byte ELF header; the "
+                f"{arch.ehsize - phoff} shared bytes are read as both (a size trick, legal for the kernel loader)",
+            )
+        )
     return ElfImage(entry, phoff, phnum, segments, tuple(c.items), tuple(findings), tuple(regions))
 
 
-def _check_segment(c: _Checks, findings: list[Finding], *, name: str, seg: Segment, size: int,
-                   policy: ProgramPolicy) -> None:
+def _check_segment(
+    c: _Checks, findings: list[Finding], *, name: str, seg: Segment, size: int, policy: ProgramPolicy
+) -> None:
     key = f"phdr{seg.index}"
     c.equal(f"{key}.type", f"program header {seg.index} is loadable (PT_LOAD)", PT_LOAD, seg.type)
     if seg.type != PT_LOAD:
         return
-    c.add(f"{key}.extent", f"segment {seg.index} file bytes lie inside the file", f"end <= {size}",
-          f"end = {seg.offset + seg.filesz}", seg.offset + seg.filesz <= size)
-    c.add(f"{key}.memsz", f"segment {seg.index} memory size covers its file size", f">= {seg.filesz}",
-          seg.memsz, seg.memsz >= seg.filesz)
+    c.add(
+        f"{key}.extent",
+        f"segment {seg.index} file bytes lie inside the file",
+        f"end <= {size}",
+        f"end = {seg.offset + seg.filesz}",
+        seg.offset + seg.filesz <= size,
+    )
+    c.add(
+        f"{key}.memsz",
+        f"segment {seg.index} memory size covers its file size",
+        f">= {seg.filesz}",
+        seg.memsz,
+        seg.memsz >= seg.filesz,
+    )
     aligned = seg.align <= 1 or (seg.vaddr - seg.offset) % seg.align == 0
-    c.add(f"{key}.align", f"segment {seg.index} address and offset agree modulo its alignment",
-          "vaddr = offset (mod align)", f"vaddr {seg.vaddr:#x}, offset {seg.offset:#x}, align {seg.align:#x}", aligned)
-    c.add(f"{key}.page", f"segment {seg.index} address and offset agree modulo the 4 KiB page", "equal mod 4096",
-          f"{seg.vaddr % 4096:#x} vs {seg.offset % 4096:#x}", (seg.vaddr - seg.offset) % 4096 == 0)
-    c.add(f"{key}.vaddr", f"segment {seg.index} loads above vm.mmap_min_addr", f">= {MMAP_MIN_ADDR:#x}",
-          hex(seg.vaddr), seg.vaddr >= MMAP_MIN_ADDR)
-    c.add(f"{key}.flags", f"segment {seg.index} flags are only R, W, X and allow reading or executing",
-          "subset of RWX, not empty", flags_text(seg.flags), seg.flags & ~7 == 0 and seg.flags & (PF_R | PF_X) != 0)
+    c.add(
+        f"{key}.align",
+        f"segment {seg.index} address and offset agree modulo its alignment",
+        "vaddr = offset (mod align)",
+        f"vaddr {seg.vaddr:#x}, offset {seg.offset:#x}, align {seg.align:#x}",
+        aligned,
+    )
+    c.add(
+        f"{key}.page",
+        f"segment {seg.index} address and offset agree modulo the 4 KiB page",
+        "equal mod 4096",
+        f"{seg.vaddr % 4096:#x} vs {seg.offset % 4096:#x}",
+        (seg.vaddr - seg.offset) % 4096 == 0,
+    )
+    c.add(
+        f"{key}.vaddr",
+        f"segment {seg.index} loads above vm.mmap_min_addr",
+        f">= {MMAP_MIN_ADDR:#x}",
+        hex(seg.vaddr),
+        seg.vaddr >= MMAP_MIN_ADDR,
+    )
+    c.add(
+        f"{key}.flags",
+        f"segment {seg.index} flags are only R, W, X and allow reading or executing",
+        "subset of RWX, not empty",
+        flags_text(seg.flags),
+        seg.flags & ~7 == 0 and seg.flags & (PF_R | PF_X) != 0,
+    )
     rwx = seg.flags & (PF_W | PF_X) == (PF_W | PF_X)
     if rwx and policy.rwx_tolerated:
-        findings.append(Finding(
-            f"{name}/elf/{key}.rwx", "warning",
-            f"segment {seg.index} is mapped read-write-execute ({flags_text(seg.flags)}); tolerated by policy "
-            f"'{policy.name}' because the whole program is one segment, but its code could be rewritten at run time",
-        ))
-    c.add(f"{key}.wx", f"segment {seg.index} is not writable and executable, unless the policy tolerates it",
-          "W^X" if not policy.rwx_tolerated else "W^X or tolerated RWX", flags_text(seg.flags),
-          not rwx or policy.rwx_tolerated)
+        findings.append(
+            Finding(
+                f"{name}/elf/{key}.rwx",
+                "warning",
+                f"segment {seg.index} is mapped read-write-execute ({flags_text(seg.flags)}); tolerated by policy "
+                f"'{policy.name}' because the whole program is one segment, but its code could be rewritten "
+                "at run time",
+            )
+        )
+    c.add(
+        f"{key}.wx",
+        f"segment {seg.index} is not writable and executable, unless the policy tolerates it",
+        "W^X" if not policy.rwx_tolerated else "W^X or tolerated RWX",
+        flags_text(seg.flags),
+        not rwx or policy.rwx_tolerated,
+    )
 
 
 def image_address(loads: list[Segment], offset: int) -> int | None:
@@ -204,5 +273,10 @@ def image_address(loads: list[Segment], offset: int) -> int | None:
 def _check_overlaps(c: _Checks, loads: list[Segment]) -> None:
     spans = sorted((s.vaddr, s.vaddr + s.memsz, s.index) for s in loads)
     clashes = [f"{a[2]}/{b[2]}" for a, b in itertools.pairwise(spans) if b[0] < a[1]]
-    c.add("segments.disjoint", "loaded segments do not overlap in memory", "no overlap",
-          ", ".join(clashes) or "no overlap", not clashes)
+    c.add(
+        "segments.disjoint",
+        "loaded segments do not overlap in memory",
+        "no overlap",
+        ", ".join(clashes) or "no overlap",
+        not clashes,
+    )

@@ -14,8 +14,9 @@ def headers_size(arch: Arch) -> int:
     return arch.ehsize + arch.phentsize
 
 
-def minimal_elf(arch: Arch, body: bytes, base: int, *, flags: int = PF_RX, entry: int | None = None,
-                filesz: int | None = None) -> bytes:
+def minimal_elf(
+    arch: Arch, body: bytes, base: int, *, flags: int = PF_RX, entry: int | None = None, filesz: int | None = None
+) -> bytes:
     """An executable whose single segment maps the whole file at base and whose entry is the first body byte.
 
     entry and filesz override the computed values (the audit's tests plant faults with them).
@@ -29,11 +30,39 @@ def minimal_elf(arch: Arch, body: bytes, base: int, *, flags: int = PF_RX, entry
     size = headers_size(arch) + len(body) if filesz is None else filesz
     ident = b"\x7fELF" + bytes([arch.elf_class, 1, 1, 3]) + bytes(8)
     if arch.elf_class == 2:
-        header = ident + struct.pack("<HHIQQQIHHHHHH", 2, arch.machine, 1, start if entry is None else entry,
-                                     arch.ehsize, 0, 0, arch.ehsize, arch.phentsize, 1, 0, 0, 0)
+        header = ident + struct.pack(
+            "<HHIQQQIHHHHHH",
+            2,
+            arch.machine,
+            1,
+            start if entry is None else entry,
+            arch.ehsize,
+            0,
+            0,
+            arch.ehsize,
+            arch.phentsize,
+            1,
+            0,
+            0,
+            0,
+        )
         program = struct.pack("<IIQQQQQQ", 1, flags, 0, base, base, size, size, 0x1000)
     else:
-        header = ident + struct.pack("<HHIIIIIHHHHHH", 2, arch.machine, 1, start if entry is None else entry,
-                                     arch.ehsize, 0, 0, arch.ehsize, arch.phentsize, 1, 0, 0, 0)
+        header = ident + struct.pack(
+            "<HHIIIIIHHHHHH",
+            2,
+            arch.machine,
+            1,
+            start if entry is None else entry,
+            arch.ehsize,
+            0,
+            0,
+            arch.ehsize,
+            arch.phentsize,
+            1,
+            0,
+            0,
+            0,
+        )
         program = struct.pack("<IIIIIIII", 1, 0, base, base, size, size, flags, 0x1000)
     return header + program + body

@@ -44,6 +44,18 @@ def gas_build(source: Path, arch: Arch, text_address: int) -> bytes:
     with tempfile.TemporaryDirectory(prefix="rootstock-audit-gas-") as tmp:
         work = Path(tmp)
         proc.run(["as", arch.as_flag, "-o", str(work / "out.o"), str(source)])
-        proc.run(["ld", "-m", arch.ld_emulation, f"-Ttext={text_address:#x}", "-e", "_start", "--oformat=binary",
-                  "-o", str(work / "out.bin"), str(work / "out.o")])
+        proc.run(
+            [
+                "ld",
+                "-m",
+                arch.ld_emulation,
+                f"-Ttext={text_address:#x}",
+                "-e",
+                "_start",
+                "--oformat=binary",
+                "-o",
+                str(work / "out.bin"),
+                str(work / "out.o"),
+            ]
+        )
         return (work / "out.bin").read_bytes()

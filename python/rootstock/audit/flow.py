@@ -17,9 +17,14 @@ from rootstock.audit.syscalls import OPENING, TERMINATING, syscall_name
 # Instructions that leave the flags alone, so a test/cmp before them still decides the next jcc.
 _FLAG_NEUTRAL = frozenset({"mov", "movzx", "movsx", "movsxd", "push", "pop", "lea", "xchg", "nop", "jmp"})
 _ARITH: dict[str, Callable[[int, int], int]] = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "xor": lambda a, b: a ^ b,
-    "and": lambda a, b: a & b, "or": lambda a, b: a | b, "shl": lambda a, b: a << b,
-    "shr": lambda a, b: a >> b, "imul": lambda a, b: a * b,
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "xor": lambda a, b: a ^ b,
+    "and": lambda a, b: a & b,
+    "or": lambda a, b: a | b,
+    "shl": lambda a, b: a << b,
+    "shr": lambda a, b: a >> b,
+    "imul": lambda a, b: a * b,
 }
 # Instructions whose reading of a register counts as testing it (for the open() return value).
 _TESTS = frozenset({"test", "cmp", "or", "and"})
@@ -80,7 +85,7 @@ class _Walker:
             seg = self.image.segment_at(address)
             assert seg is not None  # callers only decode executable addresses
             start = seg.file_offset(address)
-            insn = decode(self.arch.cs_mode, self.data[start:min(start + 15, seg.offset + seg.filesz)], address)
+            insn = decode(self.arch.cs_mode, self.data[start : min(start + 15, seg.offset + seg.filesz)], address)
             self.decoded[address] = insn
             if insn is not None:
                 self.note_refs(insn)
@@ -92,8 +97,11 @@ class _Walker:
         # Linux starts a process with every general register but the stack pointer zeroed (ELF_PLAT_INIT);
         # the seeds rely on it, so the analysis does too.
         start = State()
-        for name in ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp") if self.arch.bits == 64 else \
-                ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp"):
+        for name in (
+            ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp")
+            if self.arch.bits == 64
+            else ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp")
+        ):
             start = write(start, name, const(0), self.arch.bits)
         self.states[entry] = start
         # Lowest address first: straight-line code is visited in order, so fewer states are revisited.
@@ -288,8 +296,11 @@ def follow(image: ElfImage, data: bytes, arch: Arch, entry: int | None = None) -
         insn = walker.decoded[address]
         assert insn is not None  # only decoded instructions reach the syscall transfer
         numbers = read(state, "eax", walker.mask)
-        ints = None if numbers is None or not all(isinstance(v, int) for v in numbers) else \
-            frozenset(v for v in numbers if isinstance(v, int))
+        ints = (
+            None
+            if numbers is None or not all(isinstance(v, int) for v in numbers)
+            else frozenset(v for v in numbers if isinstance(v, int))
+        )
         syscalls.append(Syscall(address, walker.abi_of(insn), ints))
     return Flow(
         instructions=tuple(insns),

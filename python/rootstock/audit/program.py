@@ -25,10 +25,13 @@ def audit_program(name: str, path: str, data: bytes, arch: Arch, policy: Program
     checks += _branch_checks(name, flow, arch)
     listing = _listing(data, image, flow, unreached)
     checks += [
-        Check(f"{name}/insn@{ln.address:#x}", f"`{ln.text}` ({ln.hex}) is an ordinary user-mode instruction",
-              "not privileged, far, trapping or machine-dependent",
-              UNUSUAL_INSTRUCTIONS.get(ln.text.split(" ")[0], "ordinary"),
-              ln.text.split(" ")[0] not in UNUSUAL_INSTRUCTIONS)
+        Check(
+            f"{name}/insn@{ln.address:#x}",
+            f"`{ln.text}` ({ln.hex}) is an ordinary user-mode instruction",
+            "not privileged, far, trapping or machine-dependent",
+            UNUSUAL_INSTRUCTIONS.get(ln.text.split(" ")[0], "ordinary"),
+            ln.text.split(" ")[0] not in UNUSUAL_INSTRUCTIONS,
+        )
         for ln in listing
     ]
     # Syscalls in unreached code are checked too: a computed jump could still reach them.  A site the entry
@@ -48,15 +51,24 @@ def audit_program(name: str, path: str, data: bytes, arch: Arch, policy: Program
         for s in sites
     ]
     stray = [r for r in regions if r.kind not in EXPLAINED]
-    checks.append(Check(
-        f"{name}/bytes/accounted", "every byte of the file is header, reached code or referenced data",
-        f"{len(data)} bytes explained", _describe(stray) or f"{len(data)} bytes explained", not stray,
-    ))
+    checks.append(
+        Check(
+            f"{name}/bytes/accounted",
+            "every byte of the file is header, reached code or referenced data",
+            f"{len(data)} bytes explained",
+            _describe(stray) or f"{len(data)} bytes explained",
+            not stray,
+        )
+    )
     findings = list(image.findings) + _code_findings(name, flow)
     findings += [
-        Finding(f"{name}/bytes@{r.start:#x}/unreached", "warning",
-                f"bytes [{r.start:#x}, {r.end:#x}) decode as instructions but no path from the entry reaches them")
-        for r in regions if r.kind == UNREACHED
+        Finding(
+            f"{name}/bytes@{r.start:#x}/unreached",
+            "warning",
+            f"bytes [{r.start:#x}, {r.end:#x}) decode as instructions but no path from the entry reaches them",
+        )
+        for r in regions
+        if r.kind == UNREACHED
     ]
     return ProgramAudit(
         name=name,
@@ -84,14 +96,34 @@ def _code_checks(name: str, flow: Flow) -> list[Check]:
 
     outside = [f"{a:#x}->{t:#x}" for a, t in flow.outside]
     return [
-        Check(f"{name}/code/reached", "instructions decoded by following the control flow from the entry point",
-              "at least one", str(len(flow.instructions)), bool(flow.instructions)),
-        Check(f"{name}/code/decodable", "every reached address decodes as a whole instruction inside its segment",
-              "none undecodable", listed(flow.undecodable), not flow.undecodable),
-        Check(f"{name}/code/targets", "every jump, call and fall-through stays in an executable loaded segment",
-              "none outside", ", ".join(outside) or "none", not outside),
-        Check(f"{name}/code/no-overlap", "no reached instruction starts inside another one",
-              "none", listed(flow.overlapping), not flow.overlapping),
+        Check(
+            f"{name}/code/reached",
+            "instructions decoded by following the control flow from the entry point",
+            "at least one",
+            str(len(flow.instructions)),
+            bool(flow.instructions),
+        ),
+        Check(
+            f"{name}/code/decodable",
+            "every reached address decodes as a whole instruction inside its segment",
+            "none undecodable",
+            listed(flow.undecodable),
+            not flow.undecodable,
+        ),
+        Check(
+            f"{name}/code/targets",
+            "every jump, call and fall-through stays in an executable loaded segment",
+            "none outside",
+            ", ".join(outside) or "none",
+            not outside,
+        ),
+        Check(
+            f"{name}/code/no-overlap",
+            "no reached instruction starts inside another one",
+            "none",
+            listed(flow.overlapping),
+            not flow.overlapping,
+        ),
     ]
 
 
@@ -103,9 +135,14 @@ def _branch_checks(name: str, flow: Flow, arch: Arch) -> list[Check]:
     clean = {i.address for i in flow.instructions} - set(flow.overlapping)
     mask = (1 << arch.bits) - 1
     return [
-        Check(f"{name}/branch@{i.address:#x}", f"`{i.mnemonic} {i.op_str}` at {i.address:#x} lands on the start "
-              "of a decoded instruction, not inside another one", "an instruction start", hex(target),
-              target in clean)
+        Check(
+            f"{name}/branch@{i.address:#x}",
+            f"`{i.mnemonic} {i.op_str}` at {i.address:#x} lands on the start "
+            "of a decoded instruction, not inside another one",
+            "an instruction start",
+            hex(target),
+            target in clean,
+        )
         for i in flow.instructions
         if i.kind in ("jump", "call") and i.operands[0].kind == "imm"
         for target in (i.operands[0].imm & mask,)
@@ -125,8 +162,15 @@ def _listing(data: bytes, image: ElfImage, flow: Flow, unreached: tuple[Flow, ..
         segment = image.segment_at(address)
         assert segment is not None  # decoded instructions lie in loaded segments
         offset = segment.file_offset(address)
-        lines.append(Line(address, offset, data[offset:offset + insn.size].hex(),
-                          f"{insn.mnemonic} {insn.op_str}".strip(), is_reached and address in reached))
+        lines.append(
+            Line(
+                address,
+                offset,
+                data[offset : offset + insn.size].hex(),
+                f"{insn.mnemonic} {insn.op_str}".strip(),
+                is_reached and address in reached,
+            )
+        )
     return tuple(lines)
 
 
@@ -137,32 +181,43 @@ def _syscall_sites(flow: Flow, image: ElfImage, policy: ProgramPolicy) -> list[S
         for number, name in zip(numbers, call.names(), strict=True):
             segment = image.segment_at(call.address)
             assert segment is not None  # the flow only decodes inside loaded segments
-            sites.append(SyscallSite(
-                address=call.address,
-                offset=segment.file_offset(call.address),
-                number=number,
-                name=name,
-                allowed=number is not None and name in policy.allowed_syscalls,
-            ))
+            sites.append(
+                SyscallSite(
+                    address=call.address,
+                    offset=segment.file_offset(call.address),
+                    number=number,
+                    name=name,
+                    allowed=number is not None and name in policy.allowed_syscalls,
+                )
+            )
     return sites
 
 
 def _code_findings(name: str, flow: Flow) -> list[Finding]:
     findings = [
-        Finding(f"{name}/open@{a:#x}/unchecked", "warning",
-                f"the open() at {a:#x} never has its return value tested: a missing or unreadable file is used "
-                "as descriptor -errno and the program carries on with reads that fail")
+        Finding(
+            f"{name}/open@{a:#x}/unchecked",
+            "warning",
+            f"the open() at {a:#x} never has its return value tested: a missing or unreadable file is used "
+            "as descriptor -errno and the program carries on with reads that fail",
+        )
         for a in flow.unchecked_opens
     ]
     findings += [
-        Finding(f"{name}/read@{a:#x}/one-byte", "info",
-                f"the read() at {a:#x} asks for one byte; the analysis takes its result as 0 or 1 (a read error "
-                "would leave other upper bits in the accumulator)")
+        Finding(
+            f"{name}/read@{a:#x}/one-byte",
+            "info",
+            f"the read() at {a:#x} asks for one byte; the analysis takes its result as 0 or 1 (a read error "
+            "would leave other upper bits in the accumulator)",
+        )
         for a in flow.one_byte_reads
     ]
     findings += [
-        Finding(f"{name}/code@{a:#x}/indirect", "warning",
-                f"indirect branch at {a:#x}: its targets are computed at run time and were not followed")
+        Finding(
+            f"{name}/code@{a:#x}/indirect",
+            "warning",
+            f"indirect branch at {a:#x}: its targets are computed at run time and were not followed",
+        )
         for a in flow.indirect
     ]
     return findings

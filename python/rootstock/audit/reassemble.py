@@ -44,19 +44,20 @@ def compare(program: str, left: str, left_bytes: bytes, right: str, right_bytes:
         for i in range(length)
         if i >= len(left_bytes) or i >= len(right_bytes) or left_bytes[i] != right_bytes[i]
     ]
-    return Comparison(program, left, right, len(left_bytes), len(right_bytes), len(differing),
-                      tuple(differing[:SHOWN_DIFFERENCES]))
+    return Comparison(
+        program, left, right, len(left_bytes), len(right_bytes), len(differing), tuple(differing[:SHOWN_DIFFERENCES])
+    )
 
 
 def describe(comparison: Comparison) -> str:
     """A one-line account of a comparison: identical, or the count and first differing offsets."""
     if comparison.identical:
         return f"identical ({comparison.left_size} bytes)"
-    shown = ", ".join(
-        f"{offset:#x}: {_byte(a)} vs {_byte(b)}" for offset, a, b in comparison.first_differences
+    shown = ", ".join(f"{offset:#x}: {_byte(a)} vs {_byte(b)}" for offset, a, b in comparison.first_differences)
+    return (
+        f"{comparison.differing} differing byte(s), sizes {comparison.left_size} vs {comparison.right_size}; "
+        f"first: {shown}"
     )
-    return (f"{comparison.differing} differing byte(s), sizes {comparison.left_size} vs {comparison.right_size}; "
-            f"first: {shown}")
 
 
 def failure_text(exc: RootstockError) -> str:
@@ -71,8 +72,7 @@ def _byte(value: int | None) -> str:
     return "--" if value is None else f"{value:02x}"
 
 
-def reconstruct(name: str, binary: Path, source: Path, assemblers: Sequence[Assembler],
-                pinned: str | None) -> Section:
+def reconstruct(name: str, binary: Path, source: Path, assemblers: Sequence[Assembler], pinned: str | None) -> Section:
     """Rebuild binary from source with every assembler; each must give the same bytes, and the pin must hold.
 
     An assembler that fails (rejects the source, exits non-zero) fails its check; it does not stop the audit.
@@ -86,22 +86,48 @@ def reconstruct(name: str, binary: Path, source: Path, assemblers: Sequence[Asse
         try:
             built = assembler.build(source)
         except RootstockError as exc:
-            checks.append(Check(key, f"{assembler.name} rebuilds {name} from {source.name}",
-                                f"sha256 {_sha(expected)}", failure_text(exc), False))
+            checks.append(
+                Check(
+                    key,
+                    f"{assembler.name} rebuilds {name} from {source.name}",
+                    f"sha256 {_sha(expected)}",
+                    failure_text(exc),
+                    False,
+                )
+            )
             continue
         comparison = compare(name, f"{binary.name} (given)", expected, f"{source.name} via {assembler.name}", built)
         comparisons.append(comparison)
-        checks.append(Check(key, f"{assembler.name} rebuilds {name} from {source.name} byte for byte",
-                            f"sha256 {_sha(expected)}", f"sha256 {_sha(built)}; {describe(comparison)}",
-                            comparison.identical))
+        checks.append(
+            Check(
+                key,
+                f"{assembler.name} rebuilds {name} from {source.name} byte for byte",
+                f"sha256 {_sha(expected)}",
+                f"sha256 {_sha(built)}; {describe(comparison)}",
+                comparison.identical,
+            )
+        )
     if pinned is None:
-        findings.append(Finding(f"reassembly/{name}/pin", "info",
-                                f"no pinned hash for {name}; the reconstructed sha256 is {_sha(expected)}"))
+        findings.append(
+            Finding(
+                f"reassembly/{name}/pin",
+                "info",
+                f"no pinned hash for {name}; the reconstructed sha256 is {_sha(expected)}",
+            )
+        )
     else:
-        checks.append(Check(f"reassembly/{name}/pin", f"{name} has the pinned sha256", pinned, _sha(expected),
-                            pinned == _sha(expected)))
-    return Section(f"reassembly of {name}", tuple(checks), tuple(findings), tuple(comparisons),
-                   ((name, _sha(expected)),))
+        checks.append(
+            Check(
+                f"reassembly/{name}/pin",
+                f"{name} has the pinned sha256",
+                pinned,
+                _sha(expected),
+                pinned == _sha(expected),
+            )
+        )
+    return Section(
+        f"reassembly of {name}", tuple(checks), tuple(findings), tuple(comparisons), ((name, _sha(expected)),)
+    )
 
 
 def _sha(data: bytes) -> str:

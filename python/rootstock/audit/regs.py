@@ -105,8 +105,10 @@ class State:
         # Paths may arrive with different depths (a function called from several places); only the common
         # top of the stack is kept, what lies beneath it becomes unknown.
         depth = min(len(self.stack), len(other.stack))
-        stack = tuple(join(a, b) for a, b in zip(self.stack[len(self.stack) - depth:],
-                                                 other.stack[len(other.stack) - depth:], strict=True))
+        stack = tuple(
+            join(a, b)
+            for a, b in zip(self.stack[len(self.stack) - depth :], other.stack[len(other.stack) - depth :], strict=True)
+        )
         flag = self.flag if self.flag == other.flag else None
         return State(tuple(sorted(regs.items())), stack, flag)
 

@@ -27,14 +27,24 @@ def summary(report: AuditReport) -> str:
 
 
 def _check(number: int, check: Check) -> dict[str, Any]:
-    return {"number": number, "id": check.id, "what": check.what, "expected": check.expected,
-            "observed": check.observed, "result": "pass" if check.passed else "fail"}
+    return {
+        "number": number,
+        "id": check.id,
+        "what": check.what,
+        "expected": check.expected,
+        "observed": check.observed,
+        "result": "pass" if check.passed else "fail",
+    }
 
 
 def _comparison(c: Comparison) -> dict[str, Any]:
     return {
-        "program": c.program, "left": c.left, "right": c.right, "left_size": c.left_size,
-        "right_size": c.right_size, "differing_bytes": c.differing,
+        "program": c.program,
+        "left": c.left,
+        "right": c.right,
+        "left_size": c.left_size,
+        "right_size": c.right_size,
+        "differing_bytes": c.differing,
         "first_differences": [{"offset": o, "left": a, "right": b} for o, a, b in c.first_differences],
     }
 
@@ -48,15 +58,33 @@ def to_data(report: AuditReport) -> dict[str, Any]:
         "findings": [{"id": f.id, "severity": f.severity, "message": f.message} for f in report.all_findings()],
         "programs": [
             {
-                "name": p.name, "file": p.path, "size": p.size, "sha256": p.sha256, "instructions": p.instructions,
-                "policy": {"name": p.policy.name, "allowed_syscalls": sorted(p.policy.allowed_syscalls),
-                           "rwx_tolerated": p.policy.rwx_tolerated, "why": p.policy.why,
-                           "entry_at_code_start": p.policy.entry_at_code_start},
-                "syscalls": [{"address": s.address, "offset": s.offset, "number": s.number, "name": s.name,
-                              "allowed": s.allowed} for s in p.syscalls],
+                "name": p.name,
+                "file": p.path,
+                "size": p.size,
+                "sha256": p.sha256,
+                "instructions": p.instructions,
+                "policy": {
+                    "name": p.policy.name,
+                    "allowed_syscalls": sorted(p.policy.allowed_syscalls),
+                    "rwx_tolerated": p.policy.rwx_tolerated,
+                    "why": p.policy.why,
+                    "entry_at_code_start": p.policy.entry_at_code_start,
+                },
+                "syscalls": [
+                    {"address": s.address, "offset": s.offset, "number": s.number, "name": s.name, "allowed": s.allowed}
+                    for s in p.syscalls
+                ],
                 "byte_map": [{"start": r.start, "end": r.end, "kind": r.kind} for r in p.regions],
-                "listing": [{"address": ln.address, "offset": ln.offset, "bytes": ln.hex, "text": ln.text,
-                             "reached": ln.reached} for ln in p.listing],
+                "listing": [
+                    {
+                        "address": ln.address,
+                        "offset": ln.offset,
+                        "bytes": ln.hex,
+                        "text": ln.text,
+                        "reached": ln.reached,
+                    }
+                    for ln in p.listing
+                ],
             }
             for p in report.programs
         ],
@@ -77,11 +105,20 @@ def _cell(text: object) -> str:
 def to_markdown(report: AuditReport) -> str:
     """A human-readable rendering of the same report."""
     t = totals(report)
-    out = [f"# Audit of the {report.arch} seeds and early stages", "",
-           f"**{t['checks']} checks, {t['failures']} failures.** Findings: "
-           + ", ".join(f"{t['findings'][s]} {s}" for s in reversed(SEVERITIES)) + ".", ""]
-    out += ["## Programs", "", "| program | bytes | sha256 | instructions | system calls |",
-            "| --- | ---: | --- | ---: | --- |"]
+    out = [
+        f"# Audit of the {report.arch} seeds and early stages",
+        "",
+        f"**{t['checks']} checks, {t['failures']} failures.** Findings: "
+        + ", ".join(f"{t['findings'][s]} {s}" for s in reversed(SEVERITIES))
+        + ".",
+        "",
+    ]
+    out += [
+        "## Programs",
+        "",
+        "| program | bytes | sha256 | instructions | system calls |",
+        "| --- | ---: | --- | ---: | --- |",
+    ]
     for p in report.programs:
         calls = ", ".join(sorted({s.name for s in p.syscalls}))
         out.append(f"| {p.name} | {p.size} | `{p.sha256}` | {p.instructions} | {calls} |")
@@ -92,31 +129,56 @@ def to_markdown(report: AuditReport) -> str:
         out += [f"| {name} | `{sha}` |" for name, sha in pins.items()] + [""]
     out += ["## Findings", ""]
     for severity in reversed(SEVERITIES):
-        out += [f"- **{severity}** `{f.id}`: {_cell(f.message)}"
-                for f in report.all_findings() if f.severity == severity]
+        out += [
+            f"- **{severity}** `{f.id}`: {_cell(f.message)}" for f in report.all_findings() if f.severity == severity
+        ]
     out.append("")
     for p in report.programs:
-        out += [f"## {p.name}", "",
-                f"Policy `{p.policy.name}` ({p.policy.why}): allows {', '.join(sorted(p.policy.allowed_syscalls))}; "
-                f"RWX segments {'tolerated with a finding' if p.policy.rwx_tolerated else 'fail'}.", "",
-                "### System calls", "", "| address | file offset | number | name | allowed |",
-                "| --- | --- | ---: | --- | --- |"]
-        out += [f"| {s.address:#x} | {s.offset:#x} | {'?' if s.number is None else s.number} | {s.name} | "
-                f"{'yes' if s.allowed else '**no**'} |" for s in p.syscalls]
+        out += [
+            f"## {p.name}",
+            "",
+            f"Policy `{p.policy.name}` ({p.policy.why}): allows {', '.join(sorted(p.policy.allowed_syscalls))}; "
+            f"RWX segments {'tolerated with a finding' if p.policy.rwx_tolerated else 'fail'}.",
+            "",
+            "### System calls",
+            "",
+            "| address | file offset | number | name | allowed |",
+            "| --- | --- | ---: | --- | --- |",
+        ]
+        out += [
+            f"| {s.address:#x} | {s.offset:#x} | {'?' if s.number is None else s.number} | {s.name} | "
+            f"{'yes' if s.allowed else '**no**'} |"
+            for s in p.syscalls
+        ]
         out += ["", "### Byte map", "", "| start | end | bytes | role |", "| --- | --- | ---: | --- |"]
         out += [f"| {r.start:#x} | {r.end:#x} | {r.end - r.start} | {r.kind} |" for r in p.regions]
-        out += ["", "### Listing", "",
-                "Every decoded instruction; `unreached` marks code no path from the entry reaches.", "", "```"]
-        out += [f"{ln.address:#010x}  {ln.offset:#07x}  {ln.hex:<30} {ln.text}{'' if ln.reached else '  ; unreached'}"
-                for ln in p.listing]
+        out += [
+            "",
+            "### Listing",
+            "",
+            "Every decoded instruction; `unreached` marks code no path from the entry reaches.",
+            "",
+            "```",
+        ]
+        out += [
+            f"{ln.address:#010x}  {ln.offset:#07x}  {ln.hex:<30} {ln.text}{'' if ln.reached else '  ; unreached'}"
+            for ln in p.listing
+        ]
         out += ["```", ""]
     comparisons = [c for s in report.sections for c in s.comparisons]
     if comparisons:
         out += ["## Byte-for-byte comparisons", "", "| program | left | right | result |", "| --- | --- | --- | --- |"]
         out += [f"| {c.program} | {_cell(c.left)} | {_cell(c.right)} | {_cell(describe(c))} |" for c in comparisons]
         out.append("")
-    out += ["## Checks", "", "| # | id | what | expected | observed | result |",
-            "| ---: | --- | --- | --- | --- | --- |"]
-    out += [f"| {n} | `{_cell(c.id)}` | {_cell(c.what)} | {_cell(c.expected)} | {_cell(c.observed)} | "
-            f"{'pass' if c.passed else '**FAIL**'} |" for n, c in enumerate(report.all_checks(), start=1)]
+    out += [
+        "## Checks",
+        "",
+        "| # | id | what | expected | observed | result |",
+        "| ---: | --- | --- | --- | --- | --- |",
+    ]
+    out += [
+        f"| {n} | `{_cell(c.id)}` | {_cell(c.what)} | {_cell(c.expected)} | {_cell(c.observed)} | "
+        f"{'pass' if c.passed else '**FAIL**'} |"
+        for n, c in enumerate(report.all_checks(), start=1)
+    ]
     return "\n".join(out) + "\n"

@@ -19,9 +19,15 @@ from rootstock.errors import InputError
 SEEDS = (("hex0-seed", "hex0_{A}.hex0"), ("kaem-optional-seed", "kaem-minimal.hex0"))
 
 
-def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None = None, *,
-               policies: Mapping[str, ProgramPolicy] = UPSTREAM_POLICIES,
-               pins: Mapping[tuple[str, str], str] = PINNED_SEEDS) -> AuditReport:
+def audit_arch(
+    arch_name: str,
+    seeds: Path,
+    sources: Path,
+    stages: Path | None = None,
+    *,
+    policies: Mapping[str, ProgramPolicy] = UPSTREAM_POLICIES,
+    pins: Mapping[tuple[str, str], str] = PINNED_SEEDS,
+) -> AuditReport:
     """The whole audit of one architecture.
 
     seeds holds hex0-seed and kaem-optional-seed (bootstrap-seeds POSIX/<arch>); sources is the
@@ -42,8 +48,9 @@ def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None =
         for name, source_pattern in SEEDS:
             binary = _file(seeds / name, f"the {arch.name} {name}")
             source = stage_file(sources, source_pattern, arch, f"the hex0 source of {name}")
-            rebuilds.append(pool.submit(reconstruct, name, binary, source, hex0_assemblers(seed_path),
-                                        pins.get((arch.name, name))))
+            rebuilds.append(
+                pool.submit(reconstruct, name, binary, source, hex0_assemblers(seed_path), pins.get((arch.name, name)))
+            )
             programs.append(audit_program(name, binary.name, binary.read_bytes(), arch, policy_for(name, policies)))
         stage_sections = []
         for stage in STAGES:
@@ -59,8 +66,11 @@ def audit_arch(arch_name: str, seeds: Path, sources: Path, stages: Path | None =
         sections += [rebuild.result() for rebuild in rebuilds]
     sections += stage_sections
     m1_files = sorted({*sources.glob("*.M1"), *sources.glob("Development/*.M1")})
-    pairs = [(f.relative_to(sources).as_posix(), d) for f in m1_files for d in expand_m1(
-        f.read_text(), source=str(f)).defines]
+    pairs = [
+        (f.relative_to(sources).as_posix(), d)
+        for f in m1_files
+        for d in expand_m1(f.read_text(), source=str(f)).defines
+    ]
     checks, findings = check_defines(pairs, arch)
     sections.append(Section("M1 DEFINEs", tuple(checks), tuple(findings)))
     return AuditReport(arch.name, tuple(programs), tuple(sections))

@@ -81,8 +81,9 @@ def _with_header(sources: Path, arch: Arch, hex2: str) -> bytes:
     return link_hex2(header.read_text() + "\n" + hex2, arch.base, source=str(header))
 
 
-def cross_verify(stage: Stage, sources: Path, arch: Arch, policy: ProgramPolicy, *, built: bytes,
-                 given: bytes | None) -> Section:
+def cross_verify(
+    stage: Stage, sources: Path, arch: Arch, policy: ProgramPolicy, *, built: bytes, given: bytes | None
+) -> Section:
     """Compare the stage from its source with the binary the chain built, its M1 twin and its GAS twin.
 
     The source build and the chain's binary must be identical.  The M1 and GAS twins are separate upstream
@@ -97,8 +98,15 @@ def cross_verify(stage: Stage, sources: Path, arch: Arch, policy: ProgramPolicy,
     if given is not None:
         comparison = compare(name, f"{name} (given)", given, f"{source_name} (rebuilt)", built)
         comparisons.append(comparison)
-        checks.append(Check(f"stage/{name}/rebuilt", f"{name} as given equals {name} rebuilt from {source_name}",
-                            "identical", describe(comparison), comparison.identical))
+        checks.append(
+            Check(
+                f"stage/{name}/rebuilt",
+                f"{name} as given equals {name} rebuilt from {source_name}",
+                "identical",
+                describe(comparison),
+                comparison.identical,
+            )
+        )
     expected_calls = _syscalls(name, built, arch, policy)
     image = inspect_elf(name, built, arch, policy)
     segment = image.segment_at(image.entry)
@@ -126,11 +134,19 @@ def cross_verify(stage: Stage, sources: Path, arch: Arch, policy: ProgramPolicy,
         comparison = compare(name, f"{source_name} (rebuilt){what}", built[skip:], relative, compared)
         comparisons.append(comparison)
         if not comparison.identical:
-            findings.append(Finding(key, severity, f"{relative} differs from {source_name}{what}: "
-                                    f"{describe(comparison)}"))
+            findings.append(
+                Finding(key, severity, f"{relative} differs from {source_name}{what}: {describe(comparison)}")
+            )
         calls = _syscalls(name, program, arch, policy)
-        checks.append(Check(f"{key}/syscalls", f"{relative} makes the same system calls as {source_name}",
-                            ", ".join(expected_calls), ", ".join(calls), calls == expected_calls))
+        checks.append(
+            Check(
+                f"{key}/syscalls",
+                f"{relative} makes the same system calls as {source_name}",
+                ", ".join(expected_calls),
+                ", ".join(calls),
+                calls == expected_calls,
+            )
+        )
     return Section(f"cross-verification of {name}", tuple(checks), tuple(findings), tuple(comparisons))
 
 

@@ -16,12 +16,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the audit command."""
     p = sub.add_parser("audit", help="audit the hex0 seed and the early stages byte by byte")
     p.add_argument("--arch", required=True, choices=sorted(ARCHES), help="architecture, as upstream spells it")
-    p.add_argument("--seeds", type=Path, required=True,
-                   help="directory with hex0-seed and kaem-optional-seed (bootstrap-seeds POSIX/<arch>)")
+    p.add_argument(
+        "--seeds",
+        type=Path,
+        required=True,
+        help="directory with hex0-seed and kaem-optional-seed (bootstrap-seeds POSIX/<arch>)",
+    )
     p.add_argument("--sources", type=Path, required=True, help="the stage0-posix-<arch> source tree")
-    p.add_argument("--stages", type=Path, default=None,
-                   help="directory with the chain's hex0, hex1, hex2-0, catm, M0 and cc_<arch> (default: audit "
-                        "the programs rebuilt from the sources)")
+    p.add_argument(
+        "--stages",
+        type=Path,
+        default=None,
+        help="directory with the chain's hex0, hex1, hex2-0, catm, M0 and cc_<arch> (default: audit "
+        "the programs rebuilt from the sources)",
+    )
     p.add_argument("--json", type=Path, default=None, metavar="OUT", help="write the JSON report here")
     p.add_argument("--markdown", type=Path, default=None, metavar="OUT", help="write the Markdown report here")
     p.set_defaults(handler=run_audit)

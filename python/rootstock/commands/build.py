@@ -31,7 +31,12 @@ def run_build(options: GlobalOptions, args: argparse.Namespace) -> int:
     system = args.system or HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")
     log_dir = args.log_dir or project.root / "build-logs"
     results = build_steps(
-        project, system, until=args.until, check=args.check, max_jobs=args.jobs, log_dir=log_dir,
+        project,
+        system,
+        until=args.until,
+        check=args.check,
+        max_jobs=args.jobs,
+        log_dir=log_dir,
     )
     for result in results:
         pinned = result.step.output.sri if result.step.output else f"{len(result.step.files)} file hashes"

@@ -13,8 +13,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the hash command group."""
     group = sub.add_parser("hash", help="compute Nix hashes (NAR or flat) of local paths")
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for action, help_text in (("path", "sha256 of the NAR serialisation (nix-hash --type sha256)"),
-                              ("file", "sha256 of a file's bytes (flat)")):
+    for action, help_text in (
+        ("path", "sha256 of the NAR serialisation (nix-hash --type sha256)"),
+        ("file", "sha256 of a file's bytes (flat)"),
+    ):
         p = actions.add_parser(action, help=help_text)
         p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
         p.add_argument("--base32", action="store_true", help="print nix-base32 instead of SRI")

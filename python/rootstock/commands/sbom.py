@@ -20,17 +20,34 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub = parser.add_subparsers(dest="sbom_command", metavar="SUBCOMMAND", required=True)
 
     derive = sub.add_parser("derive", help="derive CSV, CycloneDX 1.6 and SPDX 2.3 SBOMs of one binary")
-    derive.add_argument("--manifest", "--deps", type=Path, required=True,
-                        help="deps.json: subject, pinned source-built dependencies, tools (docs/sbom.md)")
+    derive.add_argument(
+        "--manifest",
+        "--deps",
+        type=Path,
+        required=True,
+        help="deps.json: subject, pinned source-built dependencies, tools (docs/sbom.md)",
+    )
     derive.add_argument("--binary", type=Path, required=True, help="the binary the SBOM describes")
-    derive.add_argument("--build-dir", type=Path, action="append", required=True,
-                        help="a build directory holding the compiler's -MD .d files (repeatable)")
-    derive.add_argument("--link-dir", type=Path, default=None,
-                        help="directory the final link ran in (default: the first --build-dir)")
-    derive.add_argument("--trace", type=Path, action="append", default=[],
-                        help="output of the final link's -Wl,--trace,--trace (repeatable)")
-    derive.add_argument("--map", type=Path, action="append", default=[],
-                        help="the final link's -Wl,-Map file (repeatable)")
+    derive.add_argument(
+        "--build-dir",
+        type=Path,
+        action="append",
+        required=True,
+        help="a build directory holding the compiler's -MD .d files (repeatable)",
+    )
+    derive.add_argument(
+        "--link-dir", type=Path, default=None, help="directory the final link ran in (default: the first --build-dir)"
+    )
+    derive.add_argument(
+        "--trace",
+        type=Path,
+        action="append",
+        default=[],
+        help="output of the final link's -Wl,--trace,--trace (repeatable)",
+    )
+    derive.add_argument(
+        "--map", type=Path, action="append", default=[], help="the final link's -Wl,-Map file (repeatable)"
+    )
     derive.add_argument("--csv", type=Path, default=None, help="write the name,type,usage,url,checksum CSV here")
     derive.add_argument("--cyclonedx", type=Path, default=None, help="write CycloneDX 1.6 JSON here")
     derive.add_argument("--spdx", type=Path, default=None, help="write SPDX 2.3 JSON here")
@@ -41,11 +58,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument("--allow-static-pie", action="store_true", help="accept a static-pie dynamic section")
     check.set_defaults(handler=run_check_static)
 
-    probe = sub.add_parser("probe-toolchain",
-                           help="compile a one-line C program with CC... and check the result is static")
+    probe = sub.add_parser(
+        "probe-toolchain", help="compile a one-line C program with CC... and check the result is static"
+    )
     probe.add_argument("--workdir", type=Path, required=True, help="directory for the probe's files")
-    probe.add_argument("cc", nargs=argparse.REMAINDER, metavar="CC...",
-                       help="compiler argv with its flags, e.g. gcc -static")
+    probe.add_argument(
+        "cc", nargs=argparse.REMAINDER, metavar="CC...", help="compiler argv with its flags, e.g. gcc -static"
+    )
     probe.set_defaults(handler=run_probe)
 
 
@@ -67,11 +86,19 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace) -> int:
     del options  # the SBOM reads its own manifest, not the pins file
     created = _created(dict(os.environ))
     sbom = derive_from_build(
-        manifest_path=args.manifest, binary=args.binary, build_dirs=args.build_dir,
-        link_dir=args.link_dir or args.build_dir[0], traces=args.trace, maps=args.map, host=Dpkg(),
+        manifest_path=args.manifest,
+        binary=args.binary,
+        build_dirs=args.build_dir,
+        link_dir=args.link_dir or args.build_dir[0],
+        traces=args.trace,
+        maps=args.map,
+        host=Dpkg(),
     )
-    outputs = [(args.csv, csv.render(sbom)), (args.cyclonedx, cyclonedx.render(sbom)),
-               (args.spdx, spdx.render(sbom, created))]
+    outputs = [
+        (args.csv, csv.render(sbom)),
+        (args.cyclonedx, cyclonedx.render(sbom)),
+        (args.spdx, spdx.render(sbom, created)),
+    ]
     for path, text in outputs:
         if path is not None:
             path.write_text(text)

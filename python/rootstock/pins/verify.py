@@ -38,8 +38,12 @@ def check_published(named: NamedPin) -> list[str]:
     for publisher, published in sorted(named.pin.published.items()):
         if published != named.pin.hash:
             what = f"pin '{named.name}' compared with {publisher}'s published hash"
-            raise HashMismatchError(what, published.sri, named.pin.hash.sri,
-                                    f"the pinned content is not what {publisher} uses; find out why before building")
+            raise HashMismatchError(
+                what,
+                published.sri,
+                named.pin.hash.sri,
+                f"the pinned content is not what {publisher} uses; find out why before building",
+            )
     return sorted(named.pin.published)
 
 

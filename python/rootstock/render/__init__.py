@@ -74,10 +74,14 @@ def drift(root: Path, rendered: list[Rendered]) -> str:
         old = (root / path).read_text() if path in present else ""
         new = expected.get(path, "")
         if old != new:
-            chunks.extend(difflib.unified_diff(
-                old.splitlines(keepends=True), new.splitlines(keepends=True),
-                fromfile=f"{path} (committed)", tofile=f"{path} (rendered)",
-            ))
+            chunks.extend(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    new.splitlines(keepends=True),
+                    fromfile=f"{path} (committed)",
+                    tofile=f"{path} (rendered)",
+                )
+            )
     return "".join(chunks)
 
 

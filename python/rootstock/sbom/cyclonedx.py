@@ -69,8 +69,15 @@ def render(sbom: Sbom) -> str:
     bom.metadata.timestamp = None
     bom.metadata.tools.components.clear()
     bom.metadata.tools.services.clear()
-    bom.dependencies.add(Dependency(ref=subject.bom_ref, dependencies=[
-        Dependency(ref=c.bom_ref) for c, s in zip(components, sbom.components, strict=True) if s.usage != Usage.BUILD
-    ]))
+    bom.dependencies.add(
+        Dependency(
+            ref=subject.bom_ref,
+            dependencies=[
+                Dependency(ref=c.bom_ref)
+                for c, s in zip(components, sbom.components, strict=True)
+                if s.usage != Usage.BUILD
+            ],
+        )
+    )
     text: str = make_outputter(bom, OutputFormat.JSON, SchemaVersion.V1_6).output_as_string(indent=2)
     return text + "\n"

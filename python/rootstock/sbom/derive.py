@@ -156,25 +156,42 @@ def derive(
         # The contents rule looks at what the input installs, not at caches it keeps elsewhere.
         contents = classify(dep.prefix, (p for p in dep.prefix.rglob("*") if p.is_file()))
         use = _Use(tuple(reached[ref]), tuple(ran[ref]))
-        components.append(Component(
-            name=dep.spec.name, kind=Kind.SOURCE, version=dep.spec.version,
-            usage=_usage(contents, use), url=dep.spec.url, sha256=dep.sha256,
-            purl=PackageURL(
-                type="generic", name=dep.spec.name, version=dep.spec.version,
-                qualifiers={"download_url": dep.spec.url, "checksum": f"sha256:{dep.sha256}"},
-            ).to_string(),
-            usage_from_contents=contents.usage, evidence=_summarise(use.reached + use.ran),
-        ))
+        components.append(
+            Component(
+                name=dep.spec.name,
+                kind=Kind.SOURCE,
+                version=dep.spec.version,
+                usage=_usage(contents, use),
+                url=dep.spec.url,
+                sha256=dep.sha256,
+                purl=PackageURL(
+                    type="generic",
+                    name=dep.spec.name,
+                    version=dep.spec.version,
+                    qualifiers={"download_url": dep.spec.url, "checksum": f"sha256:{dep.sha256}"},
+                ).to_string(),
+                usage_from_contents=contents.usage,
+                evidence=_summarise(use.reached + use.ran),
+            )
+        )
     for name in sorted({p for p in packages.values()}):
         ref = f"deb:{name}"
         pkg = host.describe(name)
         contents = classify(Path("/"), (f for f in pkg.files if f.is_file()))
         use = _Use(tuple(reached[ref]), tuple(ran[ref]))
-        components.append(Component(
-            name=pkg.name, kind=Kind.DEB, version=pkg.version, usage=_usage(contents, use), url=pkg.url,
-            sha256=pkg.sha256, purl=pkg.purl, usage_from_contents=contents.usage,
-            evidence=_summarise(use.reached + use.ran),
-        ))
+        components.append(
+            Component(
+                name=pkg.name,
+                kind=Kind.DEB,
+                version=pkg.version,
+                usage=_usage(contents, use),
+                url=pkg.url,
+                sha256=pkg.sha256,
+                purl=pkg.purl,
+                usage_from_contents=contents.usage,
+                evidence=_summarise(use.reached + use.ran),
+            )
+        )
     findings = [f for c in components if (f := _finding(c)) is not None]
     subject = Subject(manifest.subject.name, manifest.subject.version, flat_hash(binary).hex)
     return Sbom(subject, components, findings)
@@ -211,6 +228,11 @@ def derive_from_build(
     evidence = ev.collect(dirs, link)
     subject_dirs = [*dirs, *((base / s).absolute() for s in manifest.source_dirs)]
     return derive(
-        manifest=manifest, dependencies=dependencies, evidence=evidence, tools=tool_paths(manifest.tools),
-        host=host, binary=binary, subject_dirs=subject_dirs,
+        manifest=manifest,
+        dependencies=dependencies,
+        evidence=evidence,
+        tools=tool_paths(manifest.tools),
+        host=host,
+        binary=binary,
+        subject_dirs=subject_dirs,
     )

@@ -64,7 +64,12 @@ def inspect(binary: Path) -> StaticReport:
                     has_dynamic = True
                     needed.extend(t.needed for t in section.iter_tags() if t.entry.d_tag == "DT_NEEDED")
             return StaticReport(
-                binary, str(elf["e_type"]), str(elf["e_machine"]), interpreter, tuple(needed), has_dynamic,
+                binary,
+                str(elf["e_type"]),
+                str(elf["e_machine"]),
+                interpreter,
+                tuple(needed),
+                has_dynamic,
             )
     except OSError as exc:
         msg = f"binary {binary}: cannot be read ({exc.strerror})"

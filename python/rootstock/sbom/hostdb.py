@@ -148,4 +148,3 @@ class Dpkg:
             )
             raise HostPackageError(package, reason) from None
         return HostPackage(name, version, arch, tuple(Path(f) for f in files if f.startswith("/")), url, sha256)
-

@@ -1,0 +1,32 @@
+"""Helpers shared by test modules (not conftest: each test directory's conftest shadows that name)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rootstock import proc
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in a test repository."""
+    return proc.run(["git", *args], cwd=repo).stdout.strip()
+
+
+def make_repo(path: Path, files: dict[str, str]) -> str:
+    """A git repository with one commit holding files; returns the commit."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    return commit(path, files, "initial")
+
+
+def commit(repo: Path, files: dict[str, str], message: str) -> str:
+    """Write files into a repository and commit them; returns the commit."""
+    for name, text in files.items():
+        target = repo / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
