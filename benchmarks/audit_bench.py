@@ -19,9 +19,12 @@ from pathlib import Path
 
 from rootstock.audit.decode import decode
 from rootstock.audit.flow import follow
-from rootstock.audit.policy import PINNED_SEEDS, UPSTREAM_POLICIES
+from rootstock.audit.pinned import pinned_outputs, system_for_arch
+from rootstock.audit.policy import UPSTREAM_POLICIES
 from rootstock.audit.report import to_json, totals
-from rootstock.audit.runner import audit_arch
+from rootstock.audit.runner import audit_arch, audited_steps
+from rootstock.graph.load import load_graph
+from rootstock.pins.convert import load_pins
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,13 +32,17 @@ REPO = Path(__file__).resolve().parents[1]
 def one_round(arch: str, seeds: Path, sources: Path, stages: Path | None, fixtures: bool) -> tuple[float, dict]:
     decode.cache_clear()
     follow.cache_clear()
-    policies, pins = UPSTREAM_POLICIES, PINNED_SEEDS
     if fixtures:
         from audit_support import STRICT
 
-        policies, pins = STRICT, {}
+        policies, pinned = STRICT, {}
+    else:
+        pins = load_pins(REPO / "pins.toml")
+        graph = load_graph(REPO / "stages.toml", pins)
+        policies = UPSTREAM_POLICIES
+        pinned = pinned_outputs(graph, pins, system_for_arch(graph, arch), audited_steps(arch))
     start = time.perf_counter()
-    report = audit_arch(arch, seeds, sources, stages, policies=policies, pins=pins)
+    report = audit_arch(arch, seeds, sources, stages, policies=policies, pinned=pinned)
     to_json(report)
     return time.perf_counter() - start, {"programs": len(report.programs), **totals(report)}
 

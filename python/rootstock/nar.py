@@ -101,6 +101,13 @@ def nar_hash(path: Path) -> Hash:
     return Hash("sha256", digest.digest())
 
 
+def file_nar_hash(data: bytes, *, executable: bool) -> Hash:
+    """The NAR sha256 of a lone regular file holding data, as Nix pins an executable fixed-output file."""
+    header = REGULAR + (EXECUTABLE if executable else b"") + CONTENTS + len(data).to_bytes(8, "little")
+    body = _encode(b"nix-archive-1") + header + data + PADDING[: -len(data) % 8] + CLOSE
+    return Hash("sha256", hashlib.sha256(body).digest())
+
+
 def flat_hash(path: Path) -> Hash:
     """The sha256 of a file's bytes."""
     digest = hashlib.sha256()

@@ -13,6 +13,7 @@ from rootstock.audit.elfwrite import headers_size, minimal_elf
 from rootstock.audit.external import gas_build
 from rootstock.audit.m1 import expand_m1
 from rootstock.audit.policy import UPSTREAM_POLICIES, Arch, ProgramPolicy
+from rootstock.nar import file_nar_hash
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 STAGE0 = FIXTURES / "stage0"
@@ -92,3 +93,38 @@ def make_tree(root: Path, arch: Arch) -> Tree:
     for name in ("hex1", "hex2-0", "catm", "M0", f"cc_{lower}"):
         (stages / name).write_bytes(program)
     return Tree(arch, seeds, sources, stages)
+
+
+def write_checkout(root: Path, tree: Tree, *, wrong: str | None = None) -> Path:
+    """A checkout whose stage graph pins the tree's programs as step outputs (one of them wrongly if asked).
+
+    The graph has the steps the audit reads hashes from; the seed is a file pin, the steps' builders are the
+    seed and earlier steps, as in the real stages.toml.
+    """
+    system = "x86_64-linux" if tree.arch.bits == 64 else "i686-linux"
+    files = {
+        "hex0": tree.stages / "hex0",
+        "kaem-minimal": tree.seeds / "kaem-optional-seed",
+        "hex1": tree.stages / "hex1",
+        "hex2-0": tree.stages / "hex2-0",
+        "catm": tree.stages / "catm",
+        "M0": tree.stages / "M0",
+        "cc_arch": tree.stages / f"cc_{tree.arch.lower}",
+    }
+    seed_hash = file_nar_hash((tree.seeds / "hex0-seed").read_bytes(), executable=True).sri
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pins.toml").write_text(
+        f'[pins.seed]\nkind = "file"\nurls = ["file://{tree.seeds}/hex0-seed"]\nexecutable = true\n'
+        f'hash = "{seed_hash}"\n'
+    )
+    steps = [f'[systems.{system}]\nvars = {{ arch = "{tree.arch.name}" }}\n']
+    builder = "pin:seed"
+    for step, path in files.items():
+        data = path.read_bytes()
+        if step == wrong:
+            data += b"\0"
+        output = file_nar_hash(data, executable=True).sri
+        steps.append(f'[[step]]\nname = "{step}"\nbuilder = "{builder}"\noutput = {{ {system} = "{output}" }}\n')
+        builder = "hex0"
+    (root / "stages.toml").write_text("\n".join(steps))
+    return root

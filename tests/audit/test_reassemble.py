@@ -31,36 +31,29 @@ def results(section: Section) -> dict[str, bool]:
     return {c.id.rsplit("/", 1)[1]: c.passed for c in section.checks}
 
 
-def test_seed_is_rebuilt_identically_by_four_assemblers_and_pinned(seeds: dict[str, tuple[Path, Path]]) -> None:
+def test_seed_is_rebuilt_identically_by_four_assemblers_and_its_hash_recorded(
+    seeds: dict[str, tuple[Path, Path]],
+) -> None:
     binary, source = seeds["seed"]
-    pin = hashlib.sha256(binary.read_bytes()).hexdigest()
-    section = reconstruct("seed", binary, source, hex0_assemblers(binary), pin)
+    section = reconstruct("seed", binary, source, hex0_assemblers(binary))
     assert results(section) == {
         "rootstock.assemble.hex0": True,
         "rootstock.audit.hex2": True,
         "sed+xxd": True,
         "self-hosted seed": True,
-        "pin": True,
     }
-    assert section.pins == (("seed", pin),)
-
-
-def test_wrong_pin_fails(seeds: dict[str, tuple[Path, Path]]) -> None:
-    binary, source = seeds["seed"]
-    section = reconstruct("seed", binary, source, hex0_assemblers(binary), "0" * 64)
-    assert results(section)["pin"] is False
+    assert section.pins == (("seed", hashlib.sha256(binary.read_bytes()).hexdigest()),)
 
 
 def test_seed_that_does_not_reproduce_itself_fails_only_self_hosting(seeds: dict[str, tuple[Path, Path]]) -> None:
     binary, source = seeds["seed-bad"]
-    section = reconstruct("seed-bad", binary, source, hex0_assemblers(binary), None)
+    section = reconstruct("seed-bad", binary, source, hex0_assemblers(binary))
     assert results(section) == {
         "rootstock.assemble.hex0": True,
         "rootstock.audit.hex2": True,
         "sed+xxd": True,
         "self-hosted seed": False,
     }
-    assert [f.severity for f in section.findings] == ["info"]  # no pin recorded
 
 
 def test_source_one_byte_off_fails_every_assembler(seeds: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
@@ -73,7 +66,7 @@ def test_source_one_byte_off_fails_every_assembler(seeds: dict[str, tuple[Path, 
     lines[cut] = code[:-1] + ("0" if code[-1] != "0" else "1") + lines[cut][len(code) :]
     changed = tmp_path / "changed.hex0"
     changed.write_text("\n".join(lines) + "\n")
-    section = reconstruct("seed", binary, changed, hex0_assemblers(binary), None)
+    section = reconstruct("seed", binary, changed, hex0_assemblers(binary))
     assert not any(results(section).values())
     assert all(c.differing == 1 for c in section.comparisons)
 
@@ -82,7 +75,7 @@ def test_assembler_that_rejects_the_source_fails_its_check(seeds: dict[str, tupl
     binary, _source = seeds["seed"]
     odd = tmp_path / "odd.hex0"
     odd.write_text("90 9\n")
-    section = reconstruct("seed", binary, odd, hex0_assemblers(binary), None)
+    section = reconstruct("seed", binary, odd, hex0_assemblers(binary))
     outcome = {c.id.rsplit("/", 1)[1]: c.observed for c in section.checks}
     assert outcome["rootstock.assemble.hex0"].startswith("failed: ")
     assert not any(results(section).values())
@@ -105,6 +98,6 @@ def test_failing_seed_is_reported_without_temporary_paths(arch_name: str, tmp_pa
     body = "mov edi, 1\nmov eax, 60\nsyscall" if arch.bits == 64 else "mov ebx, 1\nmov eax, 1\nint 0x80"
     failing.write_bytes(build_gas(arch, body))
     failing.chmod(0o755)
-    section = reconstruct("seed", binary, source, hex0_assemblers(failing), None)
+    section = reconstruct("seed", binary, source, hex0_assemblers(failing))
     observed = {c.id.rsplit("/", 1)[1]: c.observed for c in section.checks}
     assert observed["self-hosted seed"] == "failed: assembler exited with status 1"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from audit_support import STRICT, Tree, build_gas, hexdump
+from audit_support import STRICT, Tree, build_gas, hexdump, write_checkout
 
 import rootstock.commands.audit as command
 from rootstock.audit.model import AuditReport
@@ -18,7 +18,7 @@ from rootstock.errors import InputError
 
 
 def run(tree: Tree) -> AuditReport:
-    return audit_arch(tree.arch.name, tree.seeds, tree.sources, tree.stages, policies=STRICT, pins={})
+    return audit_arch(tree.arch.name, tree.seeds, tree.sources, tree.stages, policies=STRICT, pinned={})
 
 
 def failed_ids(report: AuditReport) -> list[str]:
@@ -95,7 +95,7 @@ def test_truncated_seed_names_the_file(tree: Tree) -> None:
 def test_cli_writes_reports_and_exits_by_result(tree: Tree, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = [
         "--root",
-        str(tmp_path),
+        str(write_checkout(tmp_path / "checkout", tree)),
         "audit",
         "--arch",
         tree.arch.name,
@@ -129,23 +129,64 @@ def test_summary_line(tree: Tree) -> None:
 def test_cli_prints_the_totals_and_exits_0_when_every_check_passes(
     tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(command, "audit_arch", functools.partial(audit_arch, policies=STRICT, pins={}))
-    code = main(
-        [
-            "--root",
-            str(tmp_path),
-            "audit",
-            "--arch",
-            tree.arch.name,
-            "--seeds",
-            str(tree.seeds),
-            "--sources",
-            str(tree.sources),
-        ]
-    )
+    monkeypatch.setattr(command, "audit_arch", functools.partial(audit_arch, policies=STRICT))
+    code = main(cli_args(write_checkout(tmp_path / "checkout", tree), tree))
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith(f"{tree.arch.name}: ") and ", 0 failures;" in out
+
+
+def cli_args(root: Path, tree: Tree) -> list[str]:
+    seeds, sources, stages = str(tree.seeds), str(tree.sources), str(tree.stages)
+    return [
+        "--root",
+        str(root),
+        "audit",
+        "--arch",
+        tree.arch.name,
+        "--seeds",
+        seeds,
+        "--sources",
+        sources,
+        "--stages",
+        stages,
+    ]
+
+
+@pytest.mark.parametrize("step", ["hex0", "kaem-minimal", "catm", "cc_arch"])
+def test_a_program_that_differs_from_its_pinned_step_output_fails(
+    tree: Tree, step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(command, "audit_arch", functools.partial(audit_arch, policies=STRICT))
+    root = write_checkout(tmp_path / "checkout", tree, wrong=step)
+    program = {"hex0": "hex0-seed", "kaem-minimal": "kaem-optional-seed", "cc_arch": f"cc_{tree.arch.lower}"}
+    failed = f"pin/{program.get(step, step)}"
+    assert main(cli_args(root, tree)) == 1
+    err = capsys.readouterr().err
+    assert failed in err
+    # The seed and the hex0 stage are both the output of step hex0: a wrong pin there fails both.
+    assert err.count("pin/") == (2 if step == "hex0" else 1)
+
+
+def test_the_checkout_must_build_the_architecture(
+    tree: Tree, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_checkout(tmp_path / "checkout", tree)
+    other = "x86" if tree.arch.name == "AMD64" else "AMD64"
+    (root / "stages.toml").write_text(
+        (root / "stages.toml").read_text().replace(f'arch = "{tree.arch.name}"', f'arch = "{other}"')
+    )
+    assert main(cli_args(root, tree)) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"no system has vars.arch = '{tree.arch.name}'" in err
+
+
+def test_system_and_arch_are_exclusive(tree: Tree, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_checkout(tmp_path / "checkout", tree)
+    with pytest.raises(SystemExit):
+        main(["--root", str(root), "audit", "--system", "x86_64-linux", "--arch", tree.arch.name])
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_gas_twin_is_identical_on_the_clean_tree_and_a_divergent_one_is_caught(tree: Tree) -> None:

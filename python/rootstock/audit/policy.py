@@ -184,12 +184,3 @@ _REASONS = {
     "result differs between machines or runs": ("rdtsc", "rdtscp", "rdrand", "rdseed", "rdpid", "cpuid", "xgetbv"),
 }
 UNUSUAL_INSTRUCTIONS: Mapping[str, str] = {m: why for why, names in _REASONS.items() for m in names}
-
-# SHA-256 of the seeds at bootstrap-seeds cedec6b8066d1db229b6c77d42d120a23c6980ed (POSIX/<arch>/);
-# the reconstruction must reproduce these exact bytes.
-PINNED_SEEDS: Mapping[tuple[str, str], str] = {
-    ("AMD64", "hex0-seed"): "66c95985e668f20f2465c2b876f83fef066fd7c8c2dd3adb51a969f2d7120c8b",
-    ("AMD64", "kaem-optional-seed"): "153b8915b73bd07132b59538d10fe53d26578eb160a67db72af07aaa61c51b3b",
-    ("x86", "hex0-seed"): "f74dcf9cef2aee9eb7723eca755849d474fccd89662947021d1aa08429d23c13",
-    ("x86", "kaem-optional-seed"): "545f89537f070d7e62b05243be34cbcfdb1e92dbf9d82e2cd15792d880436ac2",
-}

@@ -72,8 +72,8 @@ def _byte(value: int | None) -> str:
     return "--" if value is None else f"{value:02x}"
 
 
-def reconstruct(name: str, binary: Path, source: Path, assemblers: Sequence[Assembler], pinned: str | None) -> Section:
-    """Rebuild binary from source with every assembler; each must give the same bytes, and the pin must hold.
+def reconstruct(name: str, binary: Path, source: Path, assemblers: Sequence[Assembler]) -> Section:
+    """Rebuild binary from source with every assembler; each must give the same bytes.
 
     An assembler that fails (rejects the source, exits non-zero) fails its check; it does not stop the audit.
     """
@@ -105,24 +105,6 @@ def reconstruct(name: str, binary: Path, source: Path, assemblers: Sequence[Asse
                 f"sha256 {_sha(expected)}",
                 f"sha256 {_sha(built)}; {describe(comparison)}",
                 comparison.identical,
-            )
-        )
-    if pinned is None:
-        findings.append(
-            Finding(
-                f"reassembly/{name}/pin",
-                "info",
-                f"no pinned hash for {name}; the reconstructed sha256 is {_sha(expected)}",
-            )
-        )
-    else:
-        checks.append(
-            Check(
-                f"reassembly/{name}/pin",
-                f"{name} has the pinned sha256",
-                pinned,
-                _sha(expected),
-                pinned == _sha(expected),
             )
         )
     return Section(

@@ -9,14 +9,21 @@ from pathlib import Path
 from rootstock.audit.defines import check_defines
 from rootstock.audit.m1 import expand_m1
 from rootstock.audit.model import AuditReport, Section
-from rootstock.audit.policy import PINNED_SEEDS, UPSTREAM_POLICIES, ProgramPolicy, arch_named, policy_for
+from rootstock.audit.pinned import PinnedOutput, check_pinned
+from rootstock.audit.policy import UPSTREAM_POLICIES, ProgramPolicy, arch_named, policy_for
 from rootstock.audit.program import audit_program
 from rootstock.audit.reassemble import hex0_assemblers, reconstruct
 from rootstock.audit.stages import STAGES, build_from_source, cross_verify, stage_file, stage_name
 from rootstock.errors import InputError
 
-# Seed binary -> its hex0 source in the upstream tree.
-SEEDS = (("hex0-seed", "hex0_{A}.hex0"), ("kaem-optional-seed", "kaem-minimal.hex0"))
+# Seed binary -> its hex0 source in the upstream tree, and the stages.toml step that must reproduce it.
+SEEDS = (("hex0-seed", "hex0_{A}.hex0", "hex0"), ("kaem-optional-seed", "kaem-minimal.hex0", "kaem-minimal"))
+
+
+def audited_steps(arch_name: str) -> dict[str, str]:
+    """program name -> the stages.toml step whose pinned output it is, for every program the audit reads."""
+    arch = arch_named(arch_name)
+    return {name: step for name, _source, step in SEEDS} | {stage_name(s, arch): s.step for s in STAGES}
 
 
 def audit_arch(
@@ -26,32 +33,34 @@ def audit_arch(
     stages: Path | None = None,
     *,
     policies: Mapping[str, ProgramPolicy] = UPSTREAM_POLICIES,
-    pins: Mapping[tuple[str, str], str] = PINNED_SEEDS,
+    pinned: Mapping[str, PinnedOutput],
 ) -> AuditReport:
     """The whole audit of one architecture.
 
     seeds holds hex0-seed and kaem-optional-seed (bootstrap-seeds POSIX/<arch>); sources is the
     stage0-posix-<arch> tree; stages, when given, holds the chain's binaries (hex0, hex1, hex2-0, catm, M0,
     cc_<arch>), which must equal what the audit rebuilds from the sources.  Without it the rebuilt
-    binaries are audited.  policies and pins default to the upstream tables in rootstock.audit.policy.
+    binaries are audited.  pinned maps program names to the output hashes stages.toml pins for them
+    (rootstock.audit.pinned); policies default to the upstream table in rootstock.audit.policy.
 
     Raises:
         InputError: an input file is missing, truncated or malformed.
     """
     arch = arch_named(arch_name)
     programs = []
+    audited: list[tuple[str, bytes]] = []
     sections: list[Section] = []
     seed_path = _file(seeds / "hex0-seed", f"the {arch.name} hex0 seed")
     # Reassembly mostly waits for sed, xxd and the seed itself, so it runs beside the in-process analysis.
     with ThreadPoolExecutor(max_workers=2) as pool:
         rebuilds = []
-        for name, source_pattern in SEEDS:
+        for name, source_pattern, _step in SEEDS:
             binary = _file(seeds / name, f"the {arch.name} {name}")
             source = stage_file(sources, source_pattern, arch, f"the hex0 source of {name}")
-            rebuilds.append(
-                pool.submit(reconstruct, name, binary, source, hex0_assemblers(seed_path), pins.get((arch.name, name)))
-            )
-            programs.append(audit_program(name, binary.name, binary.read_bytes(), arch, policy_for(name, policies)))
+            rebuilds.append(pool.submit(reconstruct, name, binary, source, hex0_assemblers(seed_path)))
+            data = binary.read_bytes()
+            audited.append((name, data))
+            programs.append(audit_program(name, binary.name, data, arch, policy_for(name, policies)))
         stage_sections = []
         for stage in STAGES:
             name = stage_name(stage, arch)
@@ -60,11 +69,13 @@ def audit_arch(
             given = given_path.read_bytes() if given_path is not None else None
             data = given if given is not None else built
             shown = given_path.name if given_path is not None else f"{name} (rebuilt from source)"
+            audited.append((name, data))
             policy = policy_for(name, policies)
             programs.append(audit_program(name, shown, data, arch, policy))
             stage_sections.append(cross_verify(stage, sources, arch, policy, built=built, given=given))
         sections += [rebuild.result() for rebuild in rebuilds]
     sections += stage_sections
+    sections.append(check_pinned(audited, pinned))
     m1_files = sorted({*sources.glob("*.M1"), *sources.glob("Development/*.M1")})
     pairs = [
         (f.relative_to(sources).as_posix(), d)

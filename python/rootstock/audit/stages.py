@@ -22,24 +22,26 @@ from rootstock.errors import InputError, RootstockError
 
 @frozen
 class Stage:
-    """One early program and the files upstream writes it in ({A} = AMD64/x86, {a} = amd64/x86)."""
+    """One early program, the files upstream writes it in ({A} = AMD64/x86, {a} = amd64/x86), and the
+    stages.toml step that builds it."""
 
     name: str
     source: str
     kind: str
     gas: str
     development: str | None
+    step: str
 
 
 # In chain order; `kind` says how the source becomes bytes (hex2 and M1 get the ELF header template prepended
 # when their source does not carry its own header).
 STAGES = (
-    Stage("hex0", "hex0_{A}.hex0", "hex0", "GAS/hex0_{a}.S", "Development/hex0_{A}.M1"),
-    Stage("hex1", "hex1_{A}.hex0", "hex0", "GAS/hex1_{a}.S", "Development/hex1_{A}.M1"),
-    Stage("hex2-0", "hex2_{A}.hex1", "hex1", "GAS/hex2_{a}.S", "Development/hex2_{A}.M1"),
-    Stage("catm", "catm_{A}.hex2", "hex2", "GAS/catm_{a}.S", "Development/catm_{A}.M1"),
-    Stage("M0", "M0_{A}.hex2", "hex2+header", "GAS/M0_{a}.S", "Development/M0_{A}.M1"),
-    Stage("cc_{a}", "cc_{a}.M1", "M1", "GAS/cc_{a}.S", None),
+    Stage("hex0", "hex0_{A}.hex0", "hex0", "GAS/hex0_{a}.S", "Development/hex0_{A}.M1", "hex0"),
+    Stage("hex1", "hex1_{A}.hex0", "hex0", "GAS/hex1_{a}.S", "Development/hex1_{A}.M1", "hex1"),
+    Stage("hex2-0", "hex2_{A}.hex1", "hex1", "GAS/hex2_{a}.S", "Development/hex2_{A}.M1", "hex2-0"),
+    Stage("catm", "catm_{A}.hex2", "hex2", "GAS/catm_{a}.S", "Development/catm_{A}.M1", "catm"),
+    Stage("M0", "M0_{A}.hex2", "hex2+header", "GAS/M0_{a}.S", "Development/M0_{A}.M1", "M0"),
+    Stage("cc_{a}", "cc_{a}.M1", "M1", "GAS/cc_{a}.S", None, "cc_arch"),
 )
 
 

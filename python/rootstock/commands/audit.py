@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
+from rootstock.audit.inputs import chain_inputs, given_inputs
 from rootstock.audit.policy import ARCHES
 from rootstock.audit.report import summary, to_json, to_markdown
 from rootstock.audit.runner import audit_arch
-from rootstock.errors import AuditError
+from rootstock.errors import AuditError, InputError
 from rootstock.options import GlobalOptions
+from rootstock.project import Project
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the audit command."""
     p = sub.add_parser("audit", help="audit the hex0 seed and the early stages byte by byte")
-    p.add_argument("--arch", required=True, choices=sorted(ARCHES), help="architecture, as upstream spells it")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--system",
+        help="audit this system's pinned seeds and source tree and the early stages the chain builds (built "
+        "first if needed, like `build stage0 --until cc_arch`)",
+    )
+    what.add_argument(
+        "--arch", choices=sorted(ARCHES), help="audit files given by hand, for this architecture (upstream's name)"
+    )
     p.add_argument(
         "--seeds",
         type=Path,
-        required=True,
-        help="directory with hex0-seed and kaem-optional-seed (bootstrap-seeds POSIX/<arch>)",
+        help="with --arch: directory with hex0-seed and kaem-optional-seed (bootstrap-seeds POSIX/<arch>)",
     )
-    p.add_argument("--sources", type=Path, required=True, help="the stage0-posix-<arch> source tree")
+    p.add_argument("--sources", type=Path, help="with --arch: the stage0-posix <arch> source tree")
     p.add_argument(
         "--stages",
         type=Path,
@@ -35,13 +45,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run_audit)
 
 
-def run_audit(_options: GlobalOptions, args: argparse.Namespace) -> int:
+def run_audit(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Run the audit, write the reports, print the totals; fail when any check fails.
 
     Raises:
         AuditError: at least one check failed (the reports are written first).
     """
-    report = audit_arch(args.arch, args.seeds, args.sources, args.stages)
+    project = Project.load(options)
+    with tempfile.TemporaryDirectory(prefix="rootstock-audit-") as tmp:
+        if args.system is not None:
+            if args.seeds or args.sources or args.stages:
+                msg = (
+                    "audit --system takes seeds, sources and stages from the checkout: drop --seeds/--sources/--stages"
+                )
+                raise InputError(msg)
+            inputs = chain_inputs(project, args.system, log_dir=project.root / "build-logs", workdir=Path(tmp))
+        else:
+            if args.seeds is None or args.sources is None:
+                msg = "audit --arch needs --seeds and --sources"
+                raise InputError(msg)
+            inputs = given_inputs(project, args.arch, args.seeds, args.sources, args.stages)
+        report = audit_arch(inputs.arch, inputs.seeds, inputs.sources, inputs.stages, pinned=inputs.pinned)
     if args.json is not None:
         args.json.write_text(to_json(report), encoding="utf-8")
     if args.markdown is not None:
