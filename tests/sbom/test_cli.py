@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sbom_support import FakeHost, build_fixture
+from sbom_support import FakeHost, FixtureBuild, build_fixture
 
 from rootstock import proc
 from rootstock.cli import main
@@ -30,16 +30,7 @@ def test_derive_writes_all_three_documents(
     out.mkdir()
     code = main(
         [
-            "--root",
-            str(root),
-            "sbom",
-            "derive",
-            "--manifest",
-            str(b.manifest),
-            "--binary",
-            str(b.binary),
-            "--build-dir",
-            str(b.build_dir),
+            *derive_args(root, b),
             "--map",
             str(b.map),
             "--csv",
@@ -61,20 +52,7 @@ def test_derive_writes_all_three_documents(
 
 def test_derive_without_link_evidence_is_refused(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     b = build_fixture(root / "w", ("greet", "hdronly"))
-    code = main(
-        [
-            "--root",
-            str(root),
-            "sbom",
-            "derive",
-            "--manifest",
-            str(b.manifest),
-            "--binary",
-            str(b.binary),
-            "--build-dir",
-            str(b.build_dir),
-        ]
-    )
+    code = main(derive_args(root, b))
     assert code == 1
     assert "no linker trace" in capsys.readouterr().err
 
@@ -96,3 +74,11 @@ def test_probe_toolchain(root: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main(["--root", str(root), "sbom", "probe-toolchain", "--workdir", str(root / "p"), "gcc", "-static"]) == 0
     assert main(["--root", str(root), "sbom", "probe-toolchain", "--workdir", str(root / "q"), "gcc"]) == 1
     assert "(built by toolchain gcc) is not a fully static binary" in capsys.readouterr().err
+
+
+def derive_args(root: Path, b: FixtureBuild) -> list[str]:
+    """`sbom derive` of a fixture build, without link evidence or outputs."""
+    return [
+        *("--root", str(root), "sbom", "derive", "--manifest", str(b.manifest)),
+        *("--binary", str(b.binary), "--build-dir", str(b.build_dir)),
+    ]
