@@ -4,8 +4,9 @@ let
   lib = import ./lib;
   pins = import ./generated/pins.nix { inherit lib; };
   stages = import ./generated/stages.nix { inherit lib pins root; };
+  static = import ./generated/static-nix.nix { inherit lib pins; };
 in
 {
-  inherit lib pins stages;
+  inherit lib pins stages static;
   systems = builtins.attrNames stages;
 }

@@ -46,6 +46,7 @@ def checkout(tmp_path: Path) -> Iterator[Path]:
     root = tmp_path / "checkout"
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "nix" / "lib", root / "nix" / "lib")
+    shutil.copytree(REPO / "nix" / "static", root / "nix" / "static")
     shutil.copy(REPO / "nix" / "default.nix", root / "nix" / "default.nix")
     (root / "pins.toml").write_text("# test pins\n")
     (root / "stages.toml").write_text("# test graph\n")

@@ -134,6 +134,27 @@
     rev = "a19332f9cc99c3195a2b5acb8972ae90d2028453";
     hash = "sha256-HcoOkJS3KyBPAuSzSnefoKJbKt/uVlaTTMfxaHyXPIs=";
   };
+  boost-src = lib.fetchurl {
+    name = "boost-src-1.81.0";
+    url = "http://deb.debian.org/debian/pool/main/b/boost1.81/boost1.81_1.81.0.orig.tar.xz";
+    hash = "sha256-RJr+z175jtwKRoJs3mr5jR+5XC6Sli+oyePrHoopKOw=";
+    executable = false;
+    unpack = false;
+  };
+  sqlite-src = lib.fetchurl {
+    name = "sqlite-src-3.44.2";
+    url = "https://www.sqlite.org/2023/sqlite-autoconf-3440200.tar.gz";
+    hash = "sha256-HGcZoUi8Qc8PK7vjkm184/XKCdh48SRvzCB2exdbtAc=";
+    executable = false;
+    unpack = false;
+  };
+  ziglang-wheel = lib.fetchurl {
+    name = "ziglang-wheel";
+    url = "https://files.pythonhosted.org/packages/py3/z/ziglang/ziglang-0.17.1-py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64.musllinux_1_1_x86_64.whl";
+    hash = "sha256-6mzF2HsDPPCu37yPlUmpCMrmxQrDHxaYGI+kinRSS1Q=";
+    executable = false;
+    unpack = false;
+  };
   stage0-posix = lib.gitSource {
     name = "stage0-posix-1.9.1-source";
     pin = "stage0-posix";

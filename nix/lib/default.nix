@@ -1,5 +1,8 @@
 # rootstock's Nix library: plain derivations only, no nixpkgs. Generated files (nix/generated/) call these.
 rec {
+  # Static packages with an inherited toolchain (static-nix.toml, issue #5).
+  static = import ./static.nix;
+
   # A pinned file or archive, fetched by Nix's built-in fetcher: no shell, no nixpkgs. If rootstock (or a
   # previous build) already placed the content in the store, nothing is downloaded.
   fetchurl =

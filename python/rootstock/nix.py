@@ -123,6 +123,8 @@ def build(
     check: bool = False,
     max_jobs: int = 2,
     sandbox: bool = True,
+    cores: int = 1,
+    sandbox_paths: Sequence[str] = (),
     on_start: Callable[[BuildProgress, str], None] | None = None,
 ) -> list[Path]:
     """Build attributes of a file (or .drv paths when file is None) offline and return the output paths.
@@ -132,7 +134,9 @@ def build(
         BuildError: any other build failure, with the tail of the log.
     """
     argv: list[str | Path] = ["nix-build", "--no-out-link", *OFFLINE, "--option", "sandbox", str(sandbox).lower()]
-    argv += ["--max-jobs", str(max_jobs), "--cores", "1"]
+    argv += ["--max-jobs", str(max_jobs), "--cores", str(cores)]
+    if sandbox_paths:
+        argv += ["--option", "extra-sandbox-paths", " ".join(sandbox_paths)]
     if check:
         argv.append("--check")
     if file is not None:
@@ -155,6 +159,14 @@ def build(
         _raise_build_failure(exc)
         raise
     return [Path(line) for line in done.stdout.split()]
+
+
+def derivation_outputs(drvs: Sequence[str]) -> dict[str, dict[str, Path]]:
+    """drv path -> output name -> output path, as the derivations declare them."""
+    if not drvs:
+        return {}
+    shown = json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", *drvs]).stdout)
+    return {drv: {name: Path(out["path"]) for name, out in info["outputs"].items()} for drv, info in shown.items()}
 
 
 def read_log(drv: str) -> str:

@@ -30,5 +30,10 @@ def test_flake_check_evaluates_every_output(nix_store: Path) -> None:
 def test_packages_are_the_stage_graph_steps(nix_store: Path) -> None:
     names = json.loads(nix("eval", "--json", f"{REPO}#packages.x86_64-linux", "--apply", "builtins.attrNames"))
     assert {"hex0", "kaem-unwrapped", "mescc-tools", "mescc-tools-extra", "default"} <= set(names)
+    # The static musl nix of static-nix.toml, on the recipe's system only.
+    assert "nix-static" in names
+    assert json.loads(nix("eval", "--json", f"{REPO}#packages.x86_64-linux.nix-static.name")) == "nix-2.28.7"
+    i686 = json.loads(nix("eval", "--json", f"{REPO}#packages.i686-linux", "--apply", "builtins.attrNames"))
+    assert "nix-static" not in i686
     program = json.loads(nix("eval", "--json", f"{REPO}#apps.x86_64-linux.bootstrap.program"))
     assert program.endswith("/dev/nix-run-bootstrap")

@@ -13,6 +13,7 @@ from rootstock import nix, proc
 from rootstock.cli import main
 from rootstock.errors import InputError
 from rootstock.graph.load import load_graph
+from rootstock.nix import EXPERIMENTAL
 from rootstock.pins.convert import load_pins
 from rootstock.render import GENERATED, render_all
 from rootstock.render.filters import nix_ident, nix_str
@@ -23,6 +24,7 @@ GOLDEN = REPO / "tests" / "golden"
 def golden_checkout(checkout: Path) -> Path:
     shutil.copy(GOLDEN / "pins.toml", checkout / "pins.toml")
     shutil.copy(GOLDEN / "stages.toml", checkout / "stages.toml")
+    shutil.copy(GOLDEN / "static-nix.toml", checkout / "static-nix.toml")
     return checkout
 
 
@@ -50,6 +52,12 @@ def test_rendered_nix_parses_and_instantiates(
     assert args[3].endswith("-hex0-" + args[3].rsplit("-", 1)[1])
     assert drv["env"]["SCRIPT"].endswith("-default.nix")
     assert "outputHash" not in drv["env"]
+    tool_drv = nix.instantiate(root / "nix/default.nix", ["static.packages.host.tool"])[0]
+    tool = next(iter(json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", tool_drv]).stdout).values()))
+    # A dependency is referenced by attribute even when its name needs quoting, and `@name@` is its path.
+    assert tool["env"]["flags"] == "-Dlib=" + tool["env"]["deps"] + "/lib"
+    assert tool["env"]["deps"].endswith("-lib.a-1.0")
+    assert tool["outputs"].keys() == {"out", "evidence"}
     seed_drv = nix.instantiate(root / "nix/default.nix", ['stages."x86_64-linux".hex0'])[0]
     seed_step = next(
         iter(

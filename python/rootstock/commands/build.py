@@ -9,6 +9,7 @@ from pathlib import Path
 from rootstock.build import build_steps
 from rootstock.options import GlobalOptions
 from rootstock.project import Project
+from rootstock.static_nix import build_static
 
 HOST_SYSTEMS = {"x86_64": "x86_64-linux", "i686": "i686-linux", "aarch64": "aarch64-linux"}
 
@@ -16,12 +17,17 @@ HOST_SYSTEMS = {"x86_64": "x86_64-linux", "i686": "i686-linux", "aarch64": "aarc
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the build command."""
     p = sub.add_parser("build", help="build bootstrap stages with Nix (offline, sandboxed, hashes checked)")
-    p.add_argument("target", choices=["stage0"], help="what to build: stage0 = every step of stages.toml")
+    p.add_argument(
+        "target",
+        choices=["stage0", "nix-static"],
+        help="stage0 = every step of stages.toml; nix-static = the static musl nix of static-nix.toml",
+    )
     p.add_argument("--system", default=None, help="Nix system (default: this machine's)")
     p.add_argument("--until", metavar="STEP", help="stop after this step")
     p.add_argument("--check", action="store_true", help="rebuild already built steps and require identical bytes")
     p.add_argument("--jobs", type=int, default=2, help="parallel derivations (default: 2)")
     p.add_argument("--log-dir", type=Path, default=None, help="where to keep one log per step (default: build-logs/)")
+    p.add_argument("--toolchain", default=None, help="nix-static: toolchain of static-nix.toml (default: its default)")
     p.set_defaults(handler=run_build)
 
 
@@ -30,6 +36,8 @@ def run_build(options: GlobalOptions, args: argparse.Namespace) -> int:
     project = Project.load(options)
     system = args.system or HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")
     log_dir = args.log_dir or project.root / "build-logs"
+    if args.target == "nix-static":
+        return run_static(project, args, log_dir)
     results = build_steps(
         project,
         system,
@@ -41,4 +49,14 @@ def run_build(options: GlobalOptions, args: argparse.Namespace) -> int:
     for result in results:
         pinned = result.step.output.sri if result.step.output else f"{len(result.step.files)} file hashes"
         print(f"{result.step.name}\t{result.out}\t{pinned}")
+    return 0
+
+
+def run_static(project: Project, args: argparse.Namespace, log_dir: Path) -> int:
+    """Build the static nix, print one line per package and the checked binary."""
+    result = build_static(project, toolchain=args.toolchain, log_dir=log_dir, cores=args.jobs)
+    for package in result.packages:
+        print(f"{package.name}\t{package.version}\t{package.seconds:.0f}s\t{package.out}")
+    print(f"{result.binary}\t{result.size} bytes\tsha256 {result.sha256}\t{result.version}")
+    print(f"report and SBOM: {result.report_dir}")
     return 0

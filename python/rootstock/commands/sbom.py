@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,15 +67,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     probe.set_defaults(handler=run_probe)
 
 
-def _created(environ: dict[str, str]) -> datetime:
-    """The SPDX creation time: SOURCE_DATE_EPOCH, else the epoch, never the wall clock."""
-    text = environ.get("SOURCE_DATE_EPOCH", "0")
-    if not text.isdigit():
-        msg = f"SOURCE_DATE_EPOCH must be whole seconds since the epoch, not '{text}'"
-        raise InputError(msg)
-    return datetime.fromtimestamp(int(text), UTC)
-
-
 def run_derive(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Derive and write the SBOMs; print one line per component and every finding."""
     from rootstock.sbom import csv, cyclonedx, spdx
@@ -84,7 +74,7 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace) -> int:
     from rootstock.sbom.hostdb import Dpkg
 
     del options  # the SBOM reads its own manifest, not the pins file
-    created = _created(dict(os.environ))
+    created = spdx.created_from_env(dict(os.environ))
     sbom = derive_from_build(
         manifest_path=args.manifest,
         binary=args.binary,

@@ -14,10 +14,11 @@ from rootstock.files import write_atomic
 from rootstock.graph.model import Graph
 from rootstock.graph.resolve import resolve_all
 from rootstock.pins.model import Pins
+from rootstock.recipe.load import load_recipe
 from rootstock.render.env import environment
 
 GENERATED = Path("nix/generated")
-TEMPLATES = {"pins.nix": "pins.nix.j2", "stages.nix": "stages.nix.j2"}
+TEMPLATES = {"pins.nix": "pins.nix.j2", "stages.nix": "stages.nix.j2", "static-nix.nix": "static-nix.nix.j2"}
 
 
 @frozen
@@ -31,9 +32,14 @@ class Rendered:
 def render_all(root: Path, pins: Pins, graph: Graph) -> list[Rendered]:
     """Render every generated file in memory; nothing is written, so a failure leaves the tree untouched.
 
+    The static Nix recipe (static-nix.toml) is read from root; without it an empty recipe is rendered.
+
     Raises:
-        InputError: a template is missing or uses an undefined name, or a step references a missing file.
+        InputError: a template is missing or uses an undefined name, a step references a missing file, or
+            the recipe is invalid.
     """
+    recipe = load_recipe(root, pins)
+    versions = {pkg.name: pins.get(pkg.source).pin.version or "0" for pkg in recipe.package}
     steps = {system: resolve_all(graph, pins, system) for system in sorted(graph.systems)}
     for resolved in steps.values():
         for step in resolved:
@@ -41,7 +47,7 @@ def render_all(root: Path, pins: Pins, graph: Graph) -> list[Rendered]:
                 if ref.kind == "file" and not (root / ref.name).is_file():
                     msg = f"step '{step.name}' refers to {{file:{ref.name}}}, which is not a file in {root}"
                     raise InputError(msg)
-    context = {"pins": pins.entries, "steps": steps}
+    context = {"pins": pins.entries, "steps": steps, "recipe": recipe, "versions": versions}
     out = []
     env = environment(root / "templates")
     for target, template in TEMPLATES.items():

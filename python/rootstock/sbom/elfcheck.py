@@ -93,7 +93,7 @@ def check_static(binary: Path, *, allow_static_pie: bool = False, producer: str 
     return report
 
 
-def probe_toolchain(cc: Sequence[str], workdir: Path) -> StaticReport:
+def probe_toolchain(cc: Sequence[str], workdir: Path, *, producer: str = "") -> StaticReport:
     """Compile and link a one-line C program with cc (argv prefix with its flags) and check it is static.
 
     Run before a long build so that a toolchain producing dynamic binaries fails at once, by name.
@@ -107,4 +107,4 @@ def probe_toolchain(cc: Sequence[str], workdir: Path) -> StaticReport:
     source.write_text(_PROBE_SOURCE)
     output = workdir / "probe"
     proc.run([*cc, "-o", str(output), str(source)], cwd=workdir)
-    return check_static(output, producer=" ".join(cc))
+    return check_static(output, producer=producer or " ".join(cc))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from spdx_tools.spdx.model import (
     Actor,
@@ -25,6 +25,7 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
 from rootstock import __version__
+from rootstock.errors import InputError
 from rootstock.sbom.errors import SbomError
 from rootstock.sbom.ids import content_uuid
 from rootstock.sbom.model import Component, Sbom, Usage
@@ -95,6 +96,19 @@ def build_document(sbom: Sbom, created: datetime) -> Document:
         created=created,
     )
     return Document(creation_info=info, packages=[subject, *packages], relationships=relationships)
+
+
+def created_from_env(environ: dict[str, str]) -> datetime:
+    """The SPDX creation time: SOURCE_DATE_EPOCH, else the epoch, never the wall clock.
+
+    Raises:
+        InputError: SOURCE_DATE_EPOCH is not whole seconds.
+    """
+    text = environ.get("SOURCE_DATE_EPOCH", "0")
+    if not text.isdigit():
+        msg = f"SOURCE_DATE_EPOCH must be whole seconds since the epoch, not '{text}'"
+        raise InputError(msg)
+    return datetime.fromtimestamp(int(text), UTC)
 
 
 def render(sbom: Sbom, created: datetime) -> str:

@@ -1,0 +1,12 @@
+# The sandbox shell Nix embeds: busybox's default configuration, static, without the applets that need
+unset CFLAGS CXXFLAGS LDFLAGS CPPFLAGS
+# headers or libraries musl does not provide.
+make HOSTCC=/usr/bin/gcc CC="$CC" defconfig
+sed -i -e 's/^# CONFIG_STATIC is not set/CONFIG_STATIC=y/' \
+  -e 's/^CONFIG_TC=y/# CONFIG_TC is not set/' \
+  -e 's/^CONFIG_FEATURE_TC_INGRESS=y/# CONFIG_FEATURE_TC_INGRESS is not set/' \
+  -e 's/^CONFIG_SELINUX=y/# CONFIG_SELINUX is not set/' .config
+make HOSTCC=/usr/bin/gcc CC="$CC" AR="$AR" RANLIB="$RANLIB" oldconfig < /dev/null > /dev/null
+make -j"$cores" HOSTCC=/usr/bin/gcc CC="$CC" AR="$AR" RANLIB="$RANLIB" busybox
+mkdir -p "$out/bin"
+cp busybox "$out/bin/busybox"

@@ -1,0 +1,197 @@
+"""`rootstock build nix-static` on a fixture recipe: three packages (a Makefile library, a header-only CMake
+package and a CMake program) built from pinned tarballs with the host's GCC in the Nix sandbox, the result
+checked and its SBOM derived from the build's own evidence; and every bad input stopped by name."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+from common_support import REPO
+
+from rootstock import render
+from rootstock.errors import BuildError, HashMismatchError, InputError, MirrorMissingError
+from rootstock.nar import flat_hash
+from rootstock.options import GlobalOptions
+from rootstock.project import Project
+from rootstock.sbom.errors import NotStaticError
+from rootstock.static_nix import StaticBuild, build_static
+
+FIXTURES = REPO / "tests" / "fixtures" / "static"
+pytestmark = pytest.mark.slow
+
+RECIPE = """
+system = "x86_64-linux"
+host_paths = ["/bin", "/usr", "/lib", "/lib64", "/etc/alternatives"]
+host_tools = ["sh", "make", "cmake", "ninja"]
+default_toolchain = "host"
+subject = "app"
+binary = "bin/app"
+version_output = "app 1.0"
+
+[toolchain.host]
+kind = "host"
+cc = ["/usr/bin/gcc"]
+cxx = ["/usr/bin/g++"]
+
+[[package]]
+name = "greet"
+source = "greet-src"
+build = "make"
+
+[[package]]
+name = "hdronly"
+source = "hdronly-src"
+build = "cmake"
+
+[[package]]
+name = "app"
+source = "app-src"
+build = "cmake"
+deps = ["greet", "hdronly"]
+evidence = true
+link_target = "app"
+"""
+
+
+class FakeHost:
+    """Every host file belongs to one package: the test must not depend on apt's index."""
+
+    def owners(self, paths: list[Path]) -> dict[Path, str]:
+        return {p: "host" for p in paths if str(p).startswith(("/usr/", "/lib/", "/lib64/", "/bin/"))}
+
+    def describe(self, package: str) -> object:
+        from rootstock.sbom.hostdb import HostPackage
+
+        return HostPackage(package, "1.0", "amd64", (), "https://example.org/host.deb", "0" * 64)
+
+
+def tarball(name: str, out: Path) -> Path:
+    """A deterministic tarball of a fixture package: its pinned upstream release."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(out, "w:gz", format=tarfile.GNU_FORMAT) as tar:
+        for path in sorted((FIXTURES / name).rglob("*")):
+            info = tar.gettarinfo(path, arcname=f"{name}-1.0/{path.relative_to(FIXTURES / name)}")
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            with path.open("rb") if path.is_file() else io.BytesIO() as data:
+                tar.addfile(info, data if path.is_file() else None)
+    return out
+
+
+class Checkout:
+    """A rootstock checkout holding the fixture recipe, its pins and the real Nix library and scripts."""
+
+    def __init__(self, root: Path, upstream: Path) -> None:
+        self.root = root
+        # Upstream is unreachable, as at an air-gapped site: the releases are in the mirror only.
+        self.mirror = upstream / "mirror"
+        for part in ("templates", "nix/lib", "nix/static"):
+            shutil.copytree(REPO / part, root / part)
+        shutil.copy(REPO / "nix" / "default.nix", root / "nix" / "default.nix")
+        (root / "stages.toml").write_text("# no bootstrap steps\n")
+        self.tarballs = {name: tarball(name, upstream / f"{name}-1.0.tar.gz") for name in ("greet", "hdronly", "app")}
+        (self.mirror / "files").mkdir(parents=True)
+        for path in self.tarballs.values():
+            shutil.copy(path, self.mirror / "files" / f"sha256-{flat_hash(path).hex}")
+        self.write(RECIPE)
+
+    def write(self, recipe: str) -> None:
+        pins = ""
+        for name, path in self.tarballs.items():
+            pin_hash = flat_hash(path).sri
+            pins += (
+                f'[pins.{name}-src]\nkind = "tarball"\nurls = ["https://example.org/{path.name}"]\nversion = "1.0"\n'
+                f'hash = "{pin_hash}"\n\n'
+            )
+        (self.root / "pins.toml").write_text(pins)
+        (self.root / "static-nix.toml").write_text(recipe)
+
+    def project(self, mirror: Path | None = None) -> Project:
+        project = Project.load(GlobalOptions(self.root, self.root / "pins.toml", mirror, verbose=False))
+        render.write(self.root, render.render_all(self.root, project.pins, project.graph()))
+        return project
+
+    def build(self, mirror: Path | None = None, toolchain: str | None = None) -> StaticBuild:
+        return build_static(
+            self.project(mirror or self.mirror),
+            toolchain=toolchain,
+            log_dir=self.root / "logs",
+            cores=2,
+            host=FakeHost(),
+        )
+
+
+@pytest.fixture
+def checkout(nix_store: Path, tmp_path: Path) -> Checkout:
+    return Checkout(tmp_path / "checkout", tmp_path / "upstream")
+
+
+def test_builds_checks_and_derives_the_sbom_from_evidence(checkout: Checkout) -> None:
+    result = checkout.build()
+    assert [p.name for p in result.packages] == ["greet", "hdronly", "app"]
+    assert result.version == "app 1.0"
+    assert result.binary.name == "app" and result.size > 0
+    logs = result.report_dir
+    assert (logs / "003-app.log").read_text().count("rootstock: app: ") >= 3
+    rows = {row["name"]: row for row in csv.DictReader((logs / "sbom.csv").open())}
+    # The header-only package is linked: its code reached the binary, as the compiler's dependency files show.
+    assert rows["hdronly"]["usage"] == "link"
+    assert rows["greet"]["usage"] == "link"
+    assert rows["greet"]["checksum"] == "sha256:" + flat_hash(checkout.tarballs["greet"]).hex
+    assert rows["greet"]["url"] == "https://example.org/greet-1.0.tar.gz"
+    assert rows["host"]["type"] == "deb"
+    assert "app" not in rows
+    report = (logs / "report.md").read_text()
+    assert "| 2 | hdronly | 1.0 |" in report and result.sha256 in report
+
+
+def test_a_changed_source_stops_before_building_naming_the_pin(checkout: Checkout) -> None:
+    served = checkout.mirror / "files" / f"sha256-{flat_hash(checkout.tarballs['hdronly']).hex}"
+    served.write_bytes(served.read_bytes() + b"\0")
+    with pytest.raises(HashMismatchError, match="pin 'hdronly-src'"):
+        checkout.build()
+    assert not (checkout.root / "logs").exists()
+
+
+def test_a_source_missing_from_the_mirror_is_named(checkout: Checkout, tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "files").mkdir(parents=True)
+    with pytest.raises(MirrorMissingError, match=r"pin .(app|greet|hdronly)-src"):
+        checkout.build(mirror)
+
+
+def test_a_toolchain_that_links_dynamically_fails_at_the_probe(
+    checkout: Checkout, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Outside the test's own directory, which holds its Nix store: the sandbox mounts this one directory.
+    tools = tmp_path_factory.mktemp("tools")
+    dynamic = tools / "dyncc"
+    dynamic.write_text('#!/bin/sh\nfor a do shift; [ "$a" = -static ] || set -- "$@" "$a"; done\nexec gcc "$@"\n')
+    dynamic.chmod(0o755)
+    recipe = RECIPE.replace('cc = ["/usr/bin/gcc"]', f'cc = ["{dynamic}"]')
+    checkout.write(recipe.replace('"/etc/alternatives"]', f'"/etc/alternatives", "{tools}"]'))
+    with pytest.raises(NotStaticError, match=r"built by toolchain 'host'\) is not a fully static binary"):
+        checkout.build()
+
+
+def test_a_package_that_fails_is_named_with_its_log(checkout: Checkout) -> None:
+    checkout.write(RECIPE.replace('build = "make"', 'build = "make"\nmake_flags = ["no-such-target"]'))
+    with pytest.raises(BuildError, match=r"package 'greet' failed to build; log: .*001-greet\.log") as caught:
+        checkout.build()
+    assert "no-such-target" in (checkout.root / "logs" / "nix-static" / "host" / "001-greet.log").read_text()
+    assert "Traceback" not in str(caught.value)
+
+
+def test_a_result_that_prints_another_version_fails(checkout: Checkout) -> None:
+    checkout.write(RECIPE.replace('version_output = "app 1.0"', 'version_output = "app 2.0"'))
+    with pytest.raises(BuildError, match=r"printed 'app 1.0', expected 'app 2.0'"):
+        checkout.build()
+
+
+def test_an_unknown_toolchain_is_refused(checkout: Checkout) -> None:
+    with pytest.raises(InputError, match=r"no toolchain 'zig' \(toolchains: host\)"):
+        checkout.build(toolchain="zig")
