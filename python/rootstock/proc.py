@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def run(
     if stdin is not None:
         kwargs["_in"] = stdin
     try:
-        done = program(*words[1:], **kwargs)
+        done = _start(program, words, kwargs)
     except sh.ErrorReturnCode as exc:
         stderr = "".join(stderr_lines) if on_stderr_line is not None else exc.stderr.decode(errors="replace")
         raise CommandError(words, exc.exit_code, stderr) from None
@@ -103,3 +104,19 @@ def run(
         stdout_bytes=done.stdout,
         stderr=stderr,
     )
+
+
+# A program written just before it runs can be "busy" for a moment: a fork in another thread inherits the
+# writer's descriptor until that child calls exec. The kernel says ETXTBSY; trying again shortly succeeds.
+_BUSY_RETRIES = 50
+
+
+def _start(program: sh.Command, words: list[str], kwargs: dict[str, object]) -> sh.RunningCommand:
+    for _ in range(_BUSY_RETRIES):
+        try:
+            return program(*words[1:], **kwargs)
+        except sh.ForkException as exc:
+            if "Text file busy" not in str(exc):
+                raise
+            time.sleep(0.02)
+    return program(*words[1:], **kwargs)

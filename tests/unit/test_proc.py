@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,21 @@ def test_unexecutable_program_is_a_command_error(tmp_path: Path) -> None:
 def test_shell_strings_are_refused() -> None:
     with pytest.raises(TypeError, match="argv list"):
         proc.run("echo hi")  # type: ignore[arg-type]
+
+
+def test_a_program_still_open_for_writing_runs_once_it_is_closed(tmp_path: Path) -> None:
+    # What a fork in another thread does to a freshly written program: ETXTBSY until the writer lets go.
+    program = tmp_path / "true"
+    shutil.copy("/bin/true", program)
+    writer = program.open("r+b")
+    threading.Timer(0.1, writer.close).start()
+    assert proc.run([str(program)]).exit_code == 0
+
+
+def test_a_program_busy_for_good_fails_with_126(tmp_path: Path) -> None:
+    program = tmp_path / "true"
+    shutil.copy("/bin/true", program)
+    with program.open("r+b"), pytest.raises(CommandError) as caught:
+        proc.run([str(program)])
+    assert caught.value.exit_code_of_command == 126
+    assert "Text file busy" in caught.value.stderr_tail
