@@ -128,11 +128,11 @@
     unpack = false;
   };
   meson-src = lib.gitSource {
-    name = "meson-src-1.7.1-source";
+    name = "meson-src-1.11.2-source";
     pin = "meson-src";
     url = "https://github.com/mesonbuild/meson";
-    rev = "a19332f9cc99c3195a2b5acb8972ae90d2028453";
-    hash = "sha256-HcoOkJS3KyBPAuSzSnefoKJbKt/uVlaTTMfxaHyXPIs=";
+    rev = "ff84a1ab2699385f67eea990260a20beb2b46c98";
+    hash = "sha256-uOuGSwHYSKu/ZFv4klwVno8/efJ4fXjKItvFhDFdAgo=";
   };
   boost-src = lib.fetchurl {
     name = "boost-src-1.81.0";

@@ -21,7 +21,7 @@ let
   packagesWith = toolchain: let self = {
     meson = lib.static.mkPackage {
       name = "meson";
-      version = "1.7.1";
+      version = "1.11.2";
       system = "x86_64-linux";
       src = pins.meson-src;
       inherit toolchain;
@@ -328,6 +328,7 @@ let
         "-Dlibstore:sandbox-shell=@busybox@/bin/busybox"
         "-Dnix:profile-dir=etc/profile.d"
       ];
+      cflags = [ "-L@zlib@/lib" ];
       evidence = true;
       linkTarget = "src/nix/nix";
     };

@@ -27,12 +27,16 @@ in
   mkPackage =
     { name, version, system, src, toolchain, buildSystem, deps ? [ ], subdir ? "", flags ? [ ]
     , makeFlags ? [ ], script ? null, cflags ? [ ], evidence ? false, linkTarget ? "" }:
+    let
+      substitute = builtins.replaceStrings (map (dep: "@${dep.pname}@") deps) (map toString deps);
+    in
     derivation {
       name = "${name}-${version}";
       pname = name;
-      inherit system src toolchain buildSystem deps subdir makeFlags cflags;
+      inherit system src toolchain buildSystem deps subdir makeFlags;
       # `@name@` in a flag is the store path of the dependency called name.
-      flags = map (builtins.replaceStrings (map (dep: "@${dep.pname}@") deps) (map toString deps)) flags;
+      flags = map substitute flags;
+      cflags = map substitute cflags;
       outputs = if evidence then [ "out" "evidence" ] else [ "out" ];
       keepEvidence = evidence;
       inherit linkTarget;
