@@ -328,7 +328,7 @@ let
         "-Dlibstore:sandbox-shell=@busybox@/bin/busybox"
         "-Dnix:profile-dir=etc/profile.d"
       ];
-      cflags = [ "-L@zlib@/lib" ];
+      cflags = [ "-L@zlib@/lib" "-UNDEBUG" ];
       evidence = true;
       linkTarget = "src/nix/nix";
     };
