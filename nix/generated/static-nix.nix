@@ -313,6 +313,7 @@ let
       buildSystem = "meson";
       deps = [ self.meson self.zlib self.bzip2 self.xz self.openssl self.brotli self.libsodium self.sqlite self.curl self.libarchive self.libblake3 self.libseccomp self.libgit2 self.bdwgc self.editline self.nlohmann-json self.toml11 self.boost self.busybox ];
       flags = [
+        "-Dstrip=true"
         "-Dunit-tests=false"
         "-Ddoc-gen=false"
         "-Dbindings=false"
