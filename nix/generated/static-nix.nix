@@ -154,7 +154,7 @@ let
       system = "x86_64-linux";
       src = pins.libarchive-src;
       inherit toolchain;
-      buildSystem = "cmake";
+      buildSystem = "script";
       deps = [ self.zlib self.bzip2 self.xz ];
       flags = [
         "-DENABLE_TEST=OFF"
@@ -177,6 +177,7 @@ let
         "-DENABLE_CNG=OFF"
         "-DENABLE_WERROR=OFF"
       ];
+      script = "libarchive";
     };
     libblake3 = lib.static.mkPackage {
       name = "libblake3";
@@ -244,7 +245,7 @@ let
         "-Dbuild_tests=OFF"
         "-Denable_dynamic_loading=OFF"
       ];
-      cflags = [ "-DIGNORE_DYNAMIC_LOADING" ];
+      cflags = [ "-DIGNORE_DYNAMIC_LOADING" "-DNO_GETCONTEXT" ];
     };
     editline = lib.static.mkPackage {
       name = "editline";
