@@ -260,6 +260,16 @@ let
         "--enable-static"
       ];
     };
+    lowdown = lib.static.mkPackage {
+      name = "lowdown";
+      version = "1.3.2";
+      system = "x86_64-linux";
+      src = pins.lowdown-src;
+      inherit toolchain;
+      buildSystem = "script";
+      deps = [ ];
+      script = "lowdown";
+    };
     nlohmann-json = lib.static.mkPackage {
       name = "nlohmann-json";
       version = "3.11.3";
@@ -312,7 +322,7 @@ let
       src = pins.nix-src;
       inherit toolchain;
       buildSystem = "meson";
-      deps = [ self.meson self.zlib self.bzip2 self.xz self.openssl self.brotli self.libsodium self.sqlite self.curl self.libarchive self.libblake3 self.libseccomp self.libgit2 self.bdwgc self.editline self.nlohmann-json self.toml11 self.boost self.busybox ];
+      deps = [ self.meson self.zlib self.bzip2 self.xz self.openssl self.brotli self.libsodium self.sqlite self.curl self.libarchive self.libblake3 self.libseccomp self.libgit2 self.bdwgc self.editline self.lowdown self.nlohmann-json self.toml11 self.boost self.busybox ];
       flags = [
         "-Dstrip=true"
         "-Dunit-tests=false"
@@ -325,7 +335,7 @@ let
         "-Dlibstore:seccomp-sandboxing=enabled"
         "-Dlibexpr:gc=enabled"
         "-Dlibcmd:readline-flavor=editline"
-        "-Dlibcmd:markdown=disabled"
+        "-Dlibcmd:markdown=enabled"
         "-Dlibstore:embedded-sandbox-shell=true"
         "-Dlibstore:sandbox-shell=@busybox@/bin/busybox"
         "-Dnix:profile-dir=etc/profile.d"
