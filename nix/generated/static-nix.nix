@@ -340,7 +340,7 @@ let
         "-Dlibstore:sandbox-shell=@busybox@/bin/busybox"
         "-Dnix:profile-dir=etc/profile.d"
       ];
-      cflags = [ "-L@zlib@/lib" "-UNDEBUG" "-include" "sys/syscall.h" "-Wno-error=undef" "-Wno-error=suggest-override" "-Wno-error=unused-result" ];
+      cflags = [ "-g0" "-L@zlib@/lib" "-UNDEBUG" "-include" "sys/syscall.h" "-Wno-error=undef" "-Wno-error=suggest-override" "-Wno-error=unused-result" ];
       evidence = true;
       linkTarget = "src/nix/nix";
     };

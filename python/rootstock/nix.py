@@ -126,6 +126,7 @@ def build(
     cores: int = 1,
     sandbox_paths: Sequence[str] = (),
     on_start: Callable[[BuildProgress, str], None] | None = None,
+    on_line: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Build attributes of a file (or .drv paths when file is None) offline and return the output paths.
 
@@ -149,6 +150,8 @@ def build(
     progress = BuildProgress(began=time.monotonic())
 
     def watch(line: str) -> None:
+        if on_line is not None:
+            on_line(line)
         drv = progress.feed(line)
         if drv is not None and on_start is not None:
             on_start(progress, drv)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -75,10 +76,32 @@ def _place_pins(project: Project, recipe: Recipe, toolchain: str) -> dict[str, P
         return {name: fetcher.place(project.pins.get(name), Path(tmp)) for name in sorted(names)}
 
 
-def _build_one(drv: str, what: str, *, recipe: Recipe, cores: int, log: Path) -> float:
+# A build tool's own progress counter ("[123/321] Compiling ..."), relayed while a long package builds.
+TOOL_PROGRESS_RE = re.compile(r"\[\d+/\d+\] [^\x1b\r]*")
+
+
+def _build_one(
+    drv: str,
+    what: str,
+    *,
+    recipe: Recipe,
+    cores: int,
+    log: Path,
+    say: Callable[[str], None] = lambda _: None,
+    heartbeat_seconds: float = 60.0,
+) -> float:
     began = time.monotonic()
+    last = began
+
+    def heartbeat(line: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= heartbeat_seconds and (m := TOOL_PROGRESS_RE.search(line)):
+            last = now
+            say(f"    {what}: {m.group(0).strip()[:100]} ({now - began:.0f}s)")
+
     try:
-        nix.build([drv], max_jobs=1, cores=cores, sandbox_paths=recipe.host_paths)
+        nix.build([drv], max_jobs=1, cores=cores, sandbox_paths=recipe.host_paths, on_line=heartbeat)
     except BuildError as exc:
         try:
             write_atomic(log, nix.read_log(drv))
@@ -99,9 +122,12 @@ def build_static(
     cores: int = 2,
     host: HostDatabase | None = None,
     say: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+    heartbeat_seconds: float = 60.0,
 ) -> StaticBuild:
     """Build every package of static-nix.toml with one toolchain, then check the subject binary and derive
     its SBOM.
+
+    While a package builds, its build tool's progress counter is relayed every heartbeat_seconds.
 
     Raises:
         InputError: no recipe, unknown toolchain, bad data; DriftError: rendered files are stale.
@@ -135,7 +161,15 @@ def build_static(
     for index, (pkg, drv) in enumerate(zip(recipe.package, drvs, strict=True), 2):
         say(f"[{index}/{total}] building {pkg.name} with {chosen} ({time.monotonic() - began:.0f}s)")
         log = logs / f"{index - 1:03d}-{pkg.name}.log"
-        seconds = _build_one(drv, f"package '{pkg.name}'", recipe=recipe, cores=cores, log=log)
+        seconds = _build_one(
+            drv,
+            f"package '{pkg.name}'",
+            recipe=recipe,
+            cores=cores,
+            log=log,
+            say=say,
+            heartbeat_seconds=heartbeat_seconds,
+        )
         version = project.pins.get(pkg.source).pin.version or ""
         built.append(PackageBuild(pkg.name, version, drv, outputs[drv]["out"], log, seconds))
     subject = next(b for b in built if b.name == recipe.subject)

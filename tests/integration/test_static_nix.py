@@ -8,6 +8,7 @@ import csv
 import io
 import shutil
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -115,13 +116,13 @@ class Checkout:
         render.write(self.root, render.render_all(self.root, project.pins, project.graph()))
         return project
 
-    def build(self, mirror: Path | None = None, toolchain: str | None = None) -> StaticBuild:
+    def build(
+        self, mirror: Path | None = None, toolchain: str | None = None, say: Callable[[str], None] = print
+    ) -> StaticBuild:
+        project = self.project(mirror or self.mirror)
+        logs = self.root / "logs"
         return build_static(
-            self.project(mirror or self.mirror),
-            toolchain=toolchain,
-            log_dir=self.root / "logs",
-            cores=2,
-            host=FakeHost(),
+            project, toolchain=toolchain, log_dir=logs, cores=2, host=FakeHost(), say=say, heartbeat_seconds=0
         )
 
 
@@ -131,7 +132,16 @@ def checkout(nix_store: Path, tmp_path: Path) -> Checkout:
 
 
 def test_builds_checks_and_derives_the_sbom_from_evidence(checkout: Checkout) -> None:
-    result = checkout.build()
+    said: list[str] = []
+    result = checkout.build(say=said.append)
+    assert said[0] == "[1/4] toolchain host (0s)"
+    assert [line.split(" (")[0] for line in said if not line.startswith(" ")][1:4] == [
+        "[2/4] building greet with host",
+        "[3/4] building hdronly with host",
+        "[4/4] building app with host",
+    ]
+    # The build tool's own counter is relayed while a package builds (every 0 s here).
+    assert any(line.startswith("    package 'app': [") and "Linking CXX executable" in line for line in said)
     assert [p.name for p in result.packages] == ["greet", "hdronly", "app"]
     assert result.version == "app 1.0"
     assert result.binary.name == "app" and result.size > 0
