@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from pathlib import Path
 
@@ -61,6 +62,50 @@ def test_update_then_verify_git_pin(
         assert pin.hash == nix.fetch_git_nar_hash(url, pin.rev, submodules=True)
     assert run(checkout, "pins", "verify") == 0
     assert "src: ok" in capsys.readouterr().out
+
+
+# nixpkgs' nix-prefetch-git in miniature: the same steps (clone, exact rev, submodules, drop .git, nix-hash),
+# written in shell so that it shares no code with rootstock's built-in fetcher. Old-style JSON (base32 sha256).
+PREFETCH_GIT = """#!/bin/sh
+set -eu
+url= rev= subs=
+while [ $# -gt 0 ]; do
+  case $1 in --url) url=$2; shift ;; --rev) rev=$2; shift ;; --fetch-submodules) subs=1 ;; esac
+  shift
+done
+dir=$(mktemp -d)/checkout
+git -c protocol.file.allow=always clone -q "$url" "$dir"
+git -C "$dir" checkout -q "$rev"
+[ -z "$subs" ] || git -C "$dir" -c protocol.file.allow=always submodule -q update --init --recursive
+find "$dir" -name .git -prune -exec rm -rf {} +
+printf '{"url": "%s", "rev": "%s", "sha256": "%s"}\n' "$url" "$rev" "$(nix-hash --type sha256 --base32 "$dir")"
+"""
+
+
+def test_nix_prefetch_git_and_the_built_in_fetcher_agree(
+    nix_store: Path,
+    checkout: Path,
+    upstream: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = (upstream / "main").as_uri()
+    (checkout / "pins.toml").write_text(git_pin(url))
+    assert run(checkout, "pins", "update", "src") == 0
+    built_in = load_pins(checkout / "pins.toml").get("src").pin
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "prefetch-calls"
+    prefetch = bin_dir / "nix-prefetch-git"
+    prefetch.write_text(PREFETCH_GIT.replace("set -eu\n", f'set -eu\necho "$*" >> {calls}\n', 1))
+    prefetch.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    (checkout / "pins.toml").write_text(git_pin(url))
+    assert run(checkout, "pins", "update", "src") == 0
+    prefetched = load_pins(checkout / "pins.toml").get("src").pin
+    assert f"--url {url} --rev {built_in.rev}" in calls.read_text()  # the prefetcher really was the path taken
+    assert "--fetch-submodules" in calls.read_text()
+    assert (prefetched.rev, prefetched.hash) == (built_in.rev, built_in.hash)
 
 
 def test_moved_tag_fails_naming_both_commits(
