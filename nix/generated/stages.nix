@@ -832,6 +832,279 @@
           };
           outputHash = "sha256-ZvJXpeF16dJ8tPTJ0jI4AxQoJEod+ikAWSCr2Yp23nU=";
         };
+        extra-sha256sum = lib.mkStep {
+          name = "extra-sha256sum";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "sha256sum";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-iAjVqSD2y9F8a3bwL6p/9ClLYS7vMAmMVYuDbNuTd/I=";
+        };
+        extra-match = lib.mkStep {
+          name = "extra-match";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "match";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-TJ6+Iqer3IzR/CefP6LyXNsKc1I3QAhDERdoIPGxTkQ=";
+        };
+        extra-mkdir = lib.mkStep {
+          name = "extra-mkdir";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "mkdir";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-Uru6eld8+5RU8SksjHTI8NnP3v4eVGigy0fY0UJN/jA=";
+        };
+        extra-untar = lib.mkStep {
+          name = "extra-untar";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "untar";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-PysNriFmMf/9mvbecTF3ymhZzj7ywFxw2sEDuWF31WE=";
+        };
+        extra-ungz = lib.mkStep {
+          name = "extra-ungz";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "ungz";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-9rHHNy+ouSezsENBeNJtUhnLymqYSzu0q1+N144hIUA=";
+        };
+        extra-unbz2 = lib.mkStep {
+          name = "extra-unbz2";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "unbz2";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-UGoR0wvHq2js4nhaZynlA3jtBfaXzZWVFWAGJcQ6aYk=";
+        };
+        extra-unxz = lib.mkStep {
+          name = "extra-unxz";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "unxz";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-bo40EacndEYZianThNTr4Hu1n+f7YmR6DKrwmn4DAb4=";
+        };
+        extra-catm = lib.mkStep {
+          name = "extra-catm";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "catm";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-Ds2jt+gmij/BydfQXierSnLMXDz1ZgtWlBOXpiuPGnM=";
+        };
+        extra-cp = lib.mkStep {
+          name = "extra-cp";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "cp";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-zqotHeQm4e4mZt6Dw532rfhwmOd2MLB0nSrSHt5UV/0=";
+        };
+        extra-chmod = lib.mkStep {
+          name = "extra-chmod";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "chmod";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-IrjYF8IS3vI3leceI7u9SToFPj2qUGt/ZxdOVU3XoL0=";
+        };
+        extra-rm = lib.mkStep {
+          name = "extra-rm";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "rm";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-TR/q/Geu8IvetyBbMkxaLgzzTwjnKDMS2rxUrkwf4Nw=";
+        };
+        extra-replace = lib.mkStep {
+          name = "extra-replace";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "replace";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-fWbqTNRl/bGImL4eodV4PRG3E2vlXh9xJBFpf8NQbFA=";
+        };
+        extra-wrap = lib.mkStep {
+          name = "extra-wrap";
+          system = "i686-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "x86";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "wrap";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-7Lku/NFxysCZBxmTJmVgc3twcshIQSdL5SAKTVlVmW8=";
+        };
         mescc-tools-extra = lib.mkStep {
           name = "mescc-tools-extra";
           system = "i686-linux";
@@ -840,15 +1113,22 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra.kaem")}"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-bin.kaem")}"
           ];
           env = {
-            ARCH = "x86";
-            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
-            MESCC_TOOLS = "${steps.mescc-tools}";
-            OPERATING_SYSTEM = "Linux";
-            PATH = "${steps.mescc-tools}/bin:";
-            STAGE0 = "${pins.stage0-posix}";
+            CATM = "${steps.extra-catm}";
+            CHMOD = "${steps.extra-chmod}";
+            CP = "${steps.extra-cp}";
+            MATCH = "${steps.extra-match}";
+            MKDIR = "${steps.extra-mkdir}";
+            REPLACE = "${steps.extra-replace}";
+            RM = "${steps.extra-rm}";
+            SHA256SUM = "${steps.extra-sha256sum}";
+            UNBZ2 = "${steps.extra-unbz2}";
+            UNGZ = "${steps.extra-ungz}";
+            UNTAR = "${steps.extra-untar}";
+            UNXZ = "${steps.extra-unxz}";
+            WRAP = "${steps.extra-wrap}";
           };
           outputHash = "sha256-J4toyIwMpF6+JndcZBWBfNvs8h3mPF2haMlKFHK7EEA=";
         };
@@ -1692,6 +1972,279 @@
           };
           outputHash = "sha256-Xa8mZF25ISTlQfg/4Tvw4NfahRMut1w0UG20UMo4ZeM=";
         };
+        extra-sha256sum = lib.mkStep {
+          name = "extra-sha256sum";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "sha256sum";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-u3ccrv5K3yyxuh6YEqiNYIq127bMU8kjFIKDydXd488=";
+        };
+        extra-match = lib.mkStep {
+          name = "extra-match";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "match";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-rvrrEvzDYPaK2+GZoRaWFTYvjg5x19KqPtUP4JxQZA8=";
+        };
+        extra-mkdir = lib.mkStep {
+          name = "extra-mkdir";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "mkdir";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-EsnXJRzSsxJ9efzAVY5EJJopxR2vUCDc9TebtQPC7xI=";
+        };
+        extra-untar = lib.mkStep {
+          name = "extra-untar";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "untar";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-NYZ26jD+JlenwLP9kKCfmCSbqOjy5nqjIbTVXu+Kw6E=";
+        };
+        extra-ungz = lib.mkStep {
+          name = "extra-ungz";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "ungz";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-9TvGUt3U9CAnh7nwGDbim2kwb2vpXoqWEd2GCHR6aXw=";
+        };
+        extra-unbz2 = lib.mkStep {
+          name = "extra-unbz2";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "unbz2";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-LzrBQSMO+G5QRyxNTCMgVYrcg305qnrxKn86J6tZmB8=";
+        };
+        extra-unxz = lib.mkStep {
+          name = "extra-unxz";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "unxz";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-0v/bv1v3vWK9r+m1RilyHZVtMl/Ft5I6u/Mjnt/S3sw=";
+        };
+        extra-catm = lib.mkStep {
+          name = "extra-catm";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "catm";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-aXHBsBaIGxbtV3qGLW9wmsVKGTNM3izQ38ejhXnqOPo=";
+        };
+        extra-cp = lib.mkStep {
+          name = "extra-cp";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "cp";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-KISTh2gsbMsHlDvQyz/WMGf6nMn4sBKaZ5tGsQkCTL4=";
+        };
+        extra-chmod = lib.mkStep {
+          name = "extra-chmod";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "chmod";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-X8Jy6TpJAbUFpqgn6WDExbp5d4HQuYBufbupG4zTvm4=";
+        };
+        extra-rm = lib.mkStep {
+          name = "extra-rm";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "rm";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-VSJz+QEHMK7px8/GYFr/pVSnyWUUteDBUvE6nrN8Olw=";
+        };
+        extra-replace = lib.mkStep {
+          name = "extra-replace";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "replace";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-DrMNqtm6rUhd+qZZ6dS+iNnvGh7nEswOfE7D1oCEndc=";
+        };
+        extra-wrap = lib.mkStep {
+          name = "extra-wrap";
+          system = "x86_64-linux";
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+          ];
+          env = {
+            ARCH = "amd64";
+            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
+            MESCC_TOOLS = "${steps.mescc-tools}";
+            OPERATING_SYSTEM = "Linux";
+            PATH = "${steps.mescc-tools}/bin:";
+            PROGRAM = "wrap";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-es0YP+vV++QRwvsD/JtxOcKiXlUNzVQmu9c/ZKQ1FLc=";
+        };
         mescc-tools-extra = lib.mkStep {
           name = "mescc-tools-extra";
           system = "x86_64-linux";
@@ -1700,15 +2253,22 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra.kaem")}"
+            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-bin.kaem")}"
           ];
           env = {
-            ARCH = "amd64";
-            M2LIBC_PATH = "${pins.stage0-posix}/M2libc";
-            MESCC_TOOLS = "${steps.mescc-tools}";
-            OPERATING_SYSTEM = "Linux";
-            PATH = "${steps.mescc-tools}/bin:";
-            STAGE0 = "${pins.stage0-posix}";
+            CATM = "${steps.extra-catm}";
+            CHMOD = "${steps.extra-chmod}";
+            CP = "${steps.extra-cp}";
+            MATCH = "${steps.extra-match}";
+            MKDIR = "${steps.extra-mkdir}";
+            REPLACE = "${steps.extra-replace}";
+            RM = "${steps.extra-rm}";
+            SHA256SUM = "${steps.extra-sha256sum}";
+            UNBZ2 = "${steps.extra-unbz2}";
+            UNGZ = "${steps.extra-ungz}";
+            UNTAR = "${steps.extra-untar}";
+            UNXZ = "${steps.extra-unxz}";
+            WRAP = "${steps.extra-wrap}";
           };
           outputHash = "sha256-RUxhcYdypfE6hCXANR33gTtSgv/b1RbfztjoQIRlyXw=";
         };
