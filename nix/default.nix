@@ -4,7 +4,14 @@ let
   lib = import ./lib;
   pins = import ./generated/pins.nix { inherit lib; };
   stages = import ./generated/stages.nix { inherit lib pins root; };
-  static = import ./generated/static-nix.nix { inherit lib pins; };
+  generatedStatic = import ./generated/static-nix.nix { inherit lib pins; };
+  # Second builds of every toolchain and package, for `build nix-static --check`.
+  static = generatedStatic // {
+    rebuilt = {
+      toolchains = builtins.mapAttrs (_: lib.static.rebuild) generatedStatic.toolchains;
+      packages = builtins.mapAttrs (_: builtins.mapAttrs (_: lib.static.rebuild)) generatedStatic.packages;
+    };
+  };
 in
 {
   inherit lib pins stages static;

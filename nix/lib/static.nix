@@ -21,6 +21,10 @@ in
       PATH = hostPath;
     };
 
+  # The same derivation once more under other store paths: one attribute more, which the build never reads.
+  # `rootstock build nix-static --check` builds both and compares them (reproduce.py).
+  rebuild = drv: derivation (drv.drvAttrs // { rootstockSecondBuild = "1"; });
+
   # One package: its pinned source configured, built and installed into $out, static libraries only.
   # With `evidence`, the build directory (dependency files, ninja's deps log, objects) and the final link's
   # trace are kept in the `evidence` output for the SBOM.

@@ -88,5 +88,13 @@ class BuildError(RootstockError):
     """A stage failed to build or produced an output that does not match its pin."""
 
 
+class NotReproducibleError(BuildError):
+    """A second build of a derivation gave other bytes than the first."""
+
+    def __init__(self, what: str, detail: str) -> None:
+        self.what = what
+        super().__init__(f"{what} is not reproducible: {detail}")
+
+
 class AuditError(RootstockError):
     """The audit found failing checks."""

@@ -14,7 +14,7 @@ from typing import Any
 from attrs import Factory, define, frozen
 
 from rootstock import proc
-from rootstock.errors import BuildError, CommandError, HashMismatchError, InputError
+from rootstock.errors import BuildError, CommandError, HashMismatchError, InputError, NotReproducibleError
 from rootstock.hashes import Hash
 
 # Builds never ask a binary cache: an air-gapped site has none, and an online one must not be trusted blindly.
@@ -24,6 +24,9 @@ FOD_MISMATCH_RE = re.compile(
     r"hash mismatch in fixed-output derivation '(?P<drv>[^']+)':"
     r"\s*specified:\s*(?P<expected>\S+)\s*got:\s*(?P<actual>\S+)",
     re.S,
+)
+NOT_DETERMINISTIC_RE = re.compile(
+    r"derivation '(?P<drv>[^']+)' may not be deterministic: output '(?P<out>[^']+)' differs"
 )
 BUILDING_RE = re.compile(r"^(?:building|checking outputs of) '(?P<drv>[^']+\.drv)'")
 WILL_BUILD_RE = re.compile(r"^(?:these (?P<n>\d+) derivations|this derivation) will be built:")
@@ -110,6 +113,9 @@ def _raise_build_failure(exc: CommandError) -> None:
             Hash.parse(m["actual"]).sri,
             "the output was not registered; fix the input or, after review, the pinned output hash",
         ) from None
+    if m := NOT_DETERMINISTIC_RE.search(exc.stderr_tail):
+        what, detail = f"derivation {m['drv']}", f"rebuilding it gave other bytes than {m['out']}"
+        raise NotReproducibleError(what, detail) from None
     lines = [line for line in exc.stderr_tail.splitlines() if line.strip()]
     msg = "nix-build failed:\n" + "\n".join(lines[-15:])
     raise BuildError(msg) from None

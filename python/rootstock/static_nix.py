@@ -15,13 +15,14 @@ from pathlib import Path
 from attrs import frozen
 
 from rootstock import nix, proc, render
-from rootstock.errors import BuildError, CommandError, InputError
+from rootstock.errors import BuildError, CommandError, InputError, NotReproducibleError
 from rootstock.files import write_atomic
 from rootstock.nar import flat_hash
 from rootstock.project import Project
 from rootstock.recipe.load import RECIPE_FILE, load_recipe
 from rootstock.recipe.model import Package, Recipe
 from rootstock.render.filters import nix_str
+from rootstock.reproduce import describe, differences
 from rootstock.sbom import csv, cyclonedx, spdx
 from rootstock.sbom.derive import derive_from_build
 from rootstock.sbom.elfcheck import check_static, probe_toolchain
@@ -61,6 +62,8 @@ class StaticBuild:
     sha256: str
     size: int
     report_dir: Path
+    checked: bool = False
+    """Whether the toolchain and every package were built twice (`--check`) with identical `out`s."""
 
 
 def _attr(*names: str) -> str:
@@ -114,6 +117,37 @@ def _build_one(
     return time.monotonic() - began
 
 
+def _instantiate(project: Project, recipe: Recipe, toolchain: str, *, check: bool) -> tuple[list[str], dict[str, str]]:
+    """The derivations of the toolchain and the packages in order, and (with check) each one's second build."""
+    names = [("toolchains", toolchain), *(("packages", toolchain, pkg.name) for pkg in recipe.package)]
+    attrs = [_attr("static", *name) for name in names]
+    if check:
+        attrs += [_attr("static", "rebuilt", *name) for name in names]
+    drvs = nix.instantiate(project.root / ENTRY, attrs)
+    firsts = drvs[: len(names)]
+    return firsts, dict(zip(firsts, drvs[len(names) :], strict=False))
+
+
+def _compare_second_build(first: str, second: str, what: str, *, recipe: Recipe, cores: int, logs: Path) -> None:
+    """Build the derivation once more under other store paths and require its `out` to equal the first's.
+
+    Only `out` is compared: an `evidence` output records the build itself (ninja's timings, zig's cache
+    manifests), which no two builds share. The second build is removed from the store afterwards.
+
+    Raises:
+        NotReproducibleError: the two `out`s differ (naming what and where).
+    """
+    log = logs / "second-builds" / f"{nix.drv_name(first)}.log"
+    _build_one(second, f"{what} (second build)", recipe=recipe, cores=cores, log=log)
+    outs = nix.derivation_outputs([first, second])
+    found = differences(outs[first]["out"], outs[second]["out"])
+    for path in outs[second].values():
+        nix.delete(path)
+    if found:
+        detail = f"a second build differs from {outs[first]['out']}: {describe(found)}; log: {log}"
+        raise NotReproducibleError(what, detail)
+
+
 def build_static(
     project: Project,
     *,
@@ -123,17 +157,21 @@ def build_static(
     host: HostDatabase | None = None,
     say: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     heartbeat_seconds: float = 60.0,
+    check: bool = False,
 ) -> StaticBuild:
     """Build every package of static-nix.toml with one toolchain, then check the subject binary and derive
     its SBOM.
 
-    While a package builds, its build tool's progress counter is relayed every heartbeat_seconds.
+    While a package builds, its build tool's progress counter is relayed every heartbeat_seconds. With check,
+    the toolchain and every package are built a second time under other store paths, and each second `out`
+    must equal the first (reproduce.py).
 
     Raises:
         InputError: no recipe, unknown toolchain, bad data; DriftError: rendered files are stale.
         HashMismatchError, MirrorMissingError: a pinned source changed or is missing (naming the pin).
         NotStaticError: the toolchain (probed first) or the result links dynamically.
         BuildError: a package failed (naming it and its log), or the result does not run as expected.
+        NotReproducibleError: with check, a second build differs (naming the package and the differences).
     """
     recipe = load_recipe(project.root, project.pins)
     if not recipe.package:
@@ -145,14 +183,15 @@ def build_static(
         raise InputError(msg)
     render.check(project.root, render.render_all(project.root, project.pins, project.graph()))
     sources = _place_pins(project, recipe, chosen)
-    attrs = [_attr("static", "toolchains", chosen)]
-    attrs += [_attr("static", "packages", chosen, pkg.name) for pkg in recipe.package]
-    tc_drv, *drvs = nix.instantiate(project.root / ENTRY, attrs)
+    (tc_drv, *drvs), second_builds = _instantiate(project, recipe, chosen, check=check)
     logs = log_dir / "nix-static" / chosen
     began = time.monotonic()
     total = len(recipe.package) + 1
     say(f"[1/{total}] toolchain {chosen} (0s)")
-    _build_one(tc_drv, f"toolchain '{chosen}'", recipe=recipe, cores=cores, log=logs / "000-toolchain.log")
+    what = f"toolchain '{chosen}'"
+    _build_one(tc_drv, what, recipe=recipe, cores=cores, log=logs / "000-toolchain.log")
+    if check:
+        _compare_second_build(tc_drv, second_builds[tc_drv], what, recipe=recipe, cores=cores, logs=logs)
     tc_out = nix.derivation_outputs([tc_drv])[tc_drv]["out"]
     with tempfile.TemporaryDirectory(prefix="rootstock-probe-") as tmp:
         probe_toolchain([str(tc_out / "bin" / "cc"), "-static"], Path(tmp), producer=f"'{chosen}'")
@@ -161,15 +200,13 @@ def build_static(
     for index, (pkg, drv) in enumerate(zip(recipe.package, drvs, strict=True), 2):
         say(f"[{index}/{total}] building {pkg.name} with {chosen} ({time.monotonic() - began:.0f}s)")
         log = logs / f"{index - 1:03d}-{pkg.name}.log"
+        what = f"package '{pkg.name}'"
         seconds = _build_one(
-            drv,
-            f"package '{pkg.name}'",
-            recipe=recipe,
-            cores=cores,
-            log=log,
-            say=say,
-            heartbeat_seconds=heartbeat_seconds,
+            drv, what, recipe=recipe, cores=cores, log=log, say=say, heartbeat_seconds=heartbeat_seconds
         )
+        if check:
+            say(f"[{index}/{total}] building {pkg.name} a second time ({time.monotonic() - began:.0f}s)")
+            _compare_second_build(drv, second_builds[drv], what, recipe=recipe, cores=cores, logs=logs)
         version = project.pins.get(pkg.source).pin.version or ""
         built.append(PackageBuild(pkg.name, version, drv, outputs[drv]["out"], log, seconds))
     subject = next(b for b in built if b.name == recipe.subject)
@@ -184,7 +221,9 @@ def build_static(
     write_atomic(logs / "deps.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     if evidence is not None:
         _write_sbom(logs, binary, evidence, host or Dpkg())
-    result = StaticBuild(chosen, tuple(built), binary, version, flat_hash(binary).hex, binary.stat().st_size, logs)
+    result = StaticBuild(
+        chosen, tuple(built), binary, version, flat_hash(binary).hex, binary.stat().st_size, logs, checked=check
+    )
     write_atomic(logs / "report.md", report_markdown(result))
     return result
 
@@ -319,4 +358,6 @@ def report_markdown(result: StaticBuild) -> str:
         f"Binary: `{result.binary}`, {result.size} bytes, sha256 `{result.sha256}`; `--version`: {result.version}.",
         "SBOM: `sbom.csv`, `sbom.cdx.json`, `sbom.spdx.json`; manifest: `deps.json`.",
     ]
+    if result.checked:
+        lines.append("Checked: the toolchain and every package were built a second time; every `out` is bit-identical.")
     return "\n".join(lines) + "\n"

@@ -15,7 +15,8 @@ import pytest
 from common_support import REPO
 
 from rootstock import render
-from rootstock.errors import BuildError, HashMismatchError, InputError, MirrorMissingError
+from rootstock.cli import main
+from rootstock.errors import BuildError, HashMismatchError, InputError, MirrorMissingError, NotReproducibleError
 from rootstock.nar import flat_hash
 from rootstock.options import GlobalOptions
 from rootstock.project import Project
@@ -117,12 +118,24 @@ class Checkout:
         return project
 
     def build(
-        self, mirror: Path | None = None, toolchain: str | None = None, say: Callable[[str], None] = print
+        self,
+        mirror: Path | None = None,
+        toolchain: str | None = None,
+        say: Callable[[str], None] = print,
+        *,
+        check: bool = False,
     ) -> StaticBuild:
         project = self.project(mirror or self.mirror)
         logs = self.root / "logs"
         return build_static(
-            project, toolchain=toolchain, log_dir=logs, cores=2, host=FakeHost(), say=say, heartbeat_seconds=0
+            project,
+            toolchain=toolchain,
+            log_dir=logs,
+            cores=2,
+            host=FakeHost(),
+            say=say,
+            heartbeat_seconds=0,
+            check=check,
         )
 
 
@@ -205,3 +218,38 @@ def test_a_result_that_prints_another_version_fails(checkout: Checkout) -> None:
 def test_an_unknown_toolchain_is_refused(checkout: Checkout) -> None:
     with pytest.raises(InputError, match=r"no toolchain 'zig' \(toolchains: host\)"):
         checkout.build(toolchain="zig")
+
+
+def test_check_builds_every_package_twice_and_finds_each_out_identical(checkout: Checkout) -> None:
+    said: list[str] = []
+    result = checkout.build(say=said.append, check=True)
+    assert "[4/4] building app a second time" in [line.split(" (")[0] for line in said]
+    assert result.checked
+    assert "every `out` is bit-identical" in (result.report_dir / "report.md").read_text()
+    # app's evidence output records timings, so it is not compared; the second builds leave the store.
+    seconds = sorted(p.name for p in (result.report_dir / "second-builds").iterdir())
+    assert seconds == ["app-1.0.log", "greet-1.0.log", "hdronly-1.0.log", "toolchain-host.log"]
+    store = result.binary.parents[2]
+    assert sorted(p.name[33:] for p in store.iterdir() if p.name.endswith(("-app-1.0", "-app-1.0-evidence"))) == [
+        "app-1.0",
+        "app-1.0-evidence",
+    ]
+
+
+def test_check_names_a_package_that_is_not_reproducible(checkout: Checkout) -> None:
+    checkout.write(RECIPE.replace('build = "make"', 'build = "make"\nmake_flags = ["NOISE=1"]'))
+    with pytest.raises(
+        NotReproducibleError, match=r"package 'greet' is not reproducible: .*lib/noise: contents differ"
+    ):
+        checkout.build(check=True)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"), [(["--until", "app"], "--until"), (["--system", "i686-linux"], "--system")]
+)
+def test_stage0_options_are_refused_for_nix_static(
+    checkout: Checkout, flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkout.project()
+    assert main(["--root", str(checkout.root), "build", "nix-static", *flags]) == 1
+    assert f"{message} applies to 'build stage0' only" in capsys.readouterr().err

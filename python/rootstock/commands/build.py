@@ -7,6 +7,7 @@ import platform
 from pathlib import Path
 
 from rootstock.build import build_steps
+from rootstock.errors import InputError
 from rootstock.options import GlobalOptions
 from rootstock.project import Project
 from rootstock.static_nix import build_static
@@ -22,9 +23,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         choices=["stage0", "nix-static"],
         help="stage0 = every step of stages.toml; nix-static = the static musl nix of static-nix.toml",
     )
-    p.add_argument("--system", default=None, help="Nix system (default: this machine's)")
-    p.add_argument("--until", metavar="STEP", help="stop after this step")
-    p.add_argument("--check", action="store_true", help="rebuild already built steps and require identical bytes")
+    p.add_argument("--system", default=None, help="stage0: Nix system (default: this machine's)")
+    p.add_argument("--until", metavar="STEP", help="stage0: stop after this step")
+    p.add_argument("--check", action="store_true", help="build a second time and require identical bytes")
     p.add_argument("--jobs", type=int, default=2, help="parallel derivations (default: 2)")
     p.add_argument("--log-dir", type=Path, default=None, help="where to keep one log per step (default: build-logs/)")
     p.add_argument("--toolchain", default=None, help="nix-static: toolchain of static-nix.toml (default: its default)")
@@ -38,6 +39,9 @@ def run_build(options: GlobalOptions, args: argparse.Namespace) -> int:
     log_dir = args.log_dir or project.root / "build-logs"
     if args.target == "nix-static":
         return run_static(project, args, log_dir)
+    if args.toolchain is not None:
+        msg = "build stage0: --toolchain applies to 'build nix-static' only (the chain starts from the seed)"
+        raise InputError(msg)
     results = build_steps(
         project,
         system,
@@ -53,8 +57,16 @@ def run_build(options: GlobalOptions, args: argparse.Namespace) -> int:
 
 
 def run_static(project: Project, args: argparse.Namespace, log_dir: Path) -> int:
-    """Build the static nix, print one line per package and the checked binary."""
-    result = build_static(project, toolchain=args.toolchain, log_dir=log_dir, cores=args.jobs)
+    """Build the static nix, print one line per package and the checked binary.
+
+    Raises:
+        InputError: an option of `build stage0` was given (the recipe fixes the system and has no steps).
+    """
+    for flag, value in (("--system", args.system), ("--until", args.until)):
+        if value is not None:
+            msg = f"build nix-static: {flag} applies to 'build stage0' only (static-nix.toml names its system)"
+            raise InputError(msg)
+    result = build_static(project, toolchain=args.toolchain, log_dir=log_dir, cores=args.jobs, check=args.check)
     for package in result.packages:
         print(f"{package.name}\t{package.version}\t{package.seconds:.0f}s\t{package.out}")
     print(f"{result.binary}\t{result.size} bytes\tsha256 {result.sha256}\t{result.version}")
