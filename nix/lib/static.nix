@@ -48,5 +48,9 @@ in
       builder = "/bin/sh";
       args = [ (scripts + "/build.sh") ];
       PATH = hostPath;
+      # Builds that stamp a date take this one instead of the clock (OpenSSL's "built on", which reaches
+      # nix's binary; busybox's banner; clang's __DATE__): 1980-01-01, the earliest date zip can store, as
+      # nixpkgs' stdenv uses. `build nix-static --check` found OpenSSL's stamp.
+      SOURCE_DATE_EPOCH = "315532800";
     };
 }

@@ -226,6 +226,9 @@ def test_check_builds_every_package_twice_and_finds_each_out_identical(checkout:
     assert "[4/4] building app a second time" in [line.split(" (")[0] for line in said]
     assert result.checked
     assert "every `out` is bit-identical" in (result.report_dir / "report.md").read_text()
+    # A build stamp does not break it: the builds get SOURCE_DATE_EPOCH, not the clock.
+    greet = next(p for p in result.packages if p.name == "greet")
+    assert (greet.out / "share" / "built-on").read_text() == "Tue Jan  1 00:00:00 UTC 1980\n"
     # app's evidence output records timings, so it is not compared; the second builds leave the store.
     seconds = sorted(p.name for p in (result.report_dir / "second-builds").iterdir())
     assert seconds == ["app-1.0.log", "greet-1.0.log", "hdronly-1.0.log", "toolchain-host.log"]
