@@ -816,7 +816,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -840,7 +840,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -861,7 +861,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -882,7 +882,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -903,7 +903,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -924,7 +924,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -945,7 +945,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -966,7 +966,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -987,7 +987,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -1008,7 +1008,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -1029,7 +1029,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -1050,7 +1050,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -1071,7 +1071,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -1092,7 +1092,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "x86";
@@ -1113,7 +1113,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-bin.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-bin.kaem")}"
           ];
           env = {
             CATM = "${steps.extra-catm}";
@@ -1956,7 +1956,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -1980,7 +1980,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2001,7 +2001,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2022,7 +2022,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2043,7 +2043,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2064,7 +2064,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2085,7 +2085,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2106,7 +2106,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2127,7 +2127,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2148,7 +2148,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2169,7 +2169,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2190,7 +2190,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2211,7 +2211,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2232,7 +2232,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-program.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-program.kaem")}"
           ];
           env = {
             ARCH = "amd64";
@@ -2253,7 +2253,7 @@
             "--verbose"
             "--strict"
             "--file"
-            "${(root + "/nix/bootstrap/stage0-posix/mescc-tools-extra-bin.kaem")}"
+            "${(root + "/nix/bootstrap/stage0/mescc-tools-extra-bin.kaem")}"
           ];
           env = {
             CATM = "${steps.extra-catm}";
