@@ -23,8 +23,8 @@ from rootstock.audit.pinned import pinned_outputs, system_for_arch
 from rootstock.audit.policy import UPSTREAM_POLICIES
 from rootstock.audit.report import to_json, totals
 from rootstock.audit.runner import audit_arch, audited_steps
-from rootstock.graph.load import load_graph
 from rootstock.pins.convert import load_pins
+from rootstock.stages.load import load_graph
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,7 +61,6 @@ def main() -> int:
     if args.fixtures:
         sys.path.insert(0, str(REPO / "tests" / "audit"))
         from audit_support import make_tree
-
         from rootstock.audit.policy import ARCHES
 
         for name in sorted(ARCHES):

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from rootstock import nix
-from rootstock.nar import nar_hash
+from rootstock.core.nar import nar_hash
+from rootstock.host import nix
 
 
 def make_tree(root: Path, files: int, size: int) -> int:

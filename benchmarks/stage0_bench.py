@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from rootstock import nix, proc
-from rootstock.build import build_steps
+from rootstock.host import nix, proc
 from rootstock.options import GlobalOptions
 from rootstock.project import Project
+from rootstock.stages.build import build_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCH = {"x86_64-linux": ("AMD64", "amd64"), "i686-linux": ("x86", "x86")}

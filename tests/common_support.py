@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rootstock import proc
+from rootstock.host import proc
 
 REPO = Path(__file__).resolve().parents[1]
 

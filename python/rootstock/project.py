@@ -6,13 +6,13 @@ from pathlib import Path
 
 from attrs import frozen
 
-from rootstock.graph.load import load_graph
-from rootstock.graph.model import Graph
-from rootstock.mirror import Mirror
 from rootstock.options import GlobalOptions
 from rootstock.pins.convert import load_pins
 from rootstock.pins.fetch import Fetcher
+from rootstock.pins.mirror import Mirror
 from rootstock.pins.model import Pins
+from rootstock.stages.load import load_graph
+from rootstock.stages.model import Graph
 
 STAGES_FILE = "stages.toml"
 

@@ -14,9 +14,9 @@ from capstone import CS_ARCH_X86, CS_MODE_32, CS_MODE_64, Cs
 from elftools.elf.constants import P_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from rootstock import proc
 from rootstock.assemble.hex0 import assemble_hex0
 from rootstock.errors import RootstockError
+from rootstock.host import proc
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stage0"
 PROGRAMS = ("seed", "catm", "seed-bad")

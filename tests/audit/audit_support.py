@@ -13,7 +13,7 @@ from rootstock.audit.elfwrite import headers_size, minimal_elf
 from rootstock.audit.external import gas_build
 from rootstock.audit.m1 import expand_m1
 from rootstock.audit.policy import UPSTREAM_POLICIES, Arch, ProgramPolicy
-from rootstock.nar import file_nar_hash
+from rootstock.core.nar import file_nar_hash
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 STAGE0 = FIXTURES / "stage0"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from audit_support import Tree, make_tree
 
+from audit_support import Tree, make_tree
 from rootstock.audit.policy import ARCHES
 
 

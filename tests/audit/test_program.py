@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from audit_support import BASIC, assemble_gas, build_gas, echo_program
 
+from audit_support import BASIC, assemble_gas, build_gas, echo_program
 from rootstock.audit.elfwrite import headers_size, minimal_elf
 from rootstock.audit.model import ProgramAudit
 from rootstock.audit.policy import ARCHES, Arch, ProgramPolicy

@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from audit_support import STAGE0, build_gas
 
+from audit_support import STAGE0, build_gas
 from rootstock.assemble.hex0 import assemble_hex0
 from rootstock.audit.model import Section
 from rootstock.audit.policy import ARCHES

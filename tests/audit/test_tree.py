@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from audit_support import STRICT, Tree, build_gas, hexdump, write_checkout
 
 import rootstock.commands.audit as command
+from audit_support import STRICT, Tree, build_gas, hexdump, write_checkout
 from rootstock.audit.model import AuditReport
 from rootstock.audit.report import summary, to_json, to_markdown
 from rootstock.audit.runner import audit_arch

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from attrs import frozen
 
-from rootstock import proc
+from rootstock.host import proc
 from rootstock.sbom.hostdb import HostPackage
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sbom"

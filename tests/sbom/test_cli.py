@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from sbom_support import FakeHost, FixtureBuild, build_fixture
 
-from rootstock import proc
 from rootstock.cli import main
+from rootstock.host import proc
+from sbom_support import FakeHost, FixtureBuild, build_fixture
 
 
 @pytest.fixture

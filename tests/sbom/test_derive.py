@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sbom_support import FakeHost, FixtureBuild, build_fixture
 
 from rootstock.errors import HashMismatchError
 from rootstock.sbom import csv, cyclonedx, spdx
 from rootstock.sbom.derive import derive_from_build
 from rootstock.sbom.errors import MissingSourceError, UnaccountedInputError
 from rootstock.sbom.model import Sbom, Usage
+from sbom_support import FakeHost, FixtureBuild, build_fixture
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

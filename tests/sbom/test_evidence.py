@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rootstock import proc
+from rootstock.host import proc
 from rootstock.sbom.errors import EvidenceError
 from rootstock.sbom.evidence import (
     ArchiveMember,

@@ -6,14 +6,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sbom_support import build_fixture
 
-from rootstock import proc
+from rootstock.host import proc
 from rootstock.sbom.derive import derive_from_build
 from rootstock.sbom.errors import HostPackageError
 from rootstock.sbom.hostdb import Dpkg, HostPackage, _spellings, parse_dpkg_search, parse_print_uris
 from rootstock.sbom.model import Kind, Usage
 from rootstock.sbom.usage import classify
+from sbom_support import build_fixture
 
 SEARCH = """\
 libc6-dev:amd64: /usr/include/stdio.h

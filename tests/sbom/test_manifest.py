@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from sbom_support import sri
 
+from rootstock.core.nar import nar_hash
 from rootstock.errors import HashMismatchError, InputError
-from rootstock.nar import nar_hash
 from rootstock.sbom.errors import MissingSourceError
 from rootstock.sbom.manifest import load, resolve
+from sbom_support import sri
 
 
 def write_manifest(tmp_path: Path, **dep: object) -> Path:

@@ -6,8 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from rootstock import proc
 from rootstock.audit.policy import Arch
+from rootstock.host import proc
 
 
 def hex0_by_sed_xxd(source: Path) -> bytes:

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping
 from attrs import frozen
 
 from rootstock.audit.model import Check, Finding, Section
+from rootstock.core.hashes import Hash
+from rootstock.core.nar import file_nar_hash
 from rootstock.errors import InputError
-from rootstock.graph.model import Graph
-from rootstock.graph.resolve import resolve_all
-from rootstock.hashes import Hash
-from rootstock.nar import file_nar_hash
 from rootstock.pins.model import Pins
+from rootstock.stages.model import Graph
+from rootstock.stages.resolve import resolve_all
 
 
 @frozen

@@ -6,13 +6,13 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from rootstock.audit.inputs import chain_inputs, given_inputs
 from rootstock.audit.policy import ARCHES
 from rootstock.audit.report import summary, to_json, to_markdown
 from rootstock.audit.runner import audit_arch
 from rootstock.errors import AuditError, InputError
 from rootstock.options import GlobalOptions
 from rootstock.project import Project
+from rootstock.stages.audit_inputs import chain_inputs, given_inputs
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,11 +6,11 @@ import argparse
 import platform
 from pathlib import Path
 
-from rootstock.build import build_steps
 from rootstock.errors import InputError
 from rootstock.options import GlobalOptions
 from rootstock.project import Project
-from rootstock.static_nix import build_static
+from rootstock.stages.build import build_steps
+from rootstock.static.build import build_static
 
 HOST_SYSTEMS = {"x86_64": "x86_64-linux", "i686": "i686-linux", "aarch64": "aarch64-linux"}
 

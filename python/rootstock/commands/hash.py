@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rootstock.nar import flat_hash, nar_hash
+from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.options import GlobalOptions
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rootstock.mirror import Mirror
 from rootstock.options import GlobalOptions
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.fill import fill
+from rootstock.pins.mirror import Mirror
 from rootstock.project import Project
 
 

@@ -101,7 +101,7 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace) -> int:
 
 def run_check_static(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Check each binary; the first that is not static fails the command with every reason."""
-    from rootstock.sbom.elfcheck import check_static
+    from rootstock.static.checks import check_static
 
     del options
     for binary in args.binaries:
@@ -112,7 +112,7 @@ def run_check_static(options: GlobalOptions, args: argparse.Namespace) -> int:
 
 def run_probe(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Probe a toolchain for static output."""
-    from rootstock.sbom.elfcheck import probe_toolchain
+    from rootstock.static.checks import probe_toolchain
 
     del options
     cc = [a for a in args.cc if a != "--"]

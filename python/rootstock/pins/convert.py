@@ -10,9 +10,9 @@ import cattrs
 import tomlkit
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
+from rootstock.core.files import write_atomic
+from rootstock.core.hashes import Hash
 from rootstock.errors import InputError
-from rootstock.files import write_atomic
-from rootstock.hashes import Hash
 from rootstock.pins.model import REV_RE, FilePin, GitPin, NamedPin, Pin, Pins, Rev, TarballPin
 
 KINDS: dict[str, type[GitPin | FilePin | TarballPin]] = {"git": GitPin, "file": FilePin, "tarball": TarballPin}

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from attrs import frozen
 
-from rootstock import git, nix, proc
+from rootstock.core.hashes import Hash
+from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.errors import CommandError, HashMismatchError, InputError, MirrorMissingError
-from rootstock.hashes import Hash
-from rootstock.mirror import Mirror
-from rootstock.nar import flat_hash, nar_hash
+from rootstock.host import git, nix, proc
+from rootstock.pins.mirror import Mirror
 from rootstock.pins.model import FilePin, GitPin, NamedPin, Pins, TarballPin
 
 

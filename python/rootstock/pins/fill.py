@@ -7,9 +7,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urljoin
 
-from rootstock import git
-from rootstock.mirror import Mirror
+from rootstock.host import git
 from rootstock.pins.fetch import Fetcher
+from rootstock.pins.mirror import Mirror
 from rootstock.pins.model import GitPin, NamedPin
 
 

@@ -7,8 +7,8 @@ from typing import Literal, NewType
 
 from attrs import Factory, field, frozen, validators
 
+from rootstock.core.hashes import Hash
 from rootstock.errors import InputError
-from rootstock.hashes import Hash
 
 REV_RE = re.compile(r"^[0-9a-f]{40}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")

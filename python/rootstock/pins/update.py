@@ -8,9 +8,9 @@ from pathlib import Path
 import attrs
 from attrs import frozen
 
-from rootstock import git, nix
+from rootstock.core.hashes import Hash
 from rootstock.errors import InputError, ToolMissingError
-from rootstock.hashes import Hash
+from rootstock.host import git, nix
 from rootstock.pins.convert import update_pin_fields
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.model import GitPin, NamedPin, Rev

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from rootstock import git
 from rootstock.errors import HashMismatchError, InputError, TagMovedError
+from rootstock.host import git
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.model import GitPin, NamedPin
 

@@ -8,14 +8,14 @@ from pathlib import Path
 import jinja2
 from attrs import frozen
 
-from rootstock import nix
+from rootstock.core.files import write_atomic
 from rootstock.errors import DriftError, InputError
-from rootstock.files import write_atomic
-from rootstock.graph.model import Graph
-from rootstock.graph.resolve import resolve_all
+from rootstock.host import nix
 from rootstock.pins.model import Pins
-from rootstock.recipe.load import load_recipe
 from rootstock.render.env import environment
+from rootstock.stages.model import Graph
+from rootstock.stages.resolve import resolve_all
+from rootstock.static.load import load_recipe
 
 GENERATED = Path("nix/generated")
 TEMPLATES = {"pins.nix": "pins.nix.j2", "stages.nix": "stages.nix.j2", "static-nix.nix": "static-nix.nix.j2"}

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 
-from rootstock.graph.resolve import Part, Ref, Text
+from rootstock.stages.resolve import Part, Ref, Text
 
 IDENT_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_'-]*$")
 KEYWORDS = frozenset({"if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"})

@@ -12,9 +12,9 @@ from pathlib import Path
 from attrs import frozen
 from packageurl import PackageURL
 
-from rootstock import proc
+from rootstock.core.nar import flat_hash
 from rootstock.errors import InputError, ToolMissingError
-from rootstock.nar import flat_hash
+from rootstock.host import proc
 from rootstock.sbom import evidence as ev
 from rootstock.sbom import manifest as mf
 from rootstock.sbom.errors import UnaccountedInputError

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from attrs import frozen
 
-from rootstock import proc
+from rootstock.host import proc
 from rootstock.sbom.errors import EvidenceError
 
 # GNU ld prints diagnostics as "<program>: message"; they are not input files.

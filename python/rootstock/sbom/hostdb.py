@@ -10,7 +10,7 @@ from typing import Protocol
 
 from attrs import frozen
 
-from rootstock import proc
+from rootstock.host import proc
 from rootstock.sbom.errors import HostPackageError
 
 _DPKG_OWNER = re.compile(r"^(?P<packages>[^:/][^/]*?): (?P<path>/.*)$")

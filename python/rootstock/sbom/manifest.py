@@ -8,9 +8,9 @@ from pathlib import Path
 import cattrs
 from attrs import Factory, frozen
 
+from rootstock.core.hashes import Hash
+from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.errors import HashMismatchError, InputError
-from rootstock.hashes import Hash
-from rootstock.nar import flat_hash, nar_hash
 from rootstock.sbom.errors import MissingSourceError
 
 _converter = cattrs.Converter(forbid_extra_keys=True)

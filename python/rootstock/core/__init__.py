@@ -1,0 +1,1 @@
+"""Pure values and files: hashes, NAR serialisation, atomic writes; no external program."""

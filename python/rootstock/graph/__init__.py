@@ -1,1 +1,0 @@
-"""The stage graph: the bootstrap described once, as data."""

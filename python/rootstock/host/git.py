@@ -1,0 +1,122 @@
+"""Git operations rootstock needs (exact-revision checkout, tag lookup, mirroring), behind proc.run."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from attrs import frozen
+
+from rootstock.errors import CommandError, InputError
+from rootstock.host import proc
+
+# Reproducible git behaviour: no user or system configuration leaks into what is fetched.
+ISOLATED_ENV = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+
+
+@frozen
+class Submodule:
+    """A submodule recorded at a commit: where it lives, where it comes from, which commit it pins."""
+
+    path: str
+    url: str
+    rev: str
+
+
+def _git(args: list[str | Path], *, cwd: Path | None = None, rewrites: Sequence[tuple[str, str]] = ()) -> str:
+    config: list[str] = ["-c", "protocol.file.allow=always", "-c", "advice.detachedHead=false"]
+    for new, old in rewrites:
+        config += ["-c", f"url.{new}.insteadOf={old}"]
+    return proc.run(["git", *config, *args], cwd=cwd, env=ISOLATED_ENV).stdout
+
+
+def tag_commit(url: str, tag: str, *, rewrites: Sequence[tuple[str, str]] = ()) -> str | None:
+    """The commit a tag names on the remote (annotated tags peeled), or None when the tag does not exist."""
+    try:
+        out = _git(["ls-remote", "--tags", url, f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}"], rewrites=rewrites)
+    except CommandError as exc:
+        hint = "" if rewrites else " (offline? use --mirror DIR or ROOTSTOCK_MIRROR)"
+        msg = f"cannot reach {url} to look up tag '{tag}'{hint}:\n{exc.stderr_tail}"
+        raise InputError(msg) from None
+    refs = dict(reversed(line.split("\t", 1)) for line in out.splitlines() if "\t" in line)
+    return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
+
+
+def checkout(
+    url: str,
+    rev: str,
+    dest: Path,
+    *,
+    submodules: bool,
+    rewrites: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Check out exactly rev of url into dest (and its submodules, recursively, at their recorded commits).
+
+    Raises:
+        InputError: the repository cannot be reached or does not contain rev.
+    """
+    dest.mkdir(parents=True)
+    _git(["init", "--quiet", dest])
+    # A named remote lets relative submodule URLs (../M2libc) resolve against the superproject's URL.
+    _git(["remote", "add", "origin", url], cwd=dest)
+    try:
+        _git(["fetch", "--quiet", "origin", rev], cwd=dest, rewrites=rewrites)
+    except CommandError as exc:
+        msg = f"cannot reach {url} or it lacks commit {rev}:\n{exc.stderr_tail}"
+        raise InputError(msg) from None
+    _git(["checkout", "--quiet", "--detach", rev], cwd=dest)
+    if submodules:
+        try:
+            _git(["submodule", "update", "--quiet", "--init", "--recursive"], cwd=dest, rewrites=rewrites)
+        except CommandError as exc:
+            msg = f"cannot fetch the submodules of {url} at {rev}:\n{exc.stderr_tail}"
+            raise InputError(msg) from None
+
+
+def strip_git_metadata(tree: Path) -> None:
+    """Remove every .git entry (the top-level directory and the submodules' gitfiles), as Nix's fetchers do."""
+    for found in sorted(tree.rglob(".git"), key=lambda p: len(p.parts), reverse=True):
+        if found.is_dir() and not found.is_symlink():
+            shutil.rmtree(found)
+        else:
+            found.unlink()
+
+
+def submodules_at(repo: Path, rev: str) -> list[Submodule]:
+    """The submodules a commit records (from its .gitmodules and gitlinks)."""
+    try:
+        gitmodules = proc.run(["git", "show", f"{rev}:.gitmodules"], cwd=repo, env=ISOLATED_ENV).stdout
+    except CommandError:
+        return []
+    paths: dict[str, str] = {}
+    urls: dict[str, str] = {}
+    section = ""
+    for raw in gitmodules.splitlines():
+        line = raw.strip()
+        if m := re.match(r'\[submodule "(.+)"\]', line):
+            section = m.group(1)
+        elif m := re.match(r"(path|url)\s*=\s*(.+)", line):
+            (paths if m.group(1) == "path" else urls)[section] = m.group(2).strip()
+    result = []
+    for name, path in sorted(paths.items()):
+        tree = proc.run(["git", "ls-tree", rev, "--", path], cwd=repo, env=ISOLATED_ENV).stdout.split()
+        if len(tree) >= 3 and tree[1] == "commit" and name in urls:
+            result.append(Submodule(path=path, url=urls[name], rev=tree[2]))
+    return result
+
+
+def mirror_clone(url: str, dest: Path) -> None:
+    """Make or refresh a bare mirror of url at dest (all branches and tags)."""
+    if dest.exists():
+        _git(["remote", "update", "--prune"], cwd=dest)
+    else:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _git(["clone", "--quiet", "--mirror", url, dest])
+
+
+def has_commit(repo: Path, rev: str) -> bool:
+    """Whether a (bare) repository holds a commit."""
+    done = proc.run(["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=repo, env=ISOLATED_ENV, ok_codes=(0, 1, 128))
+    return done.exit_code == 0

@@ -1,0 +1,271 @@
+"""Every call of a Nix program: the flags policy lives here, results come back typed."""
+
+from __future__ import annotations
+
+import bz2
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from attrs import Factory, define, frozen
+
+from rootstock.core.hashes import Hash
+from rootstock.errors import BuildError, CommandError, HashMismatchError, InputError, NotReproducibleError
+from rootstock.host import proc
+
+# Builds never ask a binary cache: an air-gapped site has none, and an online one must not be trusted blindly.
+OFFLINE = ("--option", "substituters", "")
+EXPERIMENTAL = ("--extra-experimental-features", "nix-command flakes")
+FOD_MISMATCH_RE = re.compile(
+    r"hash mismatch in fixed-output derivation '(?P<drv>[^']+)':"
+    r"\s*specified:\s*(?P<expected>\S+)\s*got:\s*(?P<actual>\S+)",
+    re.S,
+)
+NOT_DETERMINISTIC_RE = re.compile(
+    r"derivation '(?P<drv>[^']+)' may not be deterministic: output '(?P<out>[^']+)' differs"
+)
+BUILDING_RE = re.compile(r"^(?:building|checking outputs of) '(?P<drv>[^']+\.drv)'")
+WILL_BUILD_RE = re.compile(r"^(?:these (?P<n>\d+) derivations|this derivation) will be built:")
+
+
+@frozen
+class Prefetched:
+    """A file or tree placed in the store by a prefetcher."""
+
+    hash: Hash
+    store_path: Path
+
+
+@define
+class BuildProgress:
+    """What a running nix-build has told us: how many derivations, which one is building."""
+
+    total: int = 0
+    started: list[str] = Factory(list)
+    began: float = 0.0
+
+    def feed(self, line: str) -> str | None:
+        """Take one stderr line; return the drv path when a new build starts."""
+        if m := WILL_BUILD_RE.match(line):
+            self.total += int(m["n"] or 1)
+        elif m := BUILDING_RE.match(line):
+            self.started.append(m["drv"])
+            return m["drv"]
+        return None
+
+
+def drv_name(drv: str) -> str:
+    """The name part of a store path: /nix/store/<hash>-hex1.drv -> hex1."""
+    base = Path(drv).name.removesuffix(".drv")
+    return base.split("-", 1)[1] if "-" in base else base
+
+
+def version() -> str:
+    """The version of the installed Nix, e.g. '2.8.0'."""
+    out = proc.run(["nix-store", "--version"]).stdout.strip()
+    return out.rsplit(" ", 1)[-1]
+
+
+def parse(path: Path) -> None:
+    """Check that a .nix file parses.
+
+    Raises:
+        CommandError: it does not.
+    """
+    proc.run(["nix-instantiate", "--parse", path])
+
+
+def _arg_flags(args: Mapping[str, str]) -> list[str]:
+    flags: list[str] = []
+    for key, value in sorted(args.items()):
+        flags += ["--argstr", key, value]
+    return flags
+
+
+def eval_json(file: Path, attr: str | None = None, args: Mapping[str, str] | None = None) -> Any:
+    """Evaluate an attribute of a Nix file strictly and return it as JSON data."""
+    argv: list[str | Path] = ["nix-instantiate", "--eval", "--json", "--strict", *OFFLINE, file]
+    if attr:
+        argv += ["-A", attr]
+    argv += _arg_flags(args or {})
+    return json.loads(proc.run(argv).stdout)
+
+
+def instantiate(file: Path, attrs: Sequence[str], args: Mapping[str, str] | None = None) -> list[str]:
+    """The .drv paths of the given attributes."""
+    argv: list[str | Path] = ["nix-instantiate", *OFFLINE, file]
+    for attr in attrs:
+        argv += ["-A", attr]
+    argv += _arg_flags(args or {})
+    return proc.run(argv).stdout.split()
+
+
+def _raise_build_failure(exc: CommandError) -> None:
+    if m := FOD_MISMATCH_RE.search(exc.stderr_tail):
+        what = f"step '{drv_name(m['drv'])}' ({m['drv']})"
+        raise HashMismatchError(
+            what,
+            Hash.parse(m["expected"]).sri,
+            Hash.parse(m["actual"]).sri,
+            "the output was not registered; fix the input or, after review, the pinned output hash",
+        ) from None
+    if m := NOT_DETERMINISTIC_RE.search(exc.stderr_tail):
+        what, detail = f"derivation {m['drv']}", f"rebuilding it gave other bytes than {m['out']}"
+        raise NotReproducibleError(what, detail) from None
+    lines = [line for line in exc.stderr_tail.splitlines() if line.strip()]
+    msg = "nix-build failed:\n" + "\n".join(lines[-15:])
+    raise BuildError(msg) from None
+
+
+def build(
+    targets: Sequence[str | Path],
+    *,
+    file: Path | None = None,
+    args: Mapping[str, str] | None = None,
+    check: bool = False,
+    max_jobs: int = 2,
+    sandbox: bool = True,
+    cores: int = 1,
+    sandbox_paths: Sequence[str] = (),
+    on_start: Callable[[BuildProgress, str], None] | None = None,
+    on_line: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Build attributes of a file (or .drv paths when file is None) offline and return the output paths.
+
+    Raises:
+        HashMismatchError: a fixed-output derivation produced other bytes than pinned.
+        BuildError: any other build failure, with the tail of the log.
+    """
+    argv: list[str | Path] = ["nix-build", "--no-out-link", *OFFLINE, "--option", "sandbox", str(sandbox).lower()]
+    argv += ["--max-jobs", str(max_jobs), "--cores", str(cores)]
+    if sandbox_paths:
+        argv += ["--option", "extra-sandbox-paths", " ".join(sandbox_paths)]
+    if check:
+        argv.append("--check")
+    if file is not None:
+        argv.append(file)
+        for attr in targets:
+            argv += ["-A", str(attr)]
+        argv += _arg_flags(args or {})
+    else:
+        argv += list(targets)
+    progress = BuildProgress(began=time.monotonic())
+
+    def watch(line: str) -> None:
+        if on_line is not None:
+            on_line(line)
+        drv = progress.feed(line)
+        if drv is not None and on_start is not None:
+            on_start(progress, drv)
+
+    try:
+        done = proc.run(argv, on_stderr_line=watch)
+    except CommandError as exc:
+        _raise_build_failure(exc)
+        raise
+    return [Path(line) for line in done.stdout.split()]
+
+
+def derivation_outputs(drvs: Sequence[str]) -> dict[str, dict[str, Path]]:
+    """drv path -> output name -> output path, as the derivations declare them."""
+    if not drvs:
+        return {}
+    shown = json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", *drvs]).stdout)
+    return {drv: {name: Path(out["path"]) for name, out in info["outputs"].items()} for drv, info in shown.items()}
+
+
+def read_log(drv: str) -> str:
+    """The build log Nix kept for a derivation ('' when it keeps none).
+
+    Nix keeps logs as <log dir>/drvs/<2 chars>/<rest of the drv name>.bz2 (unchanged from 2.3 to today);
+    reading that file directly saves a nix-store process per step, which the chain's speed budget notices.
+    """
+    base = Path(drv).name
+    log_dir = Path(os.environ.get("NIX_LOG_DIR", "/nix/var/log/nix"))
+    kept = log_dir / "drvs" / base[:2] / f"{base[2:]}.bz2"
+    try:
+        return bz2.decompress(kept.read_bytes()).decode(errors="replace")
+    except (OSError, ValueError):
+        pass
+    try:
+        return proc.run(["nix-store", "--read-log", drv]).stdout
+    except CommandError:
+        return ""
+
+
+def is_valid(path: str | Path) -> bool:
+    """Whether a store path is registered as valid."""
+    done = proc.run(["nix-store", "--check-validity", path], ok_codes=(0, 1))
+    return done.exit_code == 0
+
+
+def delete(path: Path) -> None:
+    """Remove a path from the store (an output that failed its check must not stay marked as built)."""
+    proc.run(["nix-store", "--delete", path], ok_codes=(0, 1))
+
+
+def fixed_path(name: str, hash_: Hash, *, recursive: bool) -> Path:
+    """The store path a fixed-output derivation or an added path with this name and hash gets."""
+    argv = ["nix-store", "--print-fixed-path", *(["--recursive"] if recursive else []), hash_.algo, hash_.nix32, name]
+    return Path(proc.run(argv).stdout.strip())
+
+
+def add_fixed(path: Path, *, recursive: bool) -> Path:
+    """Add a file or tree to the store as a content-addressed path named after its basename."""
+    argv: list[str | Path] = ["nix-store", "--add-fixed", *(["--recursive"] if recursive else []), "sha256", path]
+    return Path(proc.run(argv).stdout.strip())
+
+
+def hash_path(path: Path) -> Hash:
+    """nix-hash's NAR sha256 of a path (used as the oracle for rootstock's own NAR code)."""
+    return Hash.parse(proc.run(["nix-hash", "--type", "sha256", "--base32", path]).stdout.strip())
+
+
+def prefetch_url(url: str, *, name: str, unpack: bool = False, executable: bool = False) -> Prefetched:
+    """Download a URL into the store with nix-prefetch-url and return its hash and path."""
+    argv = ["nix-prefetch-url", "--type", "sha256", "--print-path", "--name", name]
+    argv += [flag for flag, on in (("--unpack", unpack), ("--executable", executable)) if on]
+    argv.append(url)
+    lines = proc.run(argv).stdout.split()
+    if len(lines) != 2:
+        msg = f"nix-prefetch-url printed {lines!r}, expected a hash and a store path"
+        raise InputError(msg)
+    return Prefetched(Hash.parse(lines[0]), Path(lines[1]))
+
+
+def parse_prefetch_git_json(text: str) -> Prefetched:
+    """Read nix-prefetch-git's JSON; old versions give only 'sha256' (nix-base32), newer 'hash' (SRI) and 'path'.
+
+    Raises:
+        InputError: the JSON has neither hash field.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = f"nix-prefetch-git printed no JSON ({exc})"
+        raise InputError(msg) from None
+    hash_text = data.get("hash") or data.get("sha256")
+    if not isinstance(hash_text, str):
+        msg = f"nix-prefetch-git JSON has no 'hash' or 'sha256' field: {sorted(data)}"
+        raise InputError(msg)
+    return Prefetched(Hash.parse(hash_text), Path(data.get("path", "")))
+
+
+def prefetch_git(url: str, rev: str, *, submodules: bool) -> Prefetched:
+    """Run nix-prefetch-git (nixpkgs' script) for an exact revision."""
+    argv = ["nix-prefetch-git", "--url", url, "--rev", rev, "--quiet", *(["--fetch-submodules"] if submodules else [])]
+    return parse_prefetch_git_json(proc.run(argv).stdout)
+
+
+def fetch_git_nar_hash(url: str, rev: str, *, submodules: bool) -> Hash:
+    """The NAR hash of builtins.fetchGit's checkout: Nix's own git fetcher as an independent oracle."""
+    expr = (
+        f"(builtins.fetchGit {{ url = {json.dumps(url)}; rev = {json.dumps(rev)}; "
+        f"submodules = {'true' if submodules else 'false'}; allRefs = true; }}).narHash"
+    )
+    out = proc.run(["nix-instantiate", "--eval", "--json", *OFFLINE, "-E", expr]).stdout
+    return Hash.parse(json.loads(out))

@@ -1,1 +1,0 @@
-"""The static Nix recipe as data: toolchains and the packages built with them (static-nix.toml)."""

@@ -1,0 +1,1 @@
+"""The one runner: every build (stage steps, static packages) goes through it."""

@@ -1,0 +1,1 @@
+"""The stage graph (stages.toml): the bootstrap described once, as data, resolved per system."""

@@ -1,0 +1,217 @@
+"""Resolving a step for one system: variables substituted, references to pins, steps and files made explicit."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from attrs import frozen
+
+from rootstock.core.hashes import Hash
+from rootstock.errors import InputError
+from rootstock.pins.model import Pins
+from rootstock.stages.model import Graph, Oracle, Step, SystemSpec
+
+TOKEN_RE = re.compile(r"\{([^{}]*)\}")
+# In args and env, `{{` and `}}` stand for literal braces; any other brace must open or close a substitution.
+PART_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+LIST_ARG_RE = re.compile(r"^@\{([A-Za-z0-9_-]+)\}$")
+
+
+@frozen
+class Text:
+    """Literal text of an argument."""
+
+    text: str
+
+
+@frozen
+class Ref:
+    """A store path: the step's own output, a pin, an earlier step, or a file of the repository."""
+
+    kind: Literal["out", "pin", "step", "file"]
+    name: str = ""
+
+
+Part = Text | Ref
+
+
+@frozen
+class ResolvedStep:
+    """A step as it is built on one system."""
+
+    name: str
+    system: str
+    builder: Ref
+    args: tuple[tuple[Part, ...], ...]
+    env: tuple[tuple[str, tuple[Part, ...]], ...]
+    output: Hash | None
+    files: tuple[tuple[str, Hash], ...]
+
+    def refs(self) -> list[Ref]:
+        """Every reference the step makes (builder first)."""
+        parts = [part for arg in self.args for part in arg] + [part for _, value in self.env for part in value]
+        return [self.builder, *(part for part in parts if isinstance(part, Ref))]
+
+
+@frozen
+class ResolvedOracle:
+    """An oracle on one system: where its answers file is and which path prefix its entries carry."""
+
+    oracle: Oracle
+    answers: tuple[Part, ...]
+    prefix: str
+
+
+class _Resolver:
+    def __init__(self, graph: Graph, pins: Pins, system: str, source: str) -> None:
+        self.pins = pins
+        self.system = system
+        self.spec: SystemSpec = graph.systems[system]
+        self.source = source
+        self.earlier: set[str] = set()
+        self.where = ""
+
+    def fail(self, what: str) -> InputError:
+        return InputError(f"{self.source}: {self.where} on {self.system}: {what}")
+
+    def var(self, name: str) -> str:
+        if name not in self.spec.vars:
+            raise self.fail(f"unknown variable '{{{name}}}' (system variables: {', '.join(sorted(self.spec.vars))})")
+        return self.spec.vars[name]
+
+    def ref(self, kind: str, name: str) -> Ref:
+        if kind == "pin":
+            if name not in self.pins.names():
+                self.unknown("pin", name, self.pins.names())
+            return Ref("pin", name)
+        if kind == "step":
+            if name not in self.earlier:
+                self.unknown("earlier step", name, sorted(self.earlier))
+            return Ref("step", name)
+        if kind == "file":
+            if not name or name.startswith("/") or ".." in name.split("/"):
+                raise self.fail(f"file reference '{name}' must be a path inside the repository")
+            return Ref("file", name)
+        raise self.fail(f"unknown reference kind '{kind}:' (use pin:, step: or file:)")
+
+    def unknown(self, what: str, name: str, known: list[str]) -> None:
+        raise self.fail(f"unknown {what} '{name}' (known: {', '.join(known) or 'none'})")
+
+    def parts(self, text: str) -> tuple[Part, ...]:
+        out: list[Part] = []
+        pos = 0
+        for m in [*PART_RE.finditer(text), None]:
+            between = text[pos : m.start() if m else len(text)]
+            if "{" in between or "}" in between:
+                raise self.fail(f"unbalanced brace in {text!r} (write {{{{ and }}}} for literal braces)")
+            if between:
+                out.append(Text(between))
+            if m is None:
+                break
+            token = m.group(1)
+            if token is None:
+                out.append(Text(m.group(0)[0]))
+            elif token == "out":
+                out.append(Ref("out"))
+            elif ":" in token:
+                kind, _, name = token.partition(":")
+                out.append(self.ref(kind, name))
+            else:
+                out.append(Text(self.var(token)))
+            pos = m.end()
+        return tuple(self._merge(out))
+
+    @staticmethod
+    def _merge(parts: list[Part]) -> list[Part]:
+        merged: list[Part] = []
+        for part in parts:
+            if isinstance(part, Text) and merged and isinstance(merged[-1], Text):
+                merged[-1] = Text(merged[-1].text + part.text)
+            else:
+                merged.append(part)
+        return merged
+
+    def args(self, args: tuple[str, ...]) -> tuple[tuple[Part, ...], ...]:
+        out: list[tuple[Part, ...]] = []
+        for arg in args:
+            if m := LIST_ARG_RE.match(arg):
+                if m.group(1) not in self.spec.lists:
+                    raise self.fail(f"unknown list variable '@{{{m.group(1)}}}'")
+                out.extend((Text(item),) for item in self.spec.lists[m.group(1)])
+            else:
+                out.append(self.parts(arg))
+        return tuple(out)
+
+    def builder(self, text: str) -> Ref:
+        name = TOKEN_RE.sub(lambda m: self.var(m.group(1)), text)
+        if name.startswith("pin:"):
+            return self.ref("pin", name.removeprefix("pin:"))
+        return self.ref("step", name)
+
+    def output(self, step: Step) -> tuple[Hash | None, tuple[tuple[str, Hash], ...]]:
+        if self.system in step.output:
+            value = TOKEN_RE.sub(lambda m: self.var(m.group(1)), step.output[self.system])
+            if value.startswith("pin:"):
+                return self.pins.get(value.removeprefix("pin:")).pin.hash, ()
+            try:
+                return Hash.sri_only(value), ()
+            except InputError as exc:
+                raise self.fail(f"output: {exc}") from None
+        if self.system in step.files:
+            try:
+                files = tuple((path, Hash.parse(h)) for path, h in sorted(step.files[self.system].items()))
+            except InputError as exc:
+                raise self.fail(f"files: {exc}") from None
+            return None, files
+        raise self.fail("no pinned output for this system: every step needs `output` or `files`")
+
+    def step(self, step: Step) -> ResolvedStep:
+        self.where = f"step '{step.name}'"
+        if step.name in self.earlier:
+            raise self.fail("a step with this name comes earlier")
+        output, files = self.output(step)
+        resolved = ResolvedStep(
+            name=step.name,
+            system=self.system,
+            builder=self.builder(step.builder),
+            args=self.args(step.args),
+            env=tuple((key, self.parts(value)) for key, value in sorted(step.env.items())),
+            output=output,
+            files=files,
+        )
+        self.earlier.add(step.name)
+        return resolved
+
+
+def resolve_all(graph: Graph, pins: Pins, system: str, *, source: str = "stages.toml") -> list[ResolvedStep]:
+    """Every step of the chain on one system, resolved, in build order.
+
+    Raises:
+        InputError: unknown system, pin, step or variable; a reference to a later step; a missing output pin.
+    """
+    if system not in graph.systems:
+        msg = f"{source}: no system '{system}' (systems: {', '.join(sorted(graph.systems)) or 'none'})"
+        raise InputError(msg)
+    resolver = _Resolver(graph, pins, system, source)
+    return [resolver.step(step) for step in graph.step if step.applies_to(system)]
+
+
+def resolve_oracles(graph: Graph, pins: Pins, system: str, *, source: str = "stages.toml") -> list[ResolvedOracle]:
+    """The oracles of the graph on one system.
+
+    Raises:
+        InputError: an oracle names an unknown step, or its answers path an unknown pin or variable.
+    """
+    steps = [step.name for step in resolve_all(graph, pins, system, source=source)]
+    resolver = _Resolver(graph, pins, system, source)
+    resolver.earlier = set(steps)
+    out = []
+    for oracle in graph.oracle:
+        resolver.where = f"oracle '{oracle.name}'"
+        for name in oracle.steps:
+            if name not in steps:
+                resolver.unknown("step", name, steps)
+        prefix = TOKEN_RE.sub(lambda m: resolver.var(m.group(1)), oracle.prefix)
+        out.append(ResolvedOracle(oracle, resolver.parts(oracle.answers), prefix))
+    return out

@@ -1,0 +1,1 @@
+"""The static Nix recipe (static-nix.toml): model, build, result checks, reproduction."""

@@ -1,0 +1,110 @@
+"""Static-binary checks: no PT_INTERP, no DT_NEEDED, no dynamic section; and a toolchain probe using them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from attrs import frozen
+from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+
+from rootstock.errors import InputError
+from rootstock.host import proc
+from rootstock.sbom.errors import NotStaticError
+
+_PROBE_SOURCE = "int main(void) { return 0; }\n"
+
+
+@frozen
+class StaticReport:
+    """What the ELF headers of a binary say about how it is linked."""
+
+    binary: Path
+    elf_type: str
+    machine: str
+    interpreter: str | None
+    needed: tuple[str, ...]
+    has_dynamic: bool
+
+    def problems(self, *, allow_static_pie: bool = False) -> list[str]:
+        """Why the binary is not fully static; empty when it is."""
+        found: list[str] = []
+        if self.interpreter is not None:
+            found.append(f"PT_INTERP requests the program interpreter {self.interpreter}")
+        found.extend(f"DT_NEEDED requires the shared library {lib}" for lib in self.needed)
+        static_pie = self.elf_type == "ET_DYN" and self.interpreter is None and not self.needed
+        if self.has_dynamic and not self.needed and not (allow_static_pie and static_pie):
+            found.append("has a dynamic section (PT_DYNAMIC); a static-pie binary needs --allow-static-pie")
+        if self.elf_type not in ("ET_EXEC", "ET_DYN"):
+            found.append(f"is not an executable (ELF type {self.elf_type})")
+        return found
+
+
+def inspect(binary: Path) -> StaticReport:
+    """Read the program headers and dynamic section of an ELF file.
+
+    Raises:
+        InputError: the file is missing or is not ELF.
+    """
+    try:
+        with binary.open("rb") as f:
+            elf = ELFFile(f)
+            interpreter = None
+            has_dynamic = False
+            needed: list[str] = []
+            for segment in elf.iter_segments():
+                if segment["p_type"] == "PT_INTERP":
+                    interpreter = segment.get_interp_name()
+                elif segment["p_type"] == "PT_DYNAMIC":
+                    has_dynamic = True
+            for section in elf.iter_sections():
+                if isinstance(section, DynamicSection):
+                    has_dynamic = True
+                    needed.extend(t.needed for t in section.iter_tags() if t.entry.d_tag == "DT_NEEDED")
+            return StaticReport(
+                binary,
+                str(elf["e_type"]),
+                str(elf["e_machine"]),
+                interpreter,
+                tuple(needed),
+                has_dynamic,
+            )
+    except OSError as exc:
+        msg = f"binary {binary}: cannot be read ({exc.strerror})"
+        raise InputError(msg) from None
+    except ELFError as exc:
+        msg = f"binary {binary}: not an ELF file ({exc})"
+        raise InputError(msg) from None
+
+
+def check_static(binary: Path, *, allow_static_pie: bool = False, producer: str = "") -> StaticReport:
+    """Accept a binary only if it is fully static.
+
+    Raises:
+        NotStaticError: it has an interpreter, needs shared libraries or has a dynamic section; the message
+            names the binary (and the toolchain that produced it, if given) and every reason.
+        InputError: it is missing or not ELF.
+    """
+    report = inspect(binary)
+    if problems := report.problems(allow_static_pie=allow_static_pie):
+        raise NotStaticError(binary, problems, producer)
+    return report
+
+
+def probe_toolchain(cc: Sequence[str], workdir: Path, *, producer: str = "") -> StaticReport:
+    """Compile and link a one-line C program with cc (argv prefix with its flags) and check it is static.
+
+    Run before a long build so that a toolchain producing dynamic binaries fails at once, by name.
+
+    Raises:
+        NotStaticError: the toolchain's output is not fully static (names the toolchain).
+        CommandError, ToolMissingError: the toolchain does not run.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = workdir / "probe.c"
+    source.write_text(_PROBE_SOURCE)
+    output = workdir / "probe"
+    proc.run([*cc, "-o", str(output), str(source)], cwd=workdir)
+    return check_static(output, producer=producer or " ".join(cc))

@@ -1,0 +1,76 @@
+"""Loading and checking static-nix.toml: strict structure, then every pin, dependency and script it names."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from cattrs.errors import ClassValidationError
+
+from rootstock.errors import InputError
+from rootstock.pins.convert import converter, field_errors
+from rootstock.pins.model import Pins
+from rootstock.static.model import Recipe
+
+RECIPE_FILE = "static-nix.toml"
+SCRIPTS = Path("nix/static/scripts")
+
+
+def load_recipe(root: Path, pins: Pins) -> Recipe:
+    """Read static-nix.toml from the checkout (an empty recipe when the file is absent) and check it.
+
+    Raises:
+        InputError: malformed TOML, a bad field (with its path), an unknown pin, toolchain or dependency, a
+            dependency listed after its user, or a missing build script.
+    """
+    path = root / RECIPE_FILE
+    if not path.is_file():
+        return Recipe()
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{path}: malformed TOML: {exc}"
+        raise InputError(msg) from None
+    try:
+        recipe = converter.structure(data, Recipe)
+    except (ClassValidationError, InputError, ValueError) as exc:
+        msg = f"{path}: invalid recipe\n  " + "\n  ".join(field_errors(exc, "recipe"))
+        raise InputError(msg) from None
+    _check(recipe, pins, root, path)
+    return recipe
+
+
+def _check(recipe: Recipe, pins: Pins, root: Path, path: Path) -> None:
+    def fail(where: str, what: str) -> InputError:
+        return InputError(f"{path}: {where}: {what}")
+
+    def toolchain_fail(name: str, what: str) -> InputError:
+        return fail(f"toolchain '{name}'", what)
+
+    for name, toolchain in recipe.toolchain.items():
+        if toolchain.kind == "zig" and (toolchain.pin is None or toolchain.target is None):
+            raise toolchain_fail(name, "a zig toolchain needs `pin` (the wheel) and `target`")
+        if toolchain.kind == "host" and not (toolchain.cc and toolchain.cxx):
+            raise toolchain_fail(name, "a host toolchain needs `cc` and `cxx` (argv of the compilers)")
+        if toolchain.pin is not None:
+            pins.get(toolchain.pin)
+    if recipe.package and recipe.default_toolchain not in recipe.toolchain:
+        msg = f"{path}: default_toolchain: '{recipe.default_toolchain}' is not a toolchain of the recipe"
+        raise InputError(msg)
+    seen: set[str] = set()
+    for package in recipe.package:
+        where = f"package '{package.name}'"
+        if package.name in seen:
+            raise fail(where, "a package with this name comes earlier")
+        pins.get(package.source)
+        for dep in package.deps:
+            if dep not in seen:
+                raise fail(where, f"dependency '{dep}' is not a package listed before it")
+        if (package.build == "script") != (package.script is not None):
+            raise fail(where, '`script` is given exactly when build = "script"')
+        if package.script is not None and not (root / SCRIPTS / f"{package.script}.sh").is_file():
+            raise fail(where, f"build script {SCRIPTS / (package.script + '.sh')} does not exist")
+        seen.add(package.name)
+    if recipe.package and recipe.subject not in seen:
+        msg = f"{path}: subject: '{recipe.subject}' is not a package of the recipe"
+        raise InputError(msg)

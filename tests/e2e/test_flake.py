@@ -1,0 +1,38 @@
+"""The flake: thin, input-free, and every output evaluates with Debian's Nix offline (no nixpkgs anywhere)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from common_support import REPO
+from rootstock.host import proc
+
+FLAKES = ["--extra-experimental-features", "nix-command flakes", "--option", "substituters", ""]
+
+
+def nix(*args: str) -> str:
+    return proc.run(["nix", *FLAKES, *args], cwd=REPO).stdout
+
+
+def test_flake_has_no_inputs(nix_store: Path) -> None:
+    lock = json.loads((REPO / "flake.lock").read_text())
+    assert lock["nodes"] == {"root": {}}
+    metadata = json.loads(nix("flake", "metadata", "--json", "--no-write-lock-file", str(REPO)))
+    assert metadata["locks"]["nodes"]["root"].get("inputs", {}) == {}
+
+
+def test_flake_check_evaluates_every_output(nix_store: Path) -> None:
+    proc.run(["nix", *FLAKES, "flake", "check", "--no-build", "--no-write-lock-file", str(REPO)])
+
+
+def test_packages_are_the_stage_graph_steps(nix_store: Path) -> None:
+    names = json.loads(nix("eval", "--json", f"{REPO}#packages.x86_64-linux", "--apply", "builtins.attrNames"))
+    assert {"hex0", "kaem-unwrapped", "mescc-tools", "mescc-tools-extra", "default"} <= set(names)
+    # The static musl nix of static-nix.toml, on the recipe's system only.
+    assert "nix-static" in names
+    assert json.loads(nix("eval", "--json", f"{REPO}#packages.x86_64-linux.nix-static.name")) == "nix-2.28.7"
+    i686 = json.loads(nix("eval", "--json", f"{REPO}#packages.i686-linux", "--apply", "builtins.attrNames"))
+    assert "nix-static" not in i686
+    program = json.loads(nix("eval", "--json", f"{REPO}#apps.x86_64-linux.bootstrap.program"))
+    assert program.endswith("/dev/nix-run-bootstrap")

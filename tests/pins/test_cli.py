@@ -1,0 +1,244 @@
+"""pins update / verify / fetch and mirror fill against upstreams the tests create (git repos, tarballs)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from common_support import commit, git, make_repo
+from rootstock.cli import main
+from rootstock.core.hashes import Hash
+from rootstock.core.nar import nar_hash
+from rootstock.host import nix
+from rootstock.pins.convert import load_pins
+
+PLACEHOLDER = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+ZERO_REV = "0" * 40
+
+
+def run(root: Path, *args: str, mirror: Path | None = None) -> int:
+    extra = ["--mirror", str(mirror)] if mirror else []
+    return main(["--root", str(root), *extra, *args])
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Path:
+    """A repository with a submodule, a junk directory to remove, and an annotated tag v1."""
+    up = tmp_path / "upstream"
+    make_repo(up / "sub", {"lib.txt": "from the submodule\n"})
+    make_repo(up / "main", {"README": "main\n", "junk/a": "remove me\n", "tool.sh": "#!/bin/false\n"})
+    main_repo = up / "main"
+    (main_repo / "tool.sh").chmod(0o755)
+    git(main_repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", (up / "sub").as_uri(), "sub")
+    commit(main_repo, {}, "add submodule")
+    git(main_repo, "tag", "-a", "v1", "-m", "release 1")
+    return up
+
+
+def git_pin(url: str, *, remove: str = "") -> str:
+    return (
+        f'[pins.src]\nkind = "git"\nurl = "{url}"\nrev = "{ZERO_REV}"\ntag = "v1"\nsubmodules = true\n'
+        f'hash = "{PLACEHOLDER}"\n{remove}'
+    )
+
+
+def test_update_then_verify_git_pin(
+    nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = (upstream / "main").as_uri()
+    (checkout / "pins.toml").write_text(git_pin(url))
+    assert run(checkout, "pins", "update", "src") == 0
+    pin = load_pins(checkout / "pins.toml").get("src").pin
+    assert pin.rev == git(upstream / "main", "rev-parse", "HEAD")
+    # Nix's own git fetcher is the independent oracle for the built-in prefetch (Debian has no nix-prefetch-git).
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text('[protocol "file"]\n\tallow = always\n')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+        assert pin.hash == nix.fetch_git_nar_hash(url, pin.rev, submodules=True)
+    assert run(checkout, "pins", "verify") == 0
+    assert "src: ok" in capsys.readouterr().out
+
+
+# nixpkgs' nix-prefetch-git in miniature: the same steps (clone, exact rev, submodules, drop .git, nix-hash),
+# written in shell so that it shares no code with rootstock's built-in fetcher. Old-style JSON (base32 sha256).
+PREFETCH_GIT = """#!/bin/sh
+set -eu
+url= rev= subs=
+while [ $# -gt 0 ]; do
+  case $1 in --url) url=$2; shift ;; --rev) rev=$2; shift ;; --fetch-submodules) subs=1 ;; esac
+  shift
+done
+dir=$(mktemp -d)/checkout
+git -c protocol.file.allow=always clone -q "$url" "$dir"
+git -C "$dir" checkout -q "$rev"
+[ -z "$subs" ] || git -C "$dir" -c protocol.file.allow=always submodule -q update --init --recursive
+find "$dir" -name .git -prune -exec rm -rf {} +
+printf '{"url": "%s", "rev": "%s", "sha256": "%s"}\n' "$url" "$rev" "$(nix-hash --type sha256 --base32 "$dir")"
+"""
+
+
+def test_nix_prefetch_git_and_the_built_in_fetcher_agree(
+    nix_store: Path,
+    checkout: Path,
+    upstream: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = (upstream / "main").as_uri()
+    (checkout / "pins.toml").write_text(git_pin(url))
+    assert run(checkout, "pins", "update", "src") == 0
+    built_in = load_pins(checkout / "pins.toml").get("src").pin
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "prefetch-calls"
+    prefetch = bin_dir / "nix-prefetch-git"
+    prefetch.write_text(PREFETCH_GIT.replace("set -eu\n", f'set -eu\necho "$*" >> {calls}\n', 1))
+    prefetch.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    (checkout / "pins.toml").write_text(git_pin(url))
+    assert run(checkout, "pins", "update", "src") == 0
+    prefetched = load_pins(checkout / "pins.toml").get("src").pin
+    assert f"--url {url} --rev {built_in.rev}" in calls.read_text()  # the prefetcher really was the path taken
+    assert "--fetch-submodules" in calls.read_text()
+    assert (prefetched.rev, prefetched.hash) == (built_in.rev, built_in.hash)
+
+
+def test_moved_tag_fails_naming_both_commits(
+    nix_store: Path, checkout: Path, upstream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (checkout / "pins.toml").write_text(git_pin((upstream / "main").as_uri()))
+    assert run(checkout, "pins", "update", "src") == 0
+    pinned = git(upstream / "main", "rev-parse", "HEAD")
+    moved = commit(upstream / "main", {"README": "force-pushed\n"}, "rewrite")
+    git(upstream / "main", "tag", "-f", "-a", "v1", "-m", "moved")
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify", "src") == 1
+    err = capsys.readouterr().err
+    assert "tag 'v1' moved" in err
+    assert pinned in err
+    assert moved in err
+    assert "Traceback" not in err
+
+
+def test_preparation_removes_paths_and_changes_the_hash(
+    nix_store: Path, checkout: Path, upstream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = (upstream / "main").as_uri()
+    (checkout / "pins.toml").write_text(git_pin(url, remove='remove = ["junk/*"]\n'))
+    assert run(checkout, "pins", "update", "src") == 0
+    capsys.readouterr()
+    assert run(checkout, "pins", "fetch", "src") == 0
+    store_path = Path(capsys.readouterr().out.split(": ", 1)[1].strip())
+    assert (store_path / "junk").is_dir()
+    assert not list((store_path / "junk").iterdir())
+    assert (store_path / "sub" / "lib.txt").read_text() == "from the submodule\n"
+    assert not (store_path / ".git").exists()
+    assert not (store_path / "sub" / ".git").exists()
+    assert (store_path / ".gitmodules").is_file()
+    pin = load_pins(checkout / "pins.toml").get("src").pin
+    assert nar_hash(store_path) == pin.hash
+
+
+def test_remove_pattern_matching_nothing_is_an_error(
+    nix_store: Path, checkout: Path, upstream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (checkout / "pins.toml").write_text(git_pin((upstream / "main").as_uri(), remove='remove = ["nothing/*"]\n'))
+    assert run(checkout, "pins", "update", "src") == 1
+    assert "remove pattern 'nothing/*' matches nothing" in capsys.readouterr().err
+
+
+def make_tarball(path: Path, content: bytes) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("pkg-1.0/data.txt")
+        info.size = len(content)
+        tar.addfile(info, io.BytesIO(content))
+
+
+@pytest.mark.parametrize("unpack", [False, True])
+def test_changed_tarball_fails_with_both_hashes(
+    nix_store: Path, checkout: Path, tmp_path: Path, unpack: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tarball = tmp_path / "pkg-1.0.tar.gz"
+    make_tarball(tarball, b"original\n")
+    (checkout / "pins.toml").write_text(
+        f'[pins.pkg]\nkind = "tarball"\nurls = ["{tarball.as_uri()}"]\nversion = "1.0"\n'
+        f'unpack = {str(unpack).lower()}\nhash = "{PLACEHOLDER}"\n'
+    )
+    assert run(checkout, "pins", "update", "pkg") == 0
+    pinned = load_pins(checkout / "pins.toml").get("pkg").pin.hash
+    assert run(checkout, "pins", "verify", "pkg") == 0
+    make_tarball(tarball, b"tampered\n")
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify", "pkg") == 1
+    err = capsys.readouterr().err
+    assert "hash mismatch for pin 'pkg'" in err
+    assert f"expected: {pinned.sri}" in err
+    assert "rootstock pins update pkg" in err
+
+
+def test_mirror_serves_everything_offline(
+    nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tarball = tmp_path / "pkg-1.0.tar.gz"
+    make_tarball(tarball, b"mirrored\n")
+    (checkout / "pins.toml").write_text(
+        git_pin((upstream / "main").as_uri())
+        + f'\n[pins.pkg]\nkind = "tarball"\nurls = ["{tarball.as_uri()}"]\nunpack = true\nhash = "{PLACEHOLDER}"\n'
+    )
+    assert run(checkout, "pins", "update", "src") == 0
+    assert run(checkout, "pins", "update", "pkg") == 0
+    mirror = tmp_path / "mirror"
+    assert run(checkout, "mirror", "fill", str(mirror)) == 0
+    # Upstream disappears: the air-gapped site has only the mirror.
+    upstream.rename(tmp_path / "gone")
+    tarball.unlink()
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify") == 1
+    assert "cannot reach" in capsys.readouterr().err
+    assert run(checkout, "pins", "verify", mirror=mirror) == 0
+    assert run(checkout, "pins", "fetch", mirror=mirror) == 0
+
+
+def test_missing_mirror_entry_names_pin_and_hash(
+    nix_store: Path, checkout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    digest = Hash.parse(PLACEHOLDER)
+    (checkout / "pins.toml").write_text(
+        f'[pins.seed]\nkind = "file"\nurls = ["https://example.invalid/seed"]\nhash = "{digest.sri}"\n'
+    )
+    assert run(checkout, "pins", "verify", mirror=tmp_path / "empty-mirror") == 1
+    err = capsys.readouterr().err
+    assert "pin 'seed' is not in the mirror" in err
+    assert digest.sri in err
+
+
+def test_unreachable_url_without_mirror(
+    nix_store: Path, checkout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (checkout / "pins.toml").write_text(
+        f'[pins.seed]\nkind = "file"\nurls = ["{(tmp_path / "absent").as_uri()}"]\nhash = "{PLACEHOLDER}"\n'
+    )
+    assert run(checkout, "pins", "verify") == 1
+    err = capsys.readouterr().err
+    assert "pin 'seed': cannot download any of its URLs and no mirror is configured" in err
+    assert "Traceback" not in err
+
+
+def test_nix_not_installed_is_one_clear_error(
+    checkout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (checkout / "pins.toml").write_text(
+        f'[pins.seed]\nkind = "file"\nurls = ["{(tmp_path / "seed").as_uri()}"]\nhash = "{PLACEHOLDER}"\n'
+    )
+    bare = tmp_path / "bin-without-nix"
+    bare.mkdir()
+    monkeypatch.setenv("PATH", str(bare))
+    assert run(checkout, "pins", "fetch") == 1
+    err = capsys.readouterr().err
+    assert "required program 'nix-store' is not installed" in err
+    assert "apt-get install nix-bin" in err

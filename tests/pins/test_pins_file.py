@@ -1,0 +1,134 @@
+"""The pins file: strict loading with the path of every bad field, and in-place edits that keep comments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rootstock.errors import InputError
+from rootstock.pins.convert import load_pins, update_pin_fields
+from rootstock.pins.model import FilePin, GitPin
+
+HASH = "sha256-DCzZduYrix9yOeJoem/Jhz/WDzAss7UWwjZbkXJq6Ms="
+REV = "45d90f5955b6907dc6cdea9ebafce558359edcd3"
+GOOD = f"""\
+# header comment survives edits
+[pins.src]
+kind = "git"  # trailing comment survives too
+url = "https://example.invalid/src"
+rev = "{REV}"
+tag = "v1"
+submodules = true
+hash = "{HASH}"
+remove = ["vendor/*"]
+
+[pins.seed]
+kind = "file"
+urls = ["https://example.invalid/seed"]
+executable = true
+hash = "{HASH}"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pins.toml"
+    path.write_text(text)
+    return path
+
+
+def test_good_file_loads_in_order(tmp_path: Path) -> None:
+    pins = load_pins(write(tmp_path, GOOD))
+    assert pins.names() == ["src", "seed"]
+    src = pins.get("src")
+    assert isinstance(src.pin, GitPin)
+    assert src.pin.remove == ("vendor/*",)
+    assert src.store_name == "src-45d90f5-source"
+    seed = pins.get("seed").pin
+    assert isinstance(seed, FilePin)
+    assert seed.recursive
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('hash = "' + HASH + '"\nremove', 'hash = "sha256-short"\nremove'), "pins.src.hash: expected an SRI sha256"),
+        (("submodules = true", 'submodules = "yes"'), "pins.src.submodules: expected bool"),
+        (("submodules = true", "submodules = true\ncolour = 1"), "pins.src: unknown key(s) colour"),
+        ((f'rev = "{REV}"', 'rev = "main"'), "pins.src.rev: expected a full 40-character"),
+        (('kind = "file"', 'kind = "svn"'), "pins.seed: 'kind' must be one of"),
+        (('urls = ["https://example.invalid/seed"]\n', ""), "pins.seed.urls: required key is missing"),
+    ],
+)
+def test_each_bad_field_is_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_pins(write(tmp_path, GOOD.replace(*change, 1)))
+    assert message in str(info.value)
+
+
+def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[pins.src\nkind = 1\n")
+    with pytest.raises(InputError, match=r"pins\.toml: malformed TOML"):
+        load_pins(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="pins file not found"):
+        load_pins(tmp_path / "pins.toml")
+
+
+def test_unknown_pin_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no pin named 'nope' \(known pins: src, seed\)"):
+        load_pins(write(tmp_path, GOOD)).get("nope")
+
+
+def test_update_keeps_comments_and_order(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    new_rev = "a" * 40
+    update_pin_fields(path, "src", {"rev": new_rev})
+    text = path.read_text()
+    assert text == GOOD.replace(REV, new_rev)
+
+
+def test_invalid_update_writes_nothing(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    with pytest.raises(InputError, match=r"pins\.src\.rev"):
+        update_pin_fields(path, "src", {"rev": "not-a-commit"})
+    assert path.read_text() == GOOD
+
+
+def test_published_hashes_are_compared(tmp_path: Path) -> None:
+    from rootstock.errors import HashMismatchError
+    from rootstock.pins.verify import check_published
+
+    agreeing = GOOD.replace("remove = [", f'published = {{ nixpkgs = "{HASH}" }}\nremove = [')
+    assert check_published(load_pins(write(tmp_path, agreeing)).get("src")) == ["nixpkgs"]
+    other = "sha256-UNoyb2teqH26VM7YoOcazyqZ0AlDae045aWc31ZHFdw="
+    disagreeing = GOOD.replace("remove = [", f'published = {{ nixpkgs = "{other}" }}\nremove = [')
+    with pytest.raises(HashMismatchError, match="nixpkgs's published hash"):
+        check_published(load_pins(write(tmp_path, disagreeing)).get("src"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # nix-prefetch-git before 2023: only the nix-base32 digest
+        '{"url": "u", "rev": "r", "date": "d", "fetchSubmodules": true, "deepClone": false, "leaveDotGit": false,'
+        ' "sha256": "0c2cd976e62b8b1f7239e2687a6fc9873fd60f302cb3b516c2365b91726ae8cb"}',
+        # current nix-prefetch-git: SRI 'hash' and the store 'path'
+        f'{{"url": "u", "rev": "r", "path": "/nix/store/x-src", "sha256": "ignored", "hash": "{HASH}",'
+        ' "fetchLFS": false, "fetchSubmodules": true, "deepClone": false, "leaveDotGit": false}',
+    ],
+)
+def test_prefetch_git_json_shapes(text: str) -> None:
+    from rootstock.core.hashes import Hash
+    from rootstock.host.nix import parse_prefetch_git_json
+
+    assert parse_prefetch_git_json(text).hash == Hash.parse(HASH)
+
+
+def test_prefetch_git_without_hash_is_rejected() -> None:
+    from rootstock.host.nix import parse_prefetch_git_json
+
+    with pytest.raises(InputError, match="no 'hash' or 'sha256'"):
+        parse_prefetch_git_json('{"url": "u"}')

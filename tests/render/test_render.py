@@ -1,0 +1,134 @@
+"""Rendering: golden output, Nix-valid escaping, drift detection, and errors for bad graphs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from common_support import REPO
+from rootstock.cli import main
+from rootstock.errors import InputError
+from rootstock.host import nix, proc
+from rootstock.host.nix import EXPERIMENTAL
+from rootstock.pins.convert import load_pins
+from rootstock.render import GENERATED, render_all
+from rootstock.render.filters import nix_ident, nix_str
+from rootstock.stages.load import load_graph
+
+GOLDEN = REPO / "tests" / "golden"
+
+
+def golden_checkout(checkout: Path) -> Path:
+    shutil.copy(GOLDEN / "pins.toml", checkout / "pins.toml")
+    shutil.copy(GOLDEN / "stages.toml", checkout / "stages.toml")
+    shutil.copy(GOLDEN / "static-nix.toml", checkout / "static-nix.toml")
+    return checkout
+
+
+def test_rendered_files_match_golden(checkout: Path) -> None:
+    root = golden_checkout(checkout)
+    pins = load_pins(root / "pins.toml")
+    rendered = render_all(root, pins, load_graph(root / "stages.toml", pins))
+    for item in rendered:
+        assert item.text == (GOLDEN / item.path.name).read_text(), f"{item.path}: re-bless tests/golden if intended"
+
+
+def test_rendered_nix_parses_and_instantiates(
+    nix_store: Path, checkout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = golden_checkout(checkout)
+    assert main(["--root", str(root), "render"]) == 0
+    drvs = nix.instantiate(root / "nix/default.nix", ['stages."x86_64-linux"."with.dot"'])
+    show = json.loads(
+        proc.run(["nix", "--extra-experimental-features", "nix-command", "show-derivation", drvs[0]]).stdout
+    )
+    drv = next(iter(show.values()))
+    args = drv["args"]
+    assert args[:2] == ["--64", "--little-endian"]
+    assert args[2] == 'literal ${not-interpolated} "quoted"'
+    assert args[3].endswith("-hex0-" + args[3].rsplit("-", 1)[1])
+    assert drv["env"]["SCRIPT"].endswith("-default.nix")
+    assert "outputHash" not in drv["env"]
+    tool_drv = nix.instantiate(root / "nix/default.nix", ["static.packages.host.tool"])[0]
+    tool = next(iter(json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", tool_drv]).stdout).values()))
+    # A dependency is referenced by attribute even when its name needs quoting, and `@name@` is its path.
+    assert tool["env"]["flags"] == "-Dlib=" + tool["env"]["deps"] + "/lib"
+    assert tool["env"]["deps"].endswith("-lib.a-1.0")
+    assert tool["outputs"].keys() == {"out", "evidence"}
+    seed_drv = nix.instantiate(root / "nix/default.nix", ['stages."x86_64-linux".hex0'])[0]
+    seed_step = next(
+        iter(
+            json.loads(
+                proc.run(["nix", "--extra-experimental-features", "nix-command", "show-derivation", seed_drv]).stdout
+            ).values()
+        )
+    )
+    # A pinned step is fixed-output, and the seed reproducing itself means its pin's own hash.
+    assert seed_step["outputs"]["out"]["hash"] == "0c2cd976e62b8b1f7239e2687a6fc9873fd60f302cb3b516c2365b91726ae8cb"
+    assert seed_step["env"]["name"].startswith("hex0-")
+
+
+@pytest.mark.parametrize("value", ["plain", "${x}", "$${x}", 'q"uote', "back\\slash", "new\nline", "ünï", "$", "''"])
+def test_nix_str_round_trips_through_nix(value: str) -> None:
+    out = proc.run(["nix-instantiate", "--eval", "--json", "-E", nix_str(value)]).stdout
+    assert json.loads(out) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("hex0", "hex0"), ("M2-0.M1", '"M2-0.M1"'), ("in", '"in"'), ("x86_64-linux", "x86_64-linux"), ("1st", '"1st"')],
+)
+def test_nix_ident(name: str, expected: str) -> None:
+    assert nix_ident(name) == expected
+
+
+def test_drift_is_reported_with_a_diff(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = golden_checkout(checkout)
+    assert main(["--root", str(root), "render"]) == 0
+    assert main(["--root", str(root), "render", "--check"]) == 0
+    stages = root / GENERATED / "stages.nix"
+    stages.write_text(stages.read_text().replace("--64", "--32"))
+    capsys.readouterr()
+    assert main(["--root", str(root), "render", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "run 'rootstock render'" in err
+    assert '-            "--32"' in err
+    assert '+            "--64"' in err
+
+
+def test_stale_generated_file_is_drift(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = golden_checkout(checkout)
+    assert main(["--root", str(root), "render"]) == 0
+    (root / GENERATED / "leftover.nix").write_text("{ }\n")
+    assert main(["--root", str(root), "render", "--check"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('builder = "hex0"', 'builder = "later"'), "step 'with.dot' on x86_64-linux: unknown earlier step 'later'"),
+        (("{pin:tool-src}", "{pin:nope}"), "unknown pin 'nope'"),
+        (("{arch}/hex0", "{arc}/hex0"), "unknown variable '{arc}'"),
+        (('"@{flags}"', '"@{flagz}"'), "unknown list variable '@{flagz}'"),
+        (('output = { x86_64-linux = "pin:{seed}" }', ""), "no pinned output for this system"),
+        (("/hex0.hex0", "/hex0.hex0}"), "unbalanced brace"),
+    ],
+)
+def test_bad_graph_is_one_clear_error(checkout: Path, change: tuple[str, str], message: str) -> None:
+    root = golden_checkout(checkout)
+    stages = root / "stages.toml"
+    stages.write_text(stages.read_text().replace(*change, 1))
+    with pytest.raises(InputError) as info:
+        load_graph(stages, load_pins(root / "pins.toml"))
+    assert message in str(info.value)
+
+
+def test_missing_repository_file_is_reported(checkout: Path) -> None:
+    root = golden_checkout(checkout)
+    (root / "nix" / "lib" / "default.nix").rename(root / "nix" / "lib" / "moved.nix")
+    pins = load_pins(root / "pins.toml")
+    with pytest.raises(InputError, match=r"refers to \{file:nix/lib/default.nix\}"):
+        render_all(root, pins, load_graph(root / "stages.toml", pins))

@@ -1,0 +1,78 @@
+"""static-nix.toml: the repository's recipe loads, and each kind of bad recipe is one message naming the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from common_support import REPO
+from rootstock.errors import InputError
+from rootstock.pins.convert import load_pins
+from rootstock.static.load import load_recipe
+
+PINS = """
+[pins.a-src]
+kind = "tarball"
+urls = ["https://example.org/a.tar.gz"]
+hash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+"""
+GOOD = """
+default_toolchain = "host"
+subject = "b"
+[toolchain.host]
+kind = "host"
+cc = ["gcc"]
+cxx = ["g++"]
+[[package]]
+name = "a"
+source = "a-src"
+build = "make"
+[[package]]
+name = "b"
+source = "a-src"
+build = "cmake"
+deps = ["a"]
+"""
+
+
+def load(tmp_path: Path, recipe: str) -> object:
+    (tmp_path / "pins.toml").write_text(PINS)
+    (tmp_path / "static-nix.toml").write_text(recipe)
+    return load_recipe(tmp_path, load_pins(tmp_path / "pins.toml"))
+
+
+def test_the_repository_recipe_builds_nix_from_pins_only() -> None:
+    recipe = load_recipe(REPO, load_pins(REPO / "pins.toml"))
+    names = [p.name for p in recipe.package]
+    assert recipe.subject == "nix" and names[-1] == "nix"
+    nix = recipe.package[-1]
+    assert set(nix.deps) == set(names[:-1])
+    assert recipe.toolchain[recipe.default_toolchain].kind == "zig"
+
+
+def test_a_good_recipe_loads(tmp_path: Path) -> None:
+    assert [p.name for p in load(tmp_path, GOOD).package] == ["a", "b"]
+
+
+def test_no_recipe_is_an_empty_one(tmp_path: Path) -> None:
+    (tmp_path / "pins.toml").write_text(PINS)
+    assert load_recipe(tmp_path, load_pins(tmp_path / "pins.toml")).package == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('deps = ["a"]', 'deps = ["c"]'), r"package 'b': dependency 'c' is not a package listed before it"),
+        (('source = "a-src"\nbuild = "make"', 'source = "zz"\nbuild = "make"'), r"no pin named 'zz'"),
+        (('build = "make"', 'build = "bazel"'), r"recipe\.package\[0\]\.build"),
+        (('build = "make"', 'build = "script"\nscript = "none"'), r"build script nix/static/scripts/none\.sh"),
+        (('build = "make"', 'build = "make"\nflavour = 1'), r"recipe\.package\[0\]\.flavour|flavour"),
+        (('subject = "b"', 'subject = "x"'), r"subject: 'x' is not a package"),
+        (('cxx = ["g++"]', ""), r"toolchain 'host': a host toolchain needs `cc` and `cxx`"),
+        (("[[package]]", "[[package]]\n["), r"malformed TOML"),
+    ],
+)
+def test_bad_recipes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load(tmp_path, GOOD.replace(*change, 1))
