@@ -23,8 +23,9 @@ from rootstock.audit.pinned import pinned_outputs, system_for_arch
 from rootstock.audit.policy import UPSTREAM_POLICIES
 from rootstock.audit.report import to_json, totals
 from rootstock.audit.runner import audit_arch, audited_steps
-from rootstock.pins.convert import load_pins
-from rootstock.stages.load import load_graph
+from rootstock.options import GlobalOptions
+from rootstock.plan import Plan
+from rootstock.project import Project
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,10 +38,9 @@ def one_round(arch: str, seeds: Path, sources: Path, stages: Path | None, fixtur
 
         policies, pinned = STRICT, {}
     else:
-        pins = load_pins(REPO / "pins.toml")
-        graph = load_graph(REPO / "stages.toml", pins)
+        plan = Plan.load(Project.load(GlobalOptions(REPO, REPO / "pins.toml", None, verbose=False)))
         policies = UPSTREAM_POLICIES
-        pinned = pinned_outputs(graph, pins, system_for_arch(graph, arch), audited_steps(arch))
+        pinned = pinned_outputs(plan.system(system_for_arch(plan.graph, arch)), audited_steps(arch))
     start = time.perf_counter()
     report = audit_arch(arch, seeds, sources, stages, policies=policies, pinned=pinned)
     to_json(report)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rootstock.host import nix, proc
 from rootstock.options import GlobalOptions
+from rootstock.plan import Plan
 from rootstock.project import Project
 from rootstock.stages.build import build_steps
 
@@ -42,13 +43,13 @@ def upstream_run(project: Project, system: str, work: Path) -> float:
     return time.perf_counter() - start
 
 
-def rootstock_run(project: Project, system: str, logs: Path) -> tuple[float, int]:
+def rootstock_run(plan: Plan, system: str, logs: Path) -> tuple[float, int]:
     quiet = lambda _line: None  # noqa: E731  # progress lines would only disturb the table
-    results = build_steps(project, system, log_dir=logs, say=quiet)
+    results = build_steps(plan, system, log_dir=logs, say=quiet)
     for result in reversed(results):
         nix.delete(result.out)
     start = time.perf_counter()
-    results = build_steps(project, system, log_dir=logs, say=quiet)
+    results = build_steps(plan, system, log_dir=logs, say=quiet)
     return time.perf_counter() - start, len(results)
 
 
@@ -61,7 +62,7 @@ def main() -> None:
     project = Project.load(options)
     with tempfile.TemporaryDirectory(prefix="rootstock-bench-") as tmp:
         upstream = upstream_run(project, args.system, Path(tmp))
-        ours, steps = rootstock_run(project, args.system, Path(tmp) / "logs")
+        ours, steps = rootstock_run(Plan.load(project), args.system, Path(tmp) / "logs")
     print(f"stage0-posix on {args.system}, same prepared source and seeds, wall time")
     print(f"{'runner':<44}{'seconds':>10}{'ratio':>8}")
     print(f"{'upstream kaem-optional-seed + kaem script':<44}{upstream:>10.2f}{1.0:>8.2f}")

@@ -1,4 +1,4 @@
-"""The checkout as a whole: its pins, its stage graph and its mirror, loaded once for a command."""
+"""The checkout's pins and mirror, loaded once for a command (rootstock.plan adds the graph and the recipe)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,6 @@ from rootstock.pins.convert import load_pins
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.mirror import Mirror
 from rootstock.pins.model import Pins
-from rootstock.stages.load import load_graph
-from rootstock.stages.model import Graph
-
-STAGES_FILE = "stages.toml"
 
 
 @frozen
@@ -35,10 +31,6 @@ class Project:
         """
         mirror = Mirror(options.mirror) if options.mirror is not None else None
         return cls(options.root, options.pins_file, load_pins(options.pins_file), mirror)
-
-    def graph(self) -> Graph:
-        """The stage graph, checked against the pins."""
-        return load_graph(self.root / STAGES_FILE, self.pins)
 
     def fetcher(self) -> Fetcher:
         """A fetcher that honours the mirror."""

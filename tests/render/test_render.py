@@ -13,10 +13,11 @@ from rootstock.cli import main
 from rootstock.errors import InputError
 from rootstock.host import nix, proc
 from rootstock.host.nix import EXPERIMENTAL
-from rootstock.pins.convert import load_pins
+from rootstock.options import GlobalOptions
+from rootstock.plan import Plan
+from rootstock.project import Project
 from rootstock.render import GENERATED, render_all
 from rootstock.render.filters import nix_ident, nix_str
-from rootstock.stages.load import load_graph
 
 GOLDEN = REPO / "tests" / "golden"
 
@@ -28,10 +29,13 @@ def golden_checkout(checkout: Path) -> Path:
     return checkout
 
 
+def load_plan(root: Path) -> Plan:
+    return Plan.load(Project.load(GlobalOptions(root, root / "pins.toml", None, verbose=False)))
+
+
 def test_rendered_files_match_golden(checkout: Path) -> None:
     root = golden_checkout(checkout)
-    pins = load_pins(root / "pins.toml")
-    rendered = render_all(root, pins, load_graph(root / "stages.toml", pins))
+    rendered = render_all(load_plan(root))
     for item in rendered:
         assert item.text == (GOLDEN / item.path.name).read_text(), f"{item.path}: re-bless tests/golden if intended"
 
@@ -122,13 +126,12 @@ def test_bad_graph_is_one_clear_error(checkout: Path, change: tuple[str, str], m
     stages = root / "stages.toml"
     stages.write_text(stages.read_text().replace(*change, 1))
     with pytest.raises(InputError) as info:
-        load_graph(stages, load_pins(root / "pins.toml"))
+        load_plan(root)
     assert message in str(info.value)
 
 
 def test_missing_repository_file_is_reported(checkout: Path) -> None:
     root = golden_checkout(checkout)
     (root / "nix" / "lib" / "default.nix").rename(root / "nix" / "lib" / "moved.nix")
-    pins = load_pins(root / "pins.toml")
     with pytest.raises(InputError, match=r"refers to \{file:nix/lib/default.nix\}"):
-        render_all(root, pins, load_graph(root / "stages.toml", pins))
+        render_all(load_plan(root))

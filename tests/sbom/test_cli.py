@@ -23,7 +23,7 @@ def test_derive_writes_all_three_documents(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr("rootstock.sbom.hostdb.Dpkg", FakeHost)
+    monkeypatch.setattr("rootstock.host.dpkg.Dpkg", FakeHost)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     b = build_fixture(root / "w")
     out = root / "out"

@@ -19,6 +19,7 @@ from rootstock.cli import main
 from rootstock.core.nar import flat_hash
 from rootstock.errors import BuildError, HashMismatchError, InputError, MirrorMissingError, NotReproducibleError
 from rootstock.options import GlobalOptions
+from rootstock.plan import Plan
 from rootstock.project import Project
 from rootstock.sbom.errors import NotStaticError
 from rootstock.static.build import StaticBuild, build_static
@@ -112,10 +113,10 @@ class Checkout:
         (self.root / "pins.toml").write_text(pins)
         (self.root / "static-nix.toml").write_text(recipe)
 
-    def project(self, mirror: Path | None = None) -> Project:
-        project = Project.load(GlobalOptions(self.root, self.root / "pins.toml", mirror, verbose=False))
-        render.write(self.root, render.render_all(self.root, project.pins, project.graph()))
-        return project
+    def project(self, mirror: Path | None = None) -> Plan:
+        plan = Plan.load(Project.load(GlobalOptions(self.root, self.root / "pins.toml", mirror, verbose=False)))
+        render.write(self.root, render.render_all(plan))
+        return plan
 
     def build(
         self,

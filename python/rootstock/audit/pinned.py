@@ -15,9 +15,8 @@ from rootstock.audit.model import Check, Finding, Section
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import file_nar_hash
 from rootstock.errors import InputError
-from rootstock.pins.model import Pins
 from rootstock.stages.model import Graph
-from rootstock.stages.resolve import resolve_all
+from rootstock.stages.resolve import SystemPlan
 
 
 @frozen
@@ -42,13 +41,14 @@ def system_for_arch(graph: Graph, arch_name: str, source: str = "stages.toml") -
     return systems[0]
 
 
-def pinned_outputs(graph: Graph, pins: Pins, system: str, steps: Mapping[str, str]) -> dict[str, PinnedOutput]:
-    """program name -> the pinned output of the step (steps: program name -> step name) on system.
+def pinned_outputs(chain: SystemPlan, steps: Mapping[str, str]) -> dict[str, PinnedOutput]:
+    """program name -> the pinned output of the step (steps: program name -> step name) on the chain's system.
 
     Raises:
-        InputError: the graph is invalid, or a step is missing or pins no single output.
+        InputError: a step is missing or pins no single output.
     """
-    resolved = {step.name: step for step in resolve_all(graph, pins, system)}
+    system = chain.system
+    resolved = {step.name: step for step in chain.steps}
     out = {}
     for program, step_name in steps.items():
         step = resolved.get(step_name)

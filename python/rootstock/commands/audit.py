@@ -11,7 +11,7 @@ from rootstock.audit.report import summary, to_json, to_markdown
 from rootstock.audit.runner import audit_arch
 from rootstock.errors import AuditError, InputError
 from rootstock.options import GlobalOptions
-from rootstock.project import Project
+from rootstock.plan import Plan
 from rootstock.stages.audit_inputs import chain_inputs, given_inputs
 
 
@@ -51,7 +51,8 @@ def run_audit(options: GlobalOptions, args: argparse.Namespace) -> int:
     Raises:
         AuditError: at least one check failed (the reports are written first).
     """
-    project = Project.load(options)
+    plan = Plan.from_options(options)
+    project = plan.project
     with tempfile.TemporaryDirectory(prefix="rootstock-audit-") as tmp:
         if args.system is not None:
             if args.seeds or args.sources or args.stages:
@@ -59,12 +60,12 @@ def run_audit(options: GlobalOptions, args: argparse.Namespace) -> int:
                     "audit --system takes seeds, sources and stages from the checkout: drop --seeds/--sources/--stages"
                 )
                 raise InputError(msg)
-            inputs = chain_inputs(project, args.system, log_dir=project.root / "build-logs", workdir=Path(tmp))
+            inputs = chain_inputs(plan, args.system, log_dir=project.root / "build-logs", workdir=Path(tmp))
         else:
             if args.seeds is None or args.sources is None:
                 msg = "audit --arch needs --seeds and --sources"
                 raise InputError(msg)
-            inputs = given_inputs(project, args.arch, args.seeds, args.sources, args.stages)
+            inputs = given_inputs(plan, args.arch, args.seeds, args.sources, args.stages)
         report = audit_arch(inputs.arch, inputs.seeds, inputs.sources, inputs.stages, pinned=inputs.pinned)
     if args.json is not None:
         args.json.write_text(to_json(report), encoding="utf-8")

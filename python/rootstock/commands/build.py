@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rootstock.errors import InputError
 from rootstock.options import GlobalOptions
-from rootstock.project import Project
+from rootstock.plan import Plan
 from rootstock.stages.build import build_steps
 from rootstock.static.build import build_static
 
@@ -34,16 +34,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_build(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Build and print one line per step."""
-    project = Project.load(options)
+    plan = Plan.from_options(options)
+    project = plan.project
     system = args.system or HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")
     log_dir = args.log_dir or project.root / "build-logs"
     if args.target == "nix-static":
-        return run_static(project, args, log_dir)
+        return run_static(plan, args, log_dir)
     if args.toolchain is not None:
         msg = "build stage0: --toolchain applies to 'build nix-static' only (the chain starts from the seed)"
         raise InputError(msg)
     results = build_steps(
-        project,
+        plan,
         system,
         until=args.until,
         check=args.check,
@@ -56,7 +57,7 @@ def run_build(options: GlobalOptions, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_static(project: Project, args: argparse.Namespace, log_dir: Path) -> int:
+def run_static(plan: Plan, args: argparse.Namespace, log_dir: Path) -> int:
     """Build the static nix, print one line per package and the checked binary.
 
     Raises:
@@ -66,7 +67,7 @@ def run_static(project: Project, args: argparse.Namespace, log_dir: Path) -> int
         if value is not None:
             msg = f"build nix-static: {flag} applies to 'build stage0' only (static-nix.toml names its system)"
             raise InputError(msg)
-    result = build_static(project, toolchain=args.toolchain, log_dir=log_dir, cores=args.jobs, check=args.check)
+    result = build_static(plan, toolchain=args.toolchain, log_dir=log_dir, cores=args.jobs, check=args.check)
     for package in result.packages:
         print(f"{package.name}\t{package.version}\t{package.seconds:.0f}s\t{package.out}")
     print(f"{result.binary}\t{result.size} bytes\tsha256 {result.sha256}\t{result.version}")

@@ -6,7 +6,7 @@ import argparse
 
 from rootstock import render
 from rootstock.options import GlobalOptions
-from rootstock.project import Project
+from rootstock.plan import Plan
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,8 +18,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_render(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Render, then write or check."""
-    project = Project.load(options)
-    rendered = render.render_all(project.root, project.pins, project.graph())
+    plan = Plan.from_options(options)
+    project = plan.project
+    rendered = render.render_all(plan)
     if args.check:
         render.check(project.root, rendered)
         print(f"{len(rendered)} generated files match templates + pins")

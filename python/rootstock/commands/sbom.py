@@ -69,9 +69,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_derive(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Derive and write the SBOMs; print one line per component and every finding."""
+    from rootstock.host.dpkg import Dpkg
     from rootstock.sbom import csv, cyclonedx, spdx
     from rootstock.sbom.derive import derive_from_build
-    from rootstock.sbom.hostdb import Dpkg
 
     del options  # the SBOM reads its own manifest, not the pins file
     created = spdx.created_from_env(dict(os.environ))

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from attrs import frozen
 
+if TYPE_CHECKING:
+    from rootstock.plan import Plan
+
 from rootstock.core.files import write_atomic
 from rootstock.errors import DriftError, InputError
 from rootstock.host import nix
-from rootstock.pins.model import Pins
 from rootstock.render.env import environment
-from rootstock.stages.model import Graph
-from rootstock.stages.resolve import resolve_all
-from rootstock.static.load import load_recipe
 
 GENERATED = Path("nix/generated")
 TEMPLATES = {"pins.nix": "pins.nix.j2", "stages.nix": "stages.nix.j2", "static-nix.nix": "static-nix.nix.j2"}
@@ -29,18 +29,16 @@ class Rendered:
     text: str
 
 
-def render_all(root: Path, pins: Pins, graph: Graph) -> list[Rendered]:
-    """Render every generated file in memory; nothing is written, so a failure leaves the tree untouched.
-
-    The static Nix recipe (static-nix.toml) is read from root; without it an empty recipe is rendered.
+def render_all(plan: Plan) -> list[Rendered]:
+    """Render every generated file of the plan in memory; nothing is written, so a failure leaves the tree
+    untouched.
 
     Raises:
-        InputError: a template is missing or uses an undefined name, a step references a missing file, or
-            the recipe is invalid.
+        InputError: a template is missing or uses an undefined name, or a step references a missing file.
     """
-    recipe = load_recipe(root, pins)
+    root, pins, recipe = plan.project.root, plan.pins, plan.recipe
     versions = {pkg.name: pins.get(pkg.source).pin.version or "0" for pkg in recipe.package}
-    steps = {system: resolve_all(graph, pins, system) for system in sorted(graph.systems)}
+    steps = {system: list(resolved.steps) for system, resolved in plan.systems.items()}
     for resolved in steps.values():
         for step in resolved:
             for ref in step.refs():

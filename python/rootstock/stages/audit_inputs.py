@@ -12,9 +12,8 @@ from rootstock.audit.policy import arch_named
 from rootstock.audit.runner import SEEDS, audited_steps
 from rootstock.audit.stages import STAGES, stage_name
 from rootstock.errors import InputError
-from rootstock.project import Project
+from rootstock.plan import Plan
 from rootstock.stages.build import build_steps
-from rootstock.stages.resolve import resolve_all
 
 
 @frozen
@@ -28,18 +27,17 @@ class AuditInputs:
     pinned: dict[str, PinnedOutput]
 
 
-def given_inputs(project: Project, arch: str, seeds: Path, sources: Path, stages: Path | None) -> AuditInputs:
+def given_inputs(plan: Plan, arch: str, seeds: Path, sources: Path, stages: Path | None) -> AuditInputs:
     """Directories named on the command line, checked against the hashes the checkout's graph pins.
 
     Raises:
         InputError: the graph builds no system for arch, or pins no output for an audited program.
     """
-    graph = project.graph()
-    system = system_for_arch(graph, arch)
-    return AuditInputs(arch, seeds, sources, stages, pinned_outputs(graph, project.pins, system, audited_steps(arch)))
+    system = system_for_arch(plan.graph, arch)
+    return AuditInputs(arch, seeds, sources, stages, pinned_outputs(plan.system(system), audited_steps(arch)))
 
 
-def chain_inputs(project: Project, system: str, *, log_dir: Path, workdir: Path) -> AuditInputs:
+def chain_inputs(plan: Plan, system: str, *, log_dir: Path, workdir: Path) -> AuditInputs:
     """The seeds and source tree as pinned, and the early stages as the chain builds them (built if needed).
 
     The seeds are the pins the steps `hex0` and `kaem-minimal` must reproduce, the source tree is the pin
@@ -50,7 +48,7 @@ def chain_inputs(project: Project, system: str, *, log_dir: Path, workdir: Path)
         InputError: the system or its arch variable is unknown, or a seed step does not name its seed pin.
         HashMismatchError, BuildError: from building the chain.
     """
-    graph = project.graph()
+    project, graph = plan.project, plan.graph
     spec = graph.systems.get(system)
     arch = spec.vars.get("arch") if spec is not None else None
     if arch is None:
@@ -59,7 +57,7 @@ def chain_inputs(project: Project, system: str, *, log_dir: Path, workdir: Path)
     steps = audited_steps(arch)
     order = [step.name for step in graph.step]
     last = max(steps.values(), key=order.index)
-    results = build_steps(project, system, until=last, log_dir=log_dir)
+    results = build_steps(plan, system, until=last, log_dir=log_dir)
     outs = {result.step.name: result.out for result in results}
     fetcher = project.fetcher()
     seeds = workdir / "seeds"
@@ -73,11 +71,11 @@ def chain_inputs(project: Project, system: str, *, log_dir: Path, workdir: Path)
                 raise InputError(msg)
             pin = project.pins.get(output.removeprefix("pin:"))
             (seeds / program).symlink_to(fetcher.place(pin, Path(tmp)))
-        hex0 = next(s for s in resolve_all(graph, project.pins, system) if s.name == "hex0")
+        hex0 = plan.system(system).step("hex0")
         tree = next(ref for ref in hex0.refs()[1:] if ref.kind == "pin")
         sources = fetcher.place(project.pins.get(tree.name), Path(tmp)) / arch
     stages = workdir / "stages"
     stages.mkdir()
     for stage in STAGES:
         (stages / stage_name(stage, arch_named(arch))).symlink_to(outs[stage.step])
-    return AuditInputs(arch, seeds, sources, stages, pinned_outputs(graph, project.pins, system, steps))
+    return AuditInputs(arch, seeds, sources, stages, pinned_outputs(plan.system(system), steps))

@@ -15,11 +15,12 @@ from rootstock.core.files import write_atomic
 from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.errors import HashMismatchError, InputError
 from rootstock.host import nix
+from rootstock.plan import Plan
 from rootstock.project import Project
 from rootstock.render.filters import nix_str
 from rootstock.runner.report import BuildReport, StepRecord
 from rootstock.stages.oracle import Verdict, judge, materialize, parse_answers, require_all_ok
-from rootstock.stages.resolve import Ref, ResolvedStep, resolve_all, resolve_oracles
+from rootstock.stages.resolve import Ref, ResolvedStep, SystemPlan
 
 ENTRY = Path("nix/default.nix")
 
@@ -47,17 +48,6 @@ def attr_path(system: str, step: str) -> str:
     return f"stages.{nix_str(system)}.{nix_str(step)}"
 
 
-def select_steps(steps: list[ResolvedStep], until: str | None) -> list[ResolvedStep]:
-    """All steps, or the steps up to and including until."""
-    if until is None:
-        return steps
-    names = [step.name for step in steps]
-    if until not in names:
-        msg = f"no step '{until}' on this system (steps: {', '.join(names)})"
-        raise InputError(msg)
-    return steps[: names.index(until) + 1]
-
-
 def verify_output(step: ResolvedStep, out: Path) -> None:
     """Check a built output against the graph's pin (again, for fixed-output steps Nix already did).
 
@@ -83,7 +73,7 @@ def verify_output(step: ResolvedStep, out: Path) -> None:
             )
 
 
-def place_pins(project: Project, steps: list[ResolvedStep]) -> dict[Ref, Path]:
+def place_pins(project: Project, steps: tuple[ResolvedStep, ...]) -> dict[Ref, Path]:
     """Put every pin the steps refer to into the store (from upstream or the mirror), checked."""
     names = sorted({ref.name for step in steps for ref in step.refs() if ref.kind == "pin"})
     fetcher = project.fetcher()
@@ -91,11 +81,11 @@ def place_pins(project: Project, steps: list[ResolvedStep]) -> dict[Ref, Path]:
         return {Ref("pin", name): fetcher.place(project.pins.get(name), Path(tmp)) for name in names}
 
 
-def consult_oracles(project: Project, system: str, results: list[StepResult], paths: dict[Ref, Path]) -> list[Verdict]:
+def consult_oracles(chain: SystemPlan, results: list[StepResult], paths: dict[Ref, Path]) -> list[Verdict]:
     """Compare built programs with every oracle whose steps were all built in this run."""
     outputs = {result.step.name: result.out for result in results}
     verdicts: list[Verdict] = []
-    for resolved in resolve_oracles(project.graph(), project.pins, system):
+    for resolved in chain.oracles:
         if not set(resolved.oracle.steps) <= set(outputs):
             continue
         known = paths | {Ref("step", name): out for name, out in outputs.items()}
@@ -111,7 +101,7 @@ def consult_oracles(project: Project, system: str, results: list[StepResult], pa
 
 
 def build_steps(
-    project: Project,
+    plan: Plan,
     system: str,
     *,
     until: str | None = None,
@@ -127,9 +117,10 @@ def build_steps(
         HashMismatchError: a step produced other bytes than pinned.
         BuildError: a step failed.
     """
-    graph = project.graph()
-    render.check(project.root, render.render_all(project.root, project.pins, graph))
-    steps = select_steps(resolve_all(graph, project.pins, system), until)
+    project = plan.project
+    render.check(project.root, render.render_all(plan))
+    chain = plan.system(system)
+    steps = chain.until(until)
     pin_paths = place_pins(project, steps)
     targets = [attr_path(system, step.name) for step in steps]
     drvs = nix.instantiate(project.root / ENTRY, targets)
@@ -153,7 +144,7 @@ def build_steps(
         verify_output(step, out)
         results.append(StepResult(step, drv, out, log))
     say(f"{len(results)} steps on {system} match their pinned hashes ({time.monotonic() - began:.1f}s)")
-    verdicts = consult_oracles(project, system, results, pin_paths)
+    verdicts = consult_oracles(chain, results, pin_paths)
     report = BuildReport(system, tuple(r.record() for r in results), tuple(verdicts))
     json_path, _ = report.write(log_dir / system)
     if verdicts:

@@ -10,9 +10,7 @@ from cattrs.errors import ClassValidationError
 
 from rootstock.errors import InputError
 from rootstock.pins.convert import converter, field_errors
-from rootstock.pins.model import Pins
 from rootstock.stages.model import Graph
-from rootstock.stages.resolve import resolve_oracles
 
 
 def structure_graph(data: dict[str, Any], source: str) -> Graph:
@@ -28,11 +26,11 @@ def structure_graph(data: dict[str, Any], source: str) -> Graph:
         raise InputError(msg) from None
 
 
-def load_graph(path: Path, pins: Pins) -> Graph:
-    """Read stages.toml and check every reference and hash against the pins for every system.
+def load_graph(path: Path) -> Graph:
+    """Read stages.toml (its references are checked when the plan resolves it, rootstock.plan).
 
     Raises:
-        InputError: the file is missing or malformed, or a step refers to an unknown pin, step or variable.
+        InputError: the file is missing or malformed.
     """
     try:
         data = tomllib.loads(path.read_text())
@@ -42,7 +40,4 @@ def load_graph(path: Path, pins: Pins) -> Graph:
     except tomllib.TOMLDecodeError as exc:
         msg = f"{path}: malformed TOML: {exc}"
         raise InputError(msg) from None
-    graph = structure_graph(data, str(path))
-    for system in graph.systems:
-        resolve_oracles(graph, pins, system, source=str(path))
-    return graph
+    return structure_graph(data, str(path))

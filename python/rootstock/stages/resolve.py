@@ -184,34 +184,61 @@ class _Resolver:
         return resolved
 
 
-def resolve_all(graph: Graph, pins: Pins, system: str, *, source: str = "stages.toml") -> list[ResolvedStep]:
-    """Every step of the chain on one system, resolved, in build order.
+@frozen
+class SystemPlan:
+    """The chain on one system: every step resolved in build order, and the oracles its outputs answer to."""
+
+    system: str
+    spec: SystemSpec
+    steps: tuple[ResolvedStep, ...]
+    oracles: tuple[ResolvedOracle, ...]
+
+    def names(self) -> list[str]:
+        """The step names in build order."""
+        return [step.name for step in self.steps]
+
+    def step(self, name: str) -> ResolvedStep:
+        """One step by name.
+
+        Raises:
+            InputError: no step of that name is built on this system.
+        """
+        for step in self.steps:
+            if step.name == name:
+                return step
+        msg = f"no step '{name}' on {self.system} (steps: {', '.join(self.names())})"
+        raise InputError(msg)
+
+    def until(self, name: str | None) -> tuple[ResolvedStep, ...]:
+        """All steps, or the steps up to and including name.
+
+        Raises:
+            InputError: no step of that name is built on this system.
+        """
+        if name is None:
+            return self.steps
+        return self.steps[: self.steps.index(self.step(name)) + 1]
+
+
+def resolve_system(graph: Graph, pins: Pins, system: str, *, source: str = "stages.toml") -> SystemPlan:
+    """Every step of the chain on one system, resolved in build order, with its oracles.
 
     Raises:
-        InputError: unknown system, pin, step or variable; a reference to a later step; a missing output pin.
+        InputError: unknown system, pin, step or variable; a reference to a later step; a missing output pin;
+            an oracle naming an unknown step.
     """
     if system not in graph.systems:
         msg = f"{source}: no system '{system}' (systems: {', '.join(sorted(graph.systems)) or 'none'})"
         raise InputError(msg)
     resolver = _Resolver(graph, pins, system, source)
-    return [resolver.step(step) for step in graph.step if step.applies_to(system)]
-
-
-def resolve_oracles(graph: Graph, pins: Pins, system: str, *, source: str = "stages.toml") -> list[ResolvedOracle]:
-    """The oracles of the graph on one system.
-
-    Raises:
-        InputError: an oracle names an unknown step, or its answers path an unknown pin or variable.
-    """
-    steps = [step.name for step in resolve_all(graph, pins, system, source=source)]
-    resolver = _Resolver(graph, pins, system, source)
-    resolver.earlier = set(steps)
-    out = []
+    steps = tuple(resolver.step(step) for step in graph.step if step.applies_to(system))
+    names = [step.name for step in steps]
+    oracles = []
     for oracle in graph.oracle:
         resolver.where = f"oracle '{oracle.name}'"
         for name in oracle.steps:
-            if name not in steps:
-                resolver.unknown("step", name, steps)
+            if name not in names:
+                resolver.unknown("step", name, names)
         prefix = TOKEN_RE.sub(lambda m: resolver.var(m.group(1)), oracle.prefix)
-        out.append(ResolvedOracle(oracle, resolver.parts(oracle.answers), prefix))
-    return out
+        oracles.append(ResolvedOracle(oracle, resolver.parts(oracle.answers), prefix))
+    return SystemPlan(system, graph.systems[system], steps, tuple(oracles))

@@ -19,13 +19,15 @@ from rootstock.core.files import write_atomic
 from rootstock.core.nar import flat_hash
 from rootstock.errors import BuildError, CommandError, InputError, NotReproducibleError
 from rootstock.host import nix, proc
+from rootstock.host.dpkg import Dpkg
+from rootstock.plan import Plan
 from rootstock.project import Project
 from rootstock.render.filters import nix_str
 from rootstock.sbom import csv, cyclonedx, spdx
 from rootstock.sbom.derive import derive_from_build
-from rootstock.sbom.hostdb import Dpkg, HostDatabase
+from rootstock.sbom.hostdb import HostDatabase
 from rootstock.static.checks import check_static, probe_toolchain
-from rootstock.static.load import RECIPE_FILE, load_recipe
+from rootstock.static.load import RECIPE_FILE
 from rootstock.static.model import Package, Recipe
 from rootstock.static.reproduce import describe, differences
 
@@ -150,7 +152,7 @@ def _compare_second_build(first: str, second: str, what: str, *, recipe: Recipe,
 
 
 def build_static(
-    project: Project,
+    plan: Plan,
     *,
     toolchain: str | None = None,
     log_dir: Path,
@@ -174,7 +176,7 @@ def build_static(
         BuildError: a package failed (naming it and its log), or the result does not run as expected.
         NotReproducibleError: with check, a second build differs (naming the package and the differences).
     """
-    recipe = load_recipe(project.root, project.pins)
+    project, recipe = plan.project, plan.recipe
     if not recipe.package:
         msg = f"{project.root / RECIPE_FILE}: no packages to build"
         raise InputError(msg)
@@ -182,7 +184,7 @@ def build_static(
     if chosen not in recipe.toolchain:
         msg = f"{RECIPE_FILE}: no toolchain '{chosen}' (toolchains: {', '.join(sorted(recipe.toolchain))})"
         raise InputError(msg)
-    render.check(project.root, render.render_all(project.root, project.pins, project.graph()))
+    render.check(project.root, render.render_all(plan))
     sources = _place_pins(project, recipe, chosen)
     (tc_drv, *drvs), second_builds = _instantiate(project, recipe, chosen, check=check)
     logs = log_dir / "nix-static" / chosen

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from rootstock.host import proc
+from rootstock.host.dpkg import Dpkg, _spellings, parse_dpkg_search, parse_print_uris
 from rootstock.sbom.derive import derive_from_build
 from rootstock.sbom.errors import HostPackageError
-from rootstock.sbom.hostdb import Dpkg, HostPackage, _spellings, parse_dpkg_search, parse_print_uris
+from rootstock.sbom.hostdb import HostPackage
 from rootstock.sbom.model import Kind, Usage
 from rootstock.sbom.usage import classify
 from sbom_support import build_fixture
@@ -69,7 +70,7 @@ def test_spellings_cross_the_merged_usr_split(tmp_path: Path) -> None:
 
 @needs_debian
 def test_real_dpkg_owners_and_description(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("rootstock.sbom.hostdb.QUERY_BATCH", 1)  # every path in its own dpkg-query call
+    monkeypatch.setattr("rootstock.host.dpkg.QUERY_BATCH", 1)  # every path in its own dpkg-query call
     db = Dpkg()
     owners = db.owners([Path("/usr/include/stdio.h"), Path("/usr/lib/x86_64-linux-gnu/libc.a"), Path("/nonexistent")])
     assert owners == {Path("/usr/include/stdio.h"): "libc6-dev", Path("/usr/lib/x86_64-linux-gnu/libc.a"): "libc6-dev"}
