@@ -4,8 +4,8 @@ that moves a path is caught here (re-record with dev/out-paths --write when the 
 from __future__ import annotations
 
 import json
-from common_support import REPO
 
+from common_support import REPO
 from rootstock.host import nix
 
 
