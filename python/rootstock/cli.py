@@ -59,11 +59,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run rootstock with argv and return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(message)s",
-        stream=sys.stderr,
-    )
+    # Progress (INFO) and the commands run (DEBUG, with -v) of rootstock's own loggers go to this stderr;
+    # other libraries' loggers stay quiet. The handler is made per call: main() also runs in-process in tests.
+    logger = logging.getLogger("rootstock")
+    for old in logger.handlers[:]:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     try:
         options = GlobalOptions.from_args(args, os.environ)
         code: int = args.handler(options, args)

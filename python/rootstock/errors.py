@@ -11,6 +11,8 @@ class RootstockError(Exception):
     """An expected failure with a message fit for the user; the CLI prints it and exits non-zero."""
 
     exit_code = 1
+    drv: str | None = None
+    """The derivation the failure belongs to, where a build names one (host/nix.py sets it)."""
 
 
 class CommandError(RootstockError):
@@ -49,6 +51,7 @@ class HashMismatchError(RootstockError):
         self.what = what
         self.expected = expected
         self.actual = actual
+        self.remedy = remedy
         msg = f"hash mismatch for {what}\n  expected: {expected}\n  actual:   {actual}"
         if remedy:
             msg += f"\n  {remedy}"

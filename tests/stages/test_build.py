@@ -219,3 +219,24 @@ def test_report_is_deterministic(chain: Chain) -> None:
     first = report.read_bytes()
     assert chain.build() == 0
     assert report.read_bytes() == first
+
+
+def test_a_failed_build_replaces_the_previous_report_and_keeps_the_failing_log(
+    chain: Chain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert chain.build() == 0
+    logs = chain.root / "build-logs" / chain.system
+    assert json.loads((logs / "report.json").read_text())["status"] == "ok"
+    chain.outputs["catm"] = Hash("sha256", bytes(32)).sri
+    chain.write_graph()
+    capsys.readouterr()
+    assert chain.build() == 1
+    err = capsys.readouterr().err
+    assert f"log: {logs / '002-catm.log'}" in err
+    report = json.loads((logs / "report.json").read_text())
+    assert report["status"] == "failed"
+    assert report["failure"]["name"] == "step 'catm'"
+    assert report["failure"]["log"] == str(logs / "002-catm.log")
+    assert [step["name"] for step in report["steps"]] == ["hex0"]
+    assert (logs / "002-catm.log").is_file()
+    assert "FAILED at step 'catm'" in (logs / "report.md").read_text()

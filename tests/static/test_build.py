@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import logging
 import shutil
 import tarfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,6 @@ class Checkout:
         self,
         mirror: Path | None = None,
         toolchain: str | None = None,
-        say: Callable[[str], None] = print,
         *,
         check: bool = False,
     ) -> StaticBuild:
@@ -134,7 +134,6 @@ class Checkout:
             log_dir=logs,
             cores=2,
             host=FakeHost(),
-            say=say,
             heartbeat_seconds=0,
             check=check,
         )
@@ -145,22 +144,32 @@ def checkout(nix_store: Path, tmp_path: Path) -> Checkout:
     return Checkout(tmp_path / "checkout", tmp_path / "upstream")
 
 
-def test_builds_checks_and_derives_the_sbom_from_evidence(checkout: Checkout) -> None:
-    said: list[str] = []
-    result = checkout.build(say=said.append)
-    assert said[0] == "[1/4] toolchain host (0s)"
-    assert [line.split(" (")[0] for line in said if not line.startswith(" ")][1:4] == [
-        "[2/4] building greet with host",
-        "[3/4] building hdronly with host",
-        "[4/4] building app with host",
+def progress(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name.startswith("rootstock") and r.levelno == logging.INFO]
+
+
+def test_builds_checks_and_derives_the_sbom_from_evidence(checkout: Checkout, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="rootstock")
+    result = checkout.build()
+    said = progress(caplog)
+    assert [line.split(" (")[0] for line in said if not line.startswith(" ")][:4] == [
+        "[1/4] building toolchain host with host",
+        "[2/4] building package greet with host",
+        "[3/4] building package hdronly with host",
+        "[4/4] building package app with host",
     ]
     # The build tool's own counter is relayed while a package builds (every 0 s here).
     assert any(line.startswith("    package 'app': [") and "Linking CXX executable" in line for line in said)
-    assert [p.name for p in result.packages] == ["greet", "hdronly", "app"]
+    assert [(p.target.kind, p.target.name) for p in result.packages] == [
+        ("toolchain", "host"),
+        ("package", "greet"),
+        ("package", "hdronly"),
+        ("package", "app"),
+    ]
     assert result.version == "app 1.0"
     assert result.binary.name == "app" and result.size > 0
     logs = result.report_dir
-    assert (logs / "003-app.log").read_text().count("rootstock: app: ") >= 3
+    assert (logs / "004-app.log").read_text().count("rootstock: app: ") >= 3
     rows = {row["name"]: row for row in csv.DictReader((logs / "sbom.csv").open())}
     # The header-only package is linked: its code reached the binary, as the compiler's dependency files show.
     assert rows["hdronly"]["usage"] == "link"
@@ -170,7 +179,8 @@ def test_builds_checks_and_derives_the_sbom_from_evidence(checkout: Checkout) ->
     assert rows["host"]["type"] == "deb"
     assert "app" not in rows
     report = (logs / "report.md").read_text()
-    assert "| 2 | hdronly | 1.0 |" in report and result.sha256 in report
+    assert "| 3 | hdronly | `source pin hdronly-src` |" in report and result.sha256 in report
+    assert json.loads((logs / "report.json").read_text())["status"] == "ok"
 
 
 def test_a_changed_source_stops_before_building_naming_the_pin(checkout: Checkout) -> None:
@@ -204,10 +214,15 @@ def test_a_toolchain_that_links_dynamically_fails_at_the_probe(
 
 def test_a_package_that_fails_is_named_with_its_log(checkout: Checkout) -> None:
     checkout.write(RECIPE.replace('build = "make"', 'build = "make"\nmake_flags = ["no-such-target"]'))
-    with pytest.raises(BuildError, match=r"package 'greet' failed to build; log: .*001-greet\.log") as caught:
+    with pytest.raises(BuildError, match=r"package 'greet' failed to build; log: .*002-greet\.log") as caught:
         checkout.build()
-    assert "no-such-target" in (checkout.root / "logs" / "nix-static" / "host" / "001-greet.log").read_text()
+    logs = checkout.root / "logs" / "nix-static" / "host"
+    assert "no-such-target" in (logs / "002-greet.log").read_text()
     assert "Traceback" not in str(caught.value)
+    report = json.loads((logs / "report.json").read_text())
+    assert report["status"] == "failed"
+    assert report["failure"]["name"] == "package 'greet'"
+    assert [step["name"] for step in report["steps"]] == ["host"]
 
 
 def test_a_result_that_prints_another_version_fails(checkout: Checkout) -> None:
@@ -221,14 +236,16 @@ def test_an_unknown_toolchain_is_refused(checkout: Checkout) -> None:
         checkout.build(toolchain="zig")
 
 
-def test_check_builds_every_package_twice_and_finds_each_out_identical(checkout: Checkout) -> None:
-    said: list[str] = []
-    result = checkout.build(say=said.append, check=True)
-    assert "[4/4] building app a second time" in [line.split(" (")[0] for line in said]
+def test_check_builds_every_package_twice_and_finds_each_out_identical(
+    checkout: Checkout, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="rootstock")
+    result = checkout.build(check=True)
+    assert "[4/4] building package app a second time" in [line.split(" (")[0] for line in progress(caplog)]
     assert result.checked
     assert "every `out` is bit-identical" in (result.report_dir / "report.md").read_text()
     # A build stamp does not break it: the builds get SOURCE_DATE_EPOCH, not the clock.
-    greet = next(p for p in result.packages if p.name == "greet")
+    greet = next(p for p in result.packages if p.target.name == "greet")
     assert (greet.out / "share" / "built-on").read_text() == "Tue Jan  1 00:00:00 UTC 1980\n"
     # app's evidence output records timings, so it is not compared; the second builds leave the store.
     seconds = sorted(p.name for p in (result.report_dir / "second-builds").iterdir())
@@ -255,5 +272,7 @@ def test_stage0_options_are_refused_for_nix_static(
     checkout: Checkout, flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     checkout.project()
-    assert main(["--root", str(checkout.root), "build", "nix-static", *flags]) == 1
-    assert f"{message} applies to 'build stage0' only" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["--root", str(checkout.root), "build", "nix-static", *flags])
+    assert exited.value.code == 2
+    assert f"unrecognized arguments: {message}" in capsys.readouterr().err

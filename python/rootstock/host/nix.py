@@ -14,7 +14,14 @@ from typing import Any
 from attrs import Factory, define, frozen
 
 from rootstock.core.hashes import Hash
-from rootstock.errors import BuildError, CommandError, HashMismatchError, InputError, NotReproducibleError
+from rootstock.errors import (
+    BuildError,
+    CommandError,
+    HashMismatchError,
+    InputError,
+    NotReproducibleError,
+    RootstockError,
+)
 from rootstock.host import proc
 
 # Builds never ask a binary cache: an air-gapped site has none, and an online one must not be trusted blindly.
@@ -28,6 +35,7 @@ FOD_MISMATCH_RE = re.compile(
 NOT_DETERMINISTIC_RE = re.compile(
     r"derivation '(?P<drv>[^']+)' may not be deterministic: output '(?P<out>[^']+)' differs"
 )
+BUILDER_FAILED_RE = re.compile(r"builder for '(?P<drv>[^']+\.drv)' failed")
 BUILDING_RE = re.compile(r"^(?:building|checking outputs of) '(?P<drv>[^']+\.drv)'")
 WILL_BUILD_RE = re.compile(r"^(?:these (?P<n>\d+) derivations|this derivation) will be built:")
 
@@ -104,21 +112,32 @@ def instantiate(file: Path, attrs: Sequence[str], args: Mapping[str, str] | None
     return proc.run(argv).stdout.split()
 
 
+def failed_drv(message: str) -> str | None:
+    """The derivation a failed nix-build names as the one that failed (its builder, or its fixed-output hash)."""
+    for pattern in (FOD_MISMATCH_RE, BUILDER_FAILED_RE, NOT_DETERMINISTIC_RE):
+        if m := pattern.search(message):
+            return m["drv"]
+    return None
+
+
 def _raise_build_failure(exc: CommandError) -> None:
+    error: RootstockError
     if m := FOD_MISMATCH_RE.search(exc.stderr_tail):
-        what = f"step '{drv_name(m['drv'])}' ({m['drv']})"
-        raise HashMismatchError(
+        what = f"derivation {m['drv']}"
+        error = HashMismatchError(
             what,
             Hash.parse(m["expected"]).sri,
             Hash.parse(m["actual"]).sri,
             "the output was not registered; fix the input or, after review, the pinned output hash",
-        ) from None
-    if m := NOT_DETERMINISTIC_RE.search(exc.stderr_tail):
+        )
+    elif m := NOT_DETERMINISTIC_RE.search(exc.stderr_tail):
         what, detail = f"derivation {m['drv']}", f"rebuilding it gave other bytes than {m['out']}"
-        raise NotReproducibleError(what, detail) from None
-    lines = [line for line in exc.stderr_tail.splitlines() if line.strip()]
-    msg = "nix-build failed:\n" + "\n".join(lines[-15:])
-    raise BuildError(msg) from None
+        error = NotReproducibleError(what, detail)
+    else:
+        lines = [line for line in exc.stderr_tail.splitlines() if line.strip()]
+        error = BuildError("nix-build failed:\n" + "\n".join(lines[-15:]))
+    error.drv = failed_drv(exc.stderr_tail)
+    raise error from None
 
 
 def build(

@@ -1,19 +1,23 @@
-"""The build report: every step with its pinned hash and log, and every oracle verdict, as JSON and Markdown."""
+"""The one build report: every derivation with what it was checked against and its log, the oracle verdicts,
+and how the run ended, as deterministic JSON and Markdown. Stage steps and static packages write the same format."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 from attrs import asdict, frozen
 
 from rootstock.core.files import write_atomic
 from rootstock.stages.oracle import Verdict
 
+REPORT_FILES = ("report.json", "report.md")
+
 
 @frozen
 class StepRecord:
-    """One built step as the report shows it."""
+    """One built derivation as the report shows it."""
 
     name: str
     drv: str
@@ -21,31 +25,56 @@ class StepRecord:
     pinned: str
     check: str
     log: str
+    seconds: float | None = None
+    """Wall time of the derivation's own build, where it was built alone (None when built beside others)."""
+
+
+@frozen
+class Failure:
+    """The derivation a failed run stopped at, why, and where its log is."""
+
+    name: str
+    error: str
+    log: str
 
 
 @frozen
 class BuildReport:
-    """What one build of the chain on one system established."""
+    """What one run established: on success every record; on failure the records before it and the failure."""
 
-    system: str
+    title: str
+    label: str
     steps: tuple[StepRecord, ...]
-    verdicts: tuple[Verdict, ...]
+    verdicts: tuple[Verdict, ...] = ()
+    status: Literal["ok", "failed"] = "ok"
+    failure: Failure | None = None
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """Deterministic JSON: sorted keys, no timestamps, trailing newline."""
         return json.dumps(asdict(self), sort_keys=True, indent=2) + "\n"
 
     def to_markdown(self) -> str:
-        """A table of steps and one of oracle verdicts."""
-        lines = [
-            f"# rootstock build report: {self.system}",
-            "",
-            f"{len(self.steps)} steps, each checked against its pinned hash.",
-            "",
-            "| # | step | pinned | checked by | output |",
-            "| --- | --- | --- | --- | --- |",
+        """A table of derivations, one of oracle verdicts, and the failure if the run stopped."""
+        lines = [f"# {self.title}", ""]
+        if self.failure is not None:
+            lines += [
+                f"**FAILED at {self.failure.name}** (log: `{self.failure.log}`):",
+                "",
+                "```",
+                self.failure.error,
+                "```",
+                "",
+                f"{len(self.steps)} derivations were built and checked before it.",
+            ]
+        else:
+            lines.append(f"{len(self.steps)} derivations, each checked against its pin.")
+        lines += ["", "| # | name | pinned | checked by | seconds | output |", "| --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            f"| {n} | {s.name} | `{s.pinned}` | {s.check} | {'-' if s.seconds is None else f'{s.seconds:.0f}'} "
+            f"| `{s.out}` |"
+            for n, s in enumerate(self.steps, 1)
         ]
-        lines += [f"| {n} | {s.name} | `{s.pinned}` | {s.check} | `{s.out}` |" for n, s in enumerate(self.steps, 1)]
         if self.verdicts:
             ok = sum(v.ok for v in self.verdicts)
             lines += [
@@ -59,11 +88,20 @@ class BuildReport:
                 f"| {v.oracle} | {v.program} | {v.status} | `{v.expected}` | `{v.actual or '-'}` | {v.note} |"
                 for v in self.verdicts
             ]
+        if self.notes:
+            lines += ["", *self.notes]
         return "\n".join(lines) + "\n"
 
-    def write(self, directory: Path) -> tuple[Path, Path]:
-        """Write report.json and report.md into directory."""
-        paths = (directory / "report.json", directory / "report.md")
-        write_atomic(paths[0], self.to_json())
-        write_atomic(paths[1], self.to_markdown())
-        return paths
+    def write(self, directory: Path) -> Path:
+        """Write report.json and report.md into directory; returns the JSON's path."""
+        json_path, md_path = (directory / name for name in REPORT_FILES)
+        write_atomic(json_path, self.to_json())
+        write_atomic(md_path, self.to_markdown())
+        return json_path
+
+
+def forget_previous(directory: Path) -> None:
+    """Remove the report of an earlier run, so that a run that fails before writing its own never leaves an
+    older success standing."""
+    for name in REPORT_FILES:
+        (directory / name).unlink(missing_ok=True)

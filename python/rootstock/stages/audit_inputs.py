@@ -58,7 +58,7 @@ def chain_inputs(plan: Plan, system: str, *, log_dir: Path, workdir: Path) -> Au
     order = [step.name for step in graph.step]
     last = max(steps.values(), key=order.index)
     results = build_steps(plan, system, until=last, log_dir=log_dir)
-    outs = {result.step.name: result.out for result in results}
+    outs = {built.target.name: built.out for built in results}
     fetcher = project.fetcher()
     seeds = workdir / "seeds"
     seeds.mkdir(parents=True)

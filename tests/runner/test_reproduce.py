@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rootstock.static.reproduce import describe, differences
+from rootstock.runner.reproduce import describe, differences
 
 FIRST = "a" * 32 + "-pkg-1.0"
 SECOND = "b" * 32 + "-pkg-1.0"
