@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from rootstock.host import proc
@@ -30,3 +31,8 @@ def commit(repo: Path, files: dict[str, str], message: str) -> str:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", message)
     return git(repo, "rev-parse", "HEAD")
+
+
+def plan_loads(records: list[logging.LogRecord]) -> int:
+    """How often a command loaded and resolved the checkout's data (rootstock.plan logs each load once)."""
+    return sum(r.name == "rootstock.plan" and r.getMessage().startswith("plan: ") for r in records)

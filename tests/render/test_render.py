@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
 import pytest
 
-from common_support import REPO
+from common_support import REPO, plan_loads
 from rootstock.cli import main
 from rootstock.errors import InputError
 from rootstock.host import nix, proc
@@ -135,3 +136,24 @@ def test_missing_repository_file_is_reported(checkout: Path) -> None:
     (root / "nix" / "lib" / "default.nix").rename(root / "nix" / "lib" / "moved.nix")
     with pytest.raises(InputError, match=r"refers to \{file:nix/lib/default.nix\}"):
         render_all(load_plan(root))
+
+
+def test_render_check_loads_and_resolves_the_data_once(checkout: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root = golden_checkout(checkout)
+    assert main(["--root", str(root), "render"]) == 0
+    caplog.set_level(logging.DEBUG, logger="rootstock.plan")
+    caplog.clear()
+    assert main(["--root", str(root), "render", "--check"]) == 0
+    assert plan_loads(caplog.records) == 1
+
+
+def test_only_the_plan_loads_and_resolves_the_data_files() -> None:
+    # Everything else receives the plan: a second reader of stages.toml or static-nix.toml would be a second truth.
+    package = REPO / "python" / "rootstock"
+    callers = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        for name in ("load_graph(", "resolve_system(", "load_recipe(")
+        if name in path.read_text() and f"def {name}" not in path.read_text()
+    }
+    assert callers == {"plan.py"}

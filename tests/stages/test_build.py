@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
-from common_support import REPO, commit, git, make_repo
+from common_support import REPO, commit, git, make_repo, plan_loads
 from rootstock.assemble.hex0 import assemble_hex0
 from rootstock.cli import main
 from rootstock.core.hashes import Hash
@@ -240,3 +241,9 @@ def test_a_failed_build_replaces_the_previous_report_and_keeps_the_failing_log(
     assert [step["name"] for step in report["steps"]] == ["hex0"]
     assert (logs / "002-catm.log").is_file()
     assert "FAILED at step 'catm'" in (logs / "report.md").read_text()
+
+
+def test_a_build_loads_and_resolves_the_data_once(chain: Chain, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="rootstock.plan")
+    assert chain.build() == 0
+    assert plan_loads(caplog.records) == 1
