@@ -33,8 +33,10 @@ rec {
   # One bootstrap step. With a pinned outputHash it is fixed-output: Nix rejects any other output and
   # registers nothing. Its name carries a digest of builder, argv and environment, so a changed input
   # can never be satisfied by an older valid path that merely has the same pinned hash.
+  # meta (description, pins, files) and the pinned hash are merged onto the result, not passed to the
+  # derivation, so `nix eval` answers them without building and they never change a store path.
   mkStep =
-    { name, system, builder, args, env ? { }, outputHash ? null }:
+    { name, system, builder, args, env ? { }, outputHash ? null, meta ? { } }:
     let
       digest = builtins.substring 0 12 (builtins.hashString "sha256"
         (builtins.unsafeDiscardStringContext (builtins.toJSON { inherit builder args env; })));
@@ -43,5 +45,5 @@ rec {
     derivation (env // fixed // {
       name = if outputHash == null then name else "${name}-${digest}";
       inherit system builder args;
-    });
+    }) // { meta = meta // { inherit outputHash; }; };
 }

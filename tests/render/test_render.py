@@ -74,6 +74,30 @@ def test_rendered_nix_parses_and_instantiates(
     # A pinned step is fixed-output, and the seed reproducing itself means its pin's own hash.
     assert seed_step["outputs"]["out"]["hash"] == "0c2cd976e62b8b1f7239e2687a6fc9873fd60f302cb3b516c2365b91726ae8cb"
     assert seed_step["env"]["name"].startswith("hex0-")
+    # A template's steps are built one per item, and env-each gives the gathering step each of their paths.
+    tools_drv, cat_drv = nix.instantiate(
+        root / "nix/default.nix", ['stages."x86_64-linux".tools', 'stages."x86_64-linux".tool-cat']
+    )
+    show = json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", tools_drv, cat_drv]).stdout)
+    assert show[cat_drv]["env"]["PROGRAM"] == "cat"
+    assert show[tools_drv]["env"]["CAT"] == show[cat_drv]["outputs"]["out"]["path"]
+
+
+def test_step_meta_is_evaluated_without_building(nix_store: Path, checkout: Path) -> None:
+    root = golden_checkout(checkout)
+    assert main(["--root", str(root), "render"]) == 0
+
+    def meta(step: str) -> dict[str, object]:
+        return nix.eval_json(root / "nix/default.nix", f'stages."x86_64-linux".{step}.meta')
+
+    assert meta("hex0") == {
+        "description": "hex0: built by the pinned file seed-amd64",
+        "outputHash": "sha256-DCzZduYrix9yOeJoem/Jhz/WDzAss7UWwjZbkXJq6Ms=",
+        "pins": ["seed-amd64", "tool-src"],
+    }
+    assert meta("tool-cp")["description"] == "the tool's cp"
+    assert meta('"with.dot"')["outputHash"] is None
+    assert meta('"with.dot"')["files"] == {"bin/tool": "sha256-ZslZheZo8g8kZcK4dvg/7wZv18jC3TrbUalp8tcSDIs="}
 
 
 @pytest.mark.parametrize("value", ["plain", "${x}", "$${x}", 'q"uote', "back\\slash", "new\nline", "ünï", "$", "''"])
@@ -100,8 +124,8 @@ def test_drift_is_reported_with_a_diff(checkout: Path, capsys: pytest.CaptureFix
     assert main(["--root", str(root), "render", "--check"]) == 1
     err = capsys.readouterr().err
     assert "run 'rootstock render'" in err
-    assert '-            "--32"' in err
-    assert '+            "--64"' in err
+    assert '-        flags = [ "--32" "--little-endian" ];' in err
+    assert '+        flags = [ "--64" "--little-endian" ];' in err
 
 
 def test_stale_generated_file_is_drift(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,6 +144,28 @@ def test_stale_generated_file_is_drift(checkout: Path, capsys: pytest.CaptureFix
         (('"@{flags}"', '"@{flagz}"'), "unknown list variable '@{flagz}'"),
         (('output = { x86_64-linux = "pin:{seed}" }', ""), "no pinned output for this system"),
         (("/hex0.hex0", "/hex0.hex0}"), "unbalanced brace"),
+        (
+            ('each = "tools"', 'each = "toolz"'),
+            "stages.toml: step template 'tool-{item}' (each = 'toolz'): each names no top-level list 'toolz'",
+        ),
+        (
+            ("env-each = { tools", "env-each = { toolz"),
+            "stages.toml: step 'tools': env-each names no top-level list 'toolz' (lists: tools)",
+        ),
+        (('name = "tools"', 'name = "tools-{item}"'), "step 'tools-{item}': '{item}' outside a template"),
+        (('"{pin:tool-src}/{arch}', '"{pin:tool-src}/{item:upper}'), "step 'hex0': '{item:upper}' outside a template"),
+        (("{item:upper}", "{item:lower}"), "step 'tools': unknown item transform '{item:lower}'"),
+        (
+            ('name = "tool-{item}"', 'name = "tool"'),
+            "step template 'tool' (each = 'tools'): expands to the step name(s) tool more than once",
+        ),
+        (
+            ('cp = { x86_64-linux = "sha256-xUu58DzuqR4kL+zZxQN26XkKvKupsFmVl+Ek/f8wt6w=" }', ""),
+            "step template 'tool-{item}' (each = 'tools'): no pinned output for item 'cp'",
+        ),
+        (('tools = ["cat", "cp"]', 'tools = ["cat"]'), "output pins cp, which list 'tools' does not have"),
+        (("cat = { x86_64-linux", "cat = { i686-linux"), "step 'tool-cat' on x86_64-linux: no pinned output"),
+        (('args = ["{out}"]', 'args = ["{out}"]\nenv = { CAT = "x" }'), "env-each.tools sets CAT"),
     ],
 )
 def test_bad_graph_is_one_clear_error(checkout: Path, change: tuple[str, str], message: str) -> None:

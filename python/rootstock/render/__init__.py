@@ -16,6 +16,7 @@ from rootstock.core.files import write_atomic
 from rootstock.errors import DriftError, InputError
 from rootstock.host import nix
 from rootstock.render.env import environment
+from rootstock.stages.resolve import share_steps
 
 GENERATED = Path("nix/generated")
 TEMPLATES = {"pins.nix": "pins.nix.j2", "stages.nix": "stages.nix.j2", "static-nix.nix": "static-nix.nix.j2"}
@@ -45,7 +46,13 @@ def render_all(plan: Plan) -> list[Rendered]:
                 if ref.kind == "file" and not (root / ref.name).is_file():
                     msg = f"step '{step.name}' refers to {{file:{ref.name}}}, which is not a file in {root}"
                     raise InputError(msg)
-    context = {"pins": pins.entries, "steps": steps, "recipe": recipe, "versions": versions}
+    context = {
+        "pins": pins.entries,
+        "systems": plan.systems,
+        "shared": share_steps(plan.graph, plan.systems),
+        "recipe": recipe,
+        "versions": versions,
+    }
     out = []
     env = environment(root / "templates")
     for target, template in TEMPLATES.items():

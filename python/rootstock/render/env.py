@@ -30,5 +30,11 @@ def environment(templates: Path) -> jinja2.Environment:
         nix_bool=filters.nix_bool,
         nix_ref=filters.nix_ref,
         nix_parts=filters.nix_parts,
+        nix_builder=filters.nix_builder,
+        nix_argv=filters.nix_argv,
+        nix_by_system=filters.nix_by_system,
+        nix_list=filters.nix_list,
+        nix_of_systems=filters.nix_of_systems,
+        nix_chain_result=filters.nix_chain_result,
     )
     return env

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrs import Factory, frozen
+from attrs import Factory, field, frozen
 
 
 @frozen
@@ -14,20 +14,45 @@ class SystemSpec:
 
 
 @frozen
-class Step:
-    """One derivation of the chain: a builder run with an argv, and the output it must produce."""
+class StepBody:
+    """What a step and a step template both say: the builder, its argv and environment, where it runs."""
 
     name: str
     builder: str
     args: tuple[str, ...] = ()
     systems: tuple[str, ...] | None = None
     env: dict[str, str] = Factory(dict)
-    output: dict[str, str] = Factory(dict)
-    files: dict[str, dict[str, str]] = Factory(dict)
+    description: str | None = None
 
     def applies_to(self, system: str) -> bool:
         """Whether this step is part of the chain on system."""
         return self.systems is None or system in self.systems
+
+
+@frozen
+class Step(StepBody):
+    """One derivation of the chain: a builder run with an argv, and the output it must produce.
+
+    env_each (`env-each` in the file) maps a top-level list to environment entries written once with `{item}`;
+    loading merges one entry per item into env, so a loaded Graph's steps have none left.
+    """
+
+    env_each: dict[str, dict[str, str]] = Factory(dict)
+    output: dict[str, str] = Factory(dict)
+    files: dict[str, dict[str, str]] = Factory(dict)
+
+
+@frozen
+class StepTemplate(StepBody):
+    """A `[[step]]` with `each`: one step per item of a top-level list, `{item}` standing for the item.
+
+    Its output and files are tables per item (then per system, as a step's), so each hash sits next to the
+    item it pins.
+    """
+
+    each: str = field(kw_only=True)
+    output: dict[str, dict[str, str]] = Factory(dict)
+    files: dict[str, dict[str, dict[str, str]]] = Factory(dict)
 
 
 @frozen
@@ -42,9 +67,21 @@ class Oracle:
 
 
 @frozen
+class StagesFile:
+    """stages.toml as written: step templates not yet expanded."""
+
+    systems: dict[str, SystemSpec] = Factory(dict)
+    lists: dict[str, tuple[str, ...]] = Factory(dict)
+    step: tuple[Step | StepTemplate, ...] = ()
+    oracle: tuple[Oracle, ...] = ()
+
+
+@frozen
 class Graph:
-    """All systems and all steps, in build order, and the oracles their outputs are compared with."""
+    """All systems and all steps, in build order (templates expanded), and the oracles their outputs are
+    compared with."""
 
     systems: dict[str, SystemSpec] = Factory(dict)
     step: tuple[Step, ...] = ()
     oracle: tuple[Oracle, ...] = ()
+    lists: dict[str, tuple[str, ...]] = Factory(dict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 from attrs import frozen
@@ -37,6 +38,23 @@ Part = Text | Ref
 
 
 @frozen
+class Var:
+    """A system variable the generated Nix substitutes (`vars.NAME`), in a step written once for all systems."""
+
+    name: str
+
+
+@frozen
+class Splice:
+    """An argument `@{NAME}` the generated Nix splices (`lists.NAME`), in a step written once for all systems."""
+
+    name: str
+
+
+SharedPart = Text | Ref | Var
+
+
+@frozen
 class ResolvedStep:
     """A step as it is built on one system."""
 
@@ -47,11 +65,16 @@ class ResolvedStep:
     env: tuple[tuple[str, tuple[Part, ...]], ...]
     output: Hash | None
     files: tuple[tuple[str, Hash], ...]
+    description: str
 
     def refs(self) -> list[Ref]:
         """Every reference the step makes (builder first)."""
         parts = [part for arg in self.args for part in arg] + [part for _, value in self.env for part in value]
         return [self.builder, *(part for part in parts if isinstance(part, Ref))]
+
+    def pin_names(self) -> list[str]:
+        """The pins the step reads (as builder, in args or env), each once, in order of first use."""
+        return list(dict.fromkeys(ref.name for ref in self.refs() if ref.kind == "pin"))
 
 
 @frozen
@@ -118,9 +141,17 @@ class _Resolver:
                 kind, _, name = token.partition(":")
                 out.append(self.ref(kind, name))
             else:
-                out.append(Text(self.var(token)))
+                out.append(self.var_part(token))
             pos = m.end()
         return tuple(self._merge(out))
+
+    def var_part(self, name: str) -> SharedPart:
+        return Text(self.var(name))
+
+    def splice(self, name: str) -> list[tuple[SharedPart, ...] | Splice]:
+        if name not in self.spec.lists:
+            raise self.fail(f"unknown list variable '@{{{name}}}'")
+        return [(Text(item),) for item in self.spec.lists[name]]
 
     @staticmethod
     def _merge(parts: list[Part]) -> list[Part]:
@@ -136,9 +167,7 @@ class _Resolver:
         out: list[tuple[Part, ...]] = []
         for arg in args:
             if m := LIST_ARG_RE.match(arg):
-                if m.group(1) not in self.spec.lists:
-                    raise self.fail(f"unknown list variable '@{{{m.group(1)}}}'")
-                out.extend((Text(item),) for item in self.spec.lists[m.group(1)])
+                out.extend(self.splice(m.group(1)))
             else:
                 out.append(self.parts(arg))
         return tuple(out)
@@ -171,14 +200,17 @@ class _Resolver:
         if step.name in self.earlier:
             raise self.fail("a step with this name comes earlier")
         output, files = self.output(step)
+        builder = self.builder(step.builder)
+        by = builder.name if builder.kind == "step" else f"the pinned file {builder.name}"
         resolved = ResolvedStep(
             name=step.name,
             system=self.system,
-            builder=self.builder(step.builder),
+            builder=builder,
             args=self.args(step.args),
             env=tuple((key, self.parts(value)) for key, value in sorted(step.env.items())),
             output=output,
             files=files,
+            description=step.description or f"{step.name}: built by {by}",
         )
         self.earlier.add(step.name)
         return resolved
@@ -218,6 +250,56 @@ class SystemPlan:
         if name is None:
             return self.steps
         return self.steps[: self.steps.index(self.step(name)) + 1]
+
+
+@frozen
+class SharedStep:
+    """A step as the generated Nix writes it once for every system that builds it: system variables (Var) and
+    list splices (Splice) are left for Nix to substitute; each system's resolution brings its hashes."""
+
+    name: str
+    builder: tuple[Literal["pin", "step"], tuple[SharedPart, ...]]
+    args: tuple[tuple[SharedPart, ...] | Splice, ...]
+    env: tuple[tuple[str, tuple[SharedPart, ...]], ...]
+    systems: dict[str, ResolvedStep]
+
+
+class _Shared(_Resolver):
+    # Each system's resolution has checked every variable and reference; here they only keep their names.
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.system = "every system"
+        self.where = ""
+
+    def var_part(self, name: str) -> SharedPart:
+        return Var(name)
+
+    def splice(self, name: str) -> list[tuple[SharedPart, ...] | Splice]:
+        return [Splice(name)]
+
+    def ref(self, kind: str, name: str) -> Ref:
+        return Ref(kind, name)  # type: ignore[arg-type]
+
+
+def share_steps(graph: Graph, plans: Mapping[str, SystemPlan]) -> tuple[SharedStep, ...]:
+    """Every step once, in build order, with its resolution on each system of plans that builds it."""
+    shared = _Shared("stages.toml")
+    out = []
+    for step in graph.step:
+        systems = {name: plan.step(step.name) for name, plan in plans.items() if step.applies_to(name)}
+        if not systems:
+            continue
+        kind: Literal["pin", "step"] = "pin" if step.builder.startswith("pin:") else "step"
+        out.append(
+            SharedStep(
+                name=step.name,
+                builder=(kind, shared.parts(step.builder.removeprefix("pin:"))),
+                args=shared.args(step.args),
+                env=tuple((key, shared.parts(value)) for key, value in sorted(step.env.items())),
+                systems=systems,
+            )
+        )
+    return tuple(out)
 
 
 def resolve_system(graph: Graph, pins: Pins, system: str, *, source: str = "stages.toml") -> SystemPlan:
