@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from cattrs.errors import ClassValidationError
 from rootstock.errors import InputError
 from rootstock.pins.convert import converter, field_errors
 from rootstock.stages.model import Graph
+
+STEP_INDEX_RE = re.compile(r"stages\.step\[(\d+)\]")
 
 
 def structure_graph(data: dict[str, Any], source: str) -> Graph:
@@ -22,8 +25,19 @@ def structure_graph(data: dict[str, Any], source: str) -> Graph:
     try:
         return converter.structure(data, Graph)
     except (ClassValidationError, InputError, ValueError) as exc:
-        msg = f"{source}: invalid stage graph\n  " + "\n  ".join(field_errors(exc, "stages"))
+        errors = [_name_step(line, data) for line in field_errors(exc, "stages")]
+        msg = f"{source}: invalid stage graph\n  " + "\n  ".join(errors)
         raise InputError(msg) from None
+
+
+def _name_step(line: str, data: dict[str, Any]) -> str:
+    # A reader looks for a step by its name, not by its position among 70 [[step]] tables.
+    steps = data.get("step")
+    m = STEP_INDEX_RE.match(line)
+    if m is None or not isinstance(steps, list) or not isinstance(steps[int(m.group(1))], dict):
+        return line
+    name = steps[int(m.group(1))].get("name")
+    return line if not isinstance(name, str) else f"step '{name}' ({m.group(0)}){line[m.end() :]}"
 
 
 def load_graph(path: Path) -> Graph:
