@@ -19,30 +19,22 @@ from pathlib import Path
 
 from rootstock.audit.decode import decode
 from rootstock.audit.flow import follow
-from rootstock.audit.pinned import pinned_outputs, system_for_arch
-from rootstock.audit.policy import UPSTREAM_POLICIES
+from rootstock.audit.inputs import AuditInputs
 from rootstock.audit.report import to_json, totals
-from rootstock.audit.runner import audit_arch, audited_steps
+from rootstock.audit.runner import audit_arch
 from rootstock.options import GlobalOptions
 from rootstock.plan import Plan
 from rootstock.project import Project
+from rootstock.stages.audit_inputs import given_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def one_round(arch: str, seeds: Path, sources: Path, stages: Path | None, fixtures: bool) -> tuple[float, dict]:
+def one_round(inputs: AuditInputs) -> tuple[float, dict]:
     decode.cache_clear()
     follow.cache_clear()
-    if fixtures:
-        from audit_support import STRICT
-
-        policies, pinned = STRICT, {}
-    else:
-        plan = Plan.load(Project.load(GlobalOptions(REPO, REPO / "pins.toml", None, verbose=False)))
-        policies = UPSTREAM_POLICIES
-        pinned = pinned_outputs(plan.system(system_for_arch(plan.graph, arch)), audited_steps(arch))
     start = time.perf_counter()
-    report = audit_arch(arch, seeds, sources, stages, policies=policies, pinned=pinned)
+    report = audit_arch(inputs)
     to_json(report)
     return time.perf_counter() - start, {"programs": len(report.programs), **totals(report)}
 
@@ -53,10 +45,13 @@ def main() -> int:
     parser.add_argument("--fixtures", action="store_true", help="benchmark rootstock's miniature fixture tree")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    cases: list[tuple[str, Path, Path, Path | None]] = []
+    cases: list[tuple[str, AuditInputs]] = []
+    if args.case:
+        plan = Plan.load(Project.load(GlobalOptions(REPO, REPO / "pins.toml", None, verbose=False)))
     for text in args.case:
         arch, seeds, sources, *rest = text.split(":")
-        cases.append((arch, Path(seeds), Path(sources), Path(rest[0]) if rest else None))
+        stages = Path(rest[0]) if rest else None
+        cases.append((arch, given_inputs(plan, arch, Path(seeds), Path(sources), stages)))
     tmp = tempfile.TemporaryDirectory(prefix="audit-bench-")
     if args.fixtures:
         sys.path.insert(0, str(REPO / "tests" / "audit"))
@@ -65,15 +60,15 @@ def main() -> int:
 
         for name in sorted(ARCHES):
             tree = make_tree(Path(tmp.name) / name, ARCHES[name])
-            cases.append((name, tree.seeds, tree.sources, tree.stages))
+            cases.append((name, tree.inputs()))
     if not cases:
         parser.error("give --case or --fixtures")
     header = f"{'arch':<6} {'programs':>8} {'checks':>7} {'fail':>5} {'min s':>7} {'median s':>9} {'max s':>7}"
     print(f"{header}  goal < 1 s")
-    for arch, seeds, sources, stages in cases:
+    for arch, inputs in cases:
         times, info = [], {}
         for _ in range(args.rounds):
-            elapsed, info = one_round(arch, seeds, sources, stages, args.fixtures)
+            elapsed, info = one_round(inputs)
             times.append(elapsed)
         verdict = "ok" if statistics.median(times) < 1.0 else "SLOW"
         print(

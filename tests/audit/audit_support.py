@@ -1,20 +1,36 @@
-"""Helpers for the audit tests: a miniature stage0-posix tree from rootstock's own fixtures, strict policies."""
+"""Helpers for the audit tests: a miniature stage0-posix tree from rootstock's own fixtures, strict policies.
+
+The tree is described by the real stages.toml: its systems' variables (architecture, load address, ELF header
+template) and its steps' `audit` tables, so the fixtures follow the one record the audit reads.
+"""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import tomllib
 from pathlib import Path
+from typing import Any
 
+import tomlkit
 from attrs import evolve, frozen
 
 from rootstock.assemble.hex0 import assemble_hex0
 from rootstock.audit.elfwrite import headers_size, minimal_elf
 from rootstock.audit.external import gas_build
+from rootstock.audit.inputs import AuditInputs
 from rootstock.audit.m1 import expand_m1
 from rootstock.audit.policy import UPSTREAM_POLICIES, Arch, ProgramPolicy
 from rootstock.core.nar import file_nar_hash
+from rootstock.options import GlobalOptions
+from rootstock.plan import Plan
+from rootstock.project import Project
+from rootstock.stages.audit_inputs import given_inputs
 
+REPO = Path(__file__).resolve().parents[2]
+GRAPH: dict[str, Any] = tomllib.loads((REPO / "stages.toml").read_text())
+# upstream architecture name -> the system of the graph that builds it
+SYSTEMS = {spec["vars"]["arch"]: name for name, spec in GRAPH["systems"].items()}
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 STAGE0 = FIXTURES / "stage0"
 AUDIT = FIXTURES / "audit"
@@ -37,14 +53,24 @@ def hexdump(data: bytes) -> str:
     return "\n".join(lines) + "\n"
 
 
+def system_vars(arch: Arch) -> dict[str, str]:
+    """The variables stages.toml gives the system that builds arch."""
+    return GRAPH["systems"][SYSTEMS[arch.name]]["vars"]
+
+
+def base(arch: Arch) -> int:
+    """Where the chain loads arch's programs (vars.base-address)."""
+    return int(system_vars(arch)["base-address"], 16)
+
+
 def echo_program(arch: Arch) -> bytes:
     """The fixture program assembled by binutils and wrapped in rootstock's minimal ELF."""
-    return minimal_elf(arch, gas_build(AUDIT / arch.name / "echo.S", arch, arch.base + headers_size(arch)), arch.base)
+    return minimal_elf(arch, gas_build(AUDIT / arch.name / "echo.S", arch, base(arch) + headers_size(arch)), base(arch))
 
 
 def build_gas(arch: Arch, body: str) -> bytes:
     """A program from GAS instructions (intel syntax), as code right after the headers of a minimal ELF."""
-    return minimal_elf(arch, assemble_gas(arch, body), arch.base)
+    return minimal_elf(arch, assemble_gas(arch, body), base(arch))
 
 
 def assemble_gas(arch: Arch, body: str) -> bytes:
@@ -52,17 +78,26 @@ def assemble_gas(arch: Arch, body: str) -> bytes:
     with tempfile.TemporaryDirectory() as work:
         source = Path(work) / "program.S"
         source.write_text(".intel_syntax noprefix\n.global _start\n.text\n_start:\n" + body + "\n")
-        return gas_build(source, arch, arch.base + headers_size(arch))
+        return gas_build(source, arch, base(arch) + headers_size(arch))
 
 
 @frozen
 class Tree:
-    """Where the miniature tree lives."""
+    """Where the miniature tree lives, and a checkout whose stage graph pins its programs."""
 
     arch: Arch
+    system: str
+    m2arch: str
     seeds: Path
     sources: Path
     stages: Path
+    checkout: Path
+
+    def inputs(self, *, policies: dict[str, ProgramPolicy] = STRICT, checkout: Path | None = None) -> AuditInputs:
+        """The audit's inputs as `audit --arch` gathers them from the checkout (strict policies by default)."""
+        root = checkout or self.checkout
+        plan = Plan.load(Project.load(GlobalOptions(root, root / "pins.toml", None, verbose=False)))
+        return evolve(given_inputs(plan, self.arch.name, self.seeds, self.sources, self.stages), policies=policies)
 
 
 def make_tree(root: Path, arch: Arch) -> Tree:
@@ -70,7 +105,7 @@ def make_tree(root: Path, arch: Arch) -> Tree:
     seeds, sources, stages = root / "seeds", root / "sources", root / "stages"
     for d in (seeds, sources / "GAS", sources / "Development", stages):
         d.mkdir(parents=True)
-    a, lower = arch.name, arch.lower
+    a, lower = arch.name, system_vars(arch)["m2arch"]
     seed_source = (STAGE0 / a / "seed.hex0").read_text()
     seed = assemble_hex0(seed_source)
     program = echo_program(arch)
@@ -84,7 +119,7 @@ def make_tree(root: Path, arch: Arch) -> Tree:
         (sources / name).write_text(hexdump(program))
     (sources / f"M0_{a}.hex2").write_text(expand_m1(m1).hex2 + "\n")
     (sources / f"cc_{lower}.M1").write_text(m1)
-    shutil.copyfile(AUDIT / a / "ELF.hex2", sources / arch.elf_header_source)
+    shutil.copyfile(AUDIT / a / "ELF.hex2", sources / system_vars(arch)["arch-elf"])
     for stem in ("hex1", "hex2", "catm", "M0", "cc"):
         shutil.copyfile(AUDIT / a / "echo.S", sources / "GAS" / f"{stem}_{lower}.S")
     for stem in ("hex1", "hex2", "catm", "M0"):
@@ -92,39 +127,43 @@ def make_tree(root: Path, arch: Arch) -> Tree:
     (stages / "hex0").write_bytes(seed)
     for name in ("hex1", "hex2-0", "catm", "M0", f"cc_{lower}"):
         (stages / name).write_bytes(program)
-    return Tree(arch, seeds, sources, stages)
+    tree = Tree(arch, SYSTEMS[a], lower, seeds, sources, stages, root / "checkout")
+    write_checkout(tree.checkout, tree)
+    return tree
 
 
 def write_checkout(root: Path, tree: Tree, *, wrong: str | None = None) -> Path:
-    """A checkout whose stage graph pins the tree's programs as step outputs (one of them wrongly if asked).
+    """A checkout whose stage graph is the real one's audited steps, pinning the tree's programs as outputs.
 
-    The graph has the steps the audit reads hashes from; the seed is a file pin, the steps' builders are the
-    seed and earlier steps, as in the real stages.toml.
+    The steps keep their builders and `audit` tables and the system its variables; the seed steps' outputs
+    stay `pin:` references, to file pins of the tree's seeds. The step named wrong pins other bytes.
     """
-    system = "x86_64-linux" if tree.arch.bits == 64 else "i686-linux"
+    system = tree.system
     files = {
-        "hex0": tree.stages / "hex0",
+        "hex0": tree.seeds / "hex0-seed",
         "kaem-minimal": tree.seeds / "kaem-optional-seed",
         "hex1": tree.stages / "hex1",
         "hex2-0": tree.stages / "hex2-0",
         "catm": tree.stages / "catm",
         "M0": tree.stages / "M0",
-        "cc_arch": tree.stages / f"cc_{tree.arch.lower}",
+        "cc_arch": tree.stages / f"cc_{tree.m2arch}",
     }
-    seed_hash = file_nar_hash((tree.seeds / "hex0-seed").read_bytes(), executable=True).sri
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pins.toml").write_text(
-        f'[pins.seed]\nkind = "file"\nurls = ["file://{tree.seeds}/hex0-seed"]\nexecutable = true\n'
-        f'hash = "{seed_hash}"\n'
-    )
-    steps = [f'[systems.{system}]\nvars = {{ arch = "{tree.arch.name}" }}\n']
-    builder = "pin:seed"
-    for step, path in files.items():
-        data = path.read_bytes()
-        if step == wrong:
-            data += b"\0"
+    pins: dict[str, Any] = {}
+    steps = []
+    for step in GRAPH["step"]:
+        if "audit" not in step:
+            continue
+        data = files[step["name"]].read_bytes() + (b"\0" if step["name"] == wrong else b"")
         output = file_nar_hash(data, executable=True).sri
-        steps.append(f'[[step]]\nname = "{step}"\nbuilder = "{builder}"\noutput = {{ {system} = "{output}" }}\n')
-        builder = "hex0"
-    (root / "stages.toml").write_text("\n".join(steps))
+        pinned = step["output"][system]
+        if pinned.startswith("pin:"):
+            url = f"file://{files[step['name']]}"
+            pins[pinned.removeprefix("pin:")] = {"kind": "file", "urls": [url], "executable": True, "hash": output}
+            output = pinned
+        fields = ("name", "builder", "audit")
+        steps.append({key: step[key] for key in fields} | {"output": {system: output}})
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pins.toml").write_text(tomlkit.dumps({"pins": pins}))
+    graph = {"systems": {system: GRAPH["systems"][system]}, "step": steps}
+    (root / "stages.toml").write_text(tomlkit.dumps(graph))
     return root

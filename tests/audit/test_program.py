@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit_support import BASIC, assemble_gas, build_gas, echo_program
+from audit_support import BASIC, assemble_gas, base, build_gas, echo_program
 from rootstock.audit.elfwrite import headers_size, minimal_elf
 from rootstock.audit.model import ProgramAudit
 from rootstock.audit.policy import ARCHES, Arch, ProgramPolicy
@@ -50,7 +50,7 @@ def test_forbidden_syscall_fails(arch: Arch, name: str) -> None:
     number = FORBIDDEN[name][0 if arch.bits == 64 else 1]
     result = audit(build_gas(arch, syscall(arch, number) + "\n" + exit_call(arch)), arch)
     assert [f for f in failed(result) if f.startswith("echo/syscall@")] == [
-        f"echo/syscall@{arch.base + headers_size(arch) + 5:#x}/{name}"
+        f"echo/syscall@{base(arch) + headers_size(arch) + 5:#x}/{name}"
     ]
 
 
@@ -99,25 +99,25 @@ def test_bytes_appended_outside_the_segment_fail(arch: Arch) -> None:
 
 def test_bytes_appended_inside_the_segment_are_unaccounted(arch: Arch) -> None:
     code = assemble_gas(arch, exit_call(arch))
-    result = audit(minimal_elf(arch, code + bytes.fromhex("90c3ccb801000000"), arch.base), arch)
+    result = audit(minimal_elf(arch, code + bytes.fromhex("90c3ccb801000000"), base(arch)), arch)
     assert failed(result) == ["echo/bytes/accounted"]
     assert result.regions[-1].kind == "unaccounted"
 
 
 def test_moved_entry_point_fails(arch: Arch) -> None:
     code = assemble_gas(arch, "nop\n" + exit_call(arch))
-    moved = minimal_elf(arch, code, arch.base, entry=arch.base + headers_size(arch) + 1)
+    moved = minimal_elf(arch, code, base(arch), entry=base(arch) + headers_size(arch) + 1)
     assert "echo/elf/entry.first" in failed(audit(moved, arch))
 
 
 def test_entry_point_outside_the_file_fails(arch: Arch) -> None:
-    data = minimal_elf(arch, assemble_gas(arch, exit_call(arch)), arch.base, entry=arch.base + 0x10000)
+    data = minimal_elf(arch, assemble_gas(arch, exit_call(arch)), base(arch), entry=base(arch) + 0x10000)
     assert {"echo/elf/entry", "echo/elf/entry.first"} <= set(failed(audit(data, arch)))
 
 
 def test_rwx_segment_fails_a_strict_policy_and_is_a_finding_under_a_tolerant_one(arch: Arch) -> None:
     code = assemble_gas(arch, exit_call(arch))
-    rwx = minimal_elf(arch, code, arch.base, flags=7)
+    rwx = minimal_elf(arch, code, base(arch), flags=7)
     assert failed(audit(rwx, arch)) == ["echo/elf/phdr0.wx"]
     tolerant = audit(rwx, arch, TOLERANT)
     assert failed(tolerant) == []
@@ -150,7 +150,7 @@ def test_jump_into_the_middle_of_an_instruction_fails(arch: Arch) -> None:
     # `mov eax, 0x050f9090` hides `nop; nop; syscall` in its immediate; the jump lands on the hidden bytes.
     body = "mov eax, 0x050f9090\njmp _start+1\n"
     result = audit(build_gas(arch, body), arch)
-    start = arch.base + headers_size(arch)
+    start = base(arch) + headers_size(arch)
     assert f"echo/branch@{start + 5:#x}" in failed(result)
     assert "echo/code/no-overlap" in failed(result)
 
@@ -168,7 +168,7 @@ def test_listing_shows_every_instruction_with_its_bytes(arch: Arch) -> None:
 @pytest.mark.parametrize("instruction", ["rdtsc", "cpuid", "int3", "in al, dx", "hlt"])
 def test_unusual_instruction_fails(arch: Arch, instruction: str) -> None:
     result = audit(build_gas(arch, instruction + "\n" + exit_call(arch)), arch)
-    assert f"echo/insn@{arch.base + headers_size(arch):#x}" in failed(result)
+    assert f"echo/insn@{base(arch) + headers_size(arch):#x}" in failed(result)
 
 
 def test_check_ids_are_unique_on_a_program_with_unreached_code(arch: Arch) -> None:

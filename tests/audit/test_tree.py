@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import json
+import re
 from pathlib import Path
 
 import pytest
+from attrs import evolve
 
 import rootstock.commands.audit as command
 from audit_support import STRICT, Tree, build_gas, hexdump, write_checkout
+from rootstock.audit.inputs import AuditInputs
 from rootstock.audit.model import AuditReport
 from rootstock.audit.report import summary, to_json, to_markdown
 from rootstock.audit.runner import audit_arch
@@ -18,7 +20,12 @@ from rootstock.errors import InputError
 
 
 def run(tree: Tree) -> AuditReport:
-    return audit_arch(tree.arch.name, tree.seeds, tree.sources, tree.stages, policies=STRICT, pinned={})
+    return audit_arch(tree.inputs())
+
+
+def strict_audit(inputs: AuditInputs) -> AuditReport:
+    """The CLI's audit under the strict fixture policies."""
+    return audit_arch(evolve(inputs, policies=STRICT))
 
 
 def failed_ids(report: AuditReport) -> list[str]:
@@ -29,7 +36,7 @@ def test_clean_tree_passes_every_check(tree: Tree) -> None:
     report = run(tree)
     assert failed_ids(report) == []
     names = [p.name for p in report.programs]
-    assert names == ["hex0-seed", "kaem-optional-seed", "hex0", "hex1", "hex2-0", "catm", "M0", f"cc_{tree.arch.lower}"]
+    assert names == ["hex0-seed", "kaem-optional-seed", "hex0", "hex1", "hex2-0", "catm", "M0", f"cc_{tree.m2arch}"]
     ids = [c.id for c in report.all_checks()]
     assert len(ids) == len(set(ids)) > 300
     # Four independent assemblers rebuilt each seed.
@@ -129,7 +136,7 @@ def test_summary_line(tree: Tree) -> None:
 def test_cli_prints_the_totals_and_exits_0_when_every_check_passes(
     tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(command, "audit_arch", functools.partial(audit_arch, policies=STRICT))
+    monkeypatch.setattr(command, "audit_arch", strict_audit)
     code = main(cli_args(write_checkout(tmp_path / "checkout", tree), tree))
     out = capsys.readouterr().out
     assert code == 0
@@ -157,9 +164,9 @@ def cli_args(root: Path, tree: Tree) -> list[str]:
 def test_a_program_that_differs_from_its_pinned_step_output_fails(
     tree: Tree, step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(command, "audit_arch", functools.partial(audit_arch, policies=STRICT))
+    monkeypatch.setattr(command, "audit_arch", strict_audit)
     root = write_checkout(tmp_path / "checkout", tree, wrong=step)
-    program = {"hex0": "hex0-seed", "kaem-minimal": "kaem-optional-seed", "cc_arch": f"cc_{tree.arch.lower}"}
+    program = {"hex0": "hex0-seed", "kaem-minimal": "kaem-optional-seed", "cc_arch": f"cc_{tree.m2arch}"}
     failed = f"pin/{program.get(step, step)}"
     assert main(cli_args(root, tree)) == 1
     err = capsys.readouterr().err
@@ -173,9 +180,8 @@ def test_the_checkout_must_build_the_architecture(
 ) -> None:
     root = write_checkout(tmp_path / "checkout", tree)
     other = "x86" if tree.arch.name == "AMD64" else "AMD64"
-    (root / "stages.toml").write_text(
-        (root / "stages.toml").read_text().replace(f'arch = "{tree.arch.name}"', f'arch = "{other}"')
-    )
+    text = (root / "stages.toml").read_text()
+    (root / "stages.toml").write_text(re.sub(rf'^arch = "{tree.arch.name}"', f'arch = "{other}"', text, flags=re.M))
     assert main(cli_args(root, tree)) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
@@ -195,7 +201,7 @@ def test_gas_twin_is_identical_on_the_clean_tree_and_a_divergent_one_is_caught(t
     assert [f.id for f in clean.all_findings() if f.id.startswith("stage/") and f.id.endswith("/gas")] == [
         "stage/hex0/gas"
     ]
-    gas = tree.sources / "GAS" / f"catm_{tree.arch.lower}.S"
+    gas = tree.sources / "GAS" / f"catm_{tree.m2arch}.S"
     call = "mov eax, 59\n    syscall" if tree.arch.bits == 64 else "mov eax, 11\n    int 0x80"
     gas.write_text(gas.read_text().replace("_start:\n", f"_start:\n    {call}\n", 1))
     report = run(tree)

@@ -88,8 +88,8 @@ def _read_header(name: str, data: bytes, arch: Arch) -> tuple[int, ...]:
     if len(data) < arch.ehsize:
         msg = f"{name}: {len(data)} bytes, too short for the {arch.ehsize}-byte ELF header of an {arch.name} executable"
         raise InputError(msg)
-    word = "Q" if arch.elf_class == 2 else "I"
-    return struct.unpack_from(f"<HHI{word}{word}{word}IHHHHHH", data, 16)
+    w = arch.word
+    return struct.unpack_from(f"<HHI{w}{w}{w}IHHHHHH", data, 16)
 
 
 def _read_segment(data: bytes, arch: Arch, index: int, at: int) -> Segment:

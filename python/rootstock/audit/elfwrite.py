@@ -29,40 +29,12 @@ def minimal_elf(
     start = base + headers_size(arch)
     size = headers_size(arch) + len(body) if filesz is None else filesz
     ident = b"\x7fELF" + bytes([arch.elf_class, 1, 1, 3]) + bytes(8)
+    w = arch.word
+    fields = (2, arch.machine, 1, start if entry is None else entry, arch.ehsize, 0, 0)
+    header = ident + struct.pack(f"<HHI{w}{w}{w}IHHHHHH", *fields, arch.ehsize, arch.phentsize, 1, 0, 0, 0)
+    # ELF64 moves p_flags up next to p_type so that the 64-bit fields stay aligned.
     if arch.elf_class == 2:
-        header = ident + struct.pack(
-            "<HHIQQQIHHHHHH",
-            2,
-            arch.machine,
-            1,
-            start if entry is None else entry,
-            arch.ehsize,
-            0,
-            0,
-            arch.ehsize,
-            arch.phentsize,
-            1,
-            0,
-            0,
-            0,
-        )
         program = struct.pack("<IIQQQQQQ", 1, flags, 0, base, base, size, size, 0x1000)
     else:
-        header = ident + struct.pack(
-            "<HHIIIIIHHHHHH",
-            2,
-            arch.machine,
-            1,
-            start if entry is None else entry,
-            arch.ehsize,
-            0,
-            0,
-            arch.ehsize,
-            arch.phentsize,
-            1,
-            0,
-            0,
-            0,
-        )
         program = struct.pack("<IIIIIIII", 1, 0, base, base, size, size, flags, 0x1000)
     return header + program + body

@@ -10,8 +10,6 @@ from rootstock.errors import InputError
 
 # Immediate prefix -> field size in bytes (little endian, as on x86).
 IMMEDIATES = {"!": 1, "@": 2, "$": 2, "%": 4, "&": 4}
-_TOKEN = re.compile(r"[#;][^\n]*|\"([^\"]*)\"|'([^']*)'|(\S+)")
-_NUMBER = re.compile(r"-?[0-9]+|0x[0-9A-Fa-f]+")
 
 
 @frozen
@@ -64,6 +62,11 @@ def expand_m1(text: str, *, source: str = "<input>") -> M1Program:
         out.append(_expand(kind, value, macros, f"{source}:{line}"))
         i += 1
     return M1Program(tuple(defines), "\n".join(out))
+
+
+# A comment to the end of the line, a "string", a 'hex' literal, or a word.
+_TOKEN = re.compile(r"[#;][^\n]*|\"([^\"]*)\"|'([^']*)'|(\S+)")
+_NUMBER = re.compile(r"-?[0-9]+|0x[0-9A-Fa-f]+")
 
 
 def _tokens(text: str) -> list[tuple[str, str, int]]:

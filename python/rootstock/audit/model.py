@@ -70,15 +70,15 @@ class Line:
 class ProgramAudit:
     """Everything the audit established about one program file."""
 
-    name: str
-    path: str
-    size: int
-    sha256: str
     checks: tuple[Check, ...]
     findings: tuple[Finding, ...]
     regions: tuple[Region, ...]
     syscalls: tuple[SyscallSite, ...]
     listing: tuple[Line, ...]
+    name: str
+    path: str
+    size: int
+    sha256: str
     policy: ProgramPolicy
 
     @property

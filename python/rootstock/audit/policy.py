@@ -1,4 +1,4 @@
-"""Audit policy as data: the architectures, what each early program may do, and the pinned seed hashes."""
+"""Audit policy as data: the architectures, what each early program may do, and the unusual instructions."""
 
 from __future__ import annotations
 
@@ -12,55 +12,55 @@ from rootstock.errors import InputError
 
 @frozen
 class Arch:
-    """What a minimal static Linux executable of one architecture looks like and how its code decodes."""
+    """What a minimal static Linux executable of one architecture looks like and how its code decodes.
+
+    Only decoding facts live here; where the chain loads its programs and which ELF header template it uses
+    are the system's variables in stages.toml (rootstock.audit.inputs.Target).
+    """
 
     name: str
-    lower: str
-    elf_class: int
-    machine: int
-    ehsize: int
-    phentsize: int
-    cs_mode: int
-    abi: str
     bits: int
-    elf_header_source: str
-    as_flag: str
+    machine: int
+    abi: str
     ld_emulation: str
-    # Where hex2 and the ELF header templates load every stage0 program.
-    base: int
+
+    @property
+    def elf_class(self) -> int:
+        """ELFCLASS32 (1) or ELFCLASS64 (2)."""
+        return 2 if self.bits == 64 else 1
+
+    @property
+    def ehsize(self) -> int:
+        """The ELF header size of this class."""
+        return 64 if self.bits == 64 else 52
+
+    @property
+    def phentsize(self) -> int:
+        """The program header entry size of this class."""
+        return 56 if self.bits == 64 else 32
+
+    @property
+    def word(self) -> str:
+        """The struct code of an address-sized field."""
+        return "Q" if self.bits == 64 else "I"
+
+    @property
+    def cs_mode(self) -> int:
+        """The capstone decoding mode."""
+        return capstone.CS_MODE_64 if self.bits == 64 else capstone.CS_MODE_32
+
+    @property
+    def as_flag(self) -> str:
+        """The GNU as option that selects this word size."""
+        return f"--{self.bits}"
 
 
 ARCHES: Mapping[str, Arch] = {
-    "AMD64": Arch(
-        name="AMD64",
-        lower="amd64",
-        elf_class=2,
-        machine=62,
-        ehsize=64,
-        phentsize=56,
-        cs_mode=capstone.CS_MODE_64,
-        abi="x86_64",
-        bits=64,
-        elf_header_source="ELF-amd64.hex2",
-        as_flag="--64",
-        ld_emulation="elf_x86_64",
-        base=0x00600000,
-    ),
-    "x86": Arch(
-        name="x86",
-        lower="x86",
-        elf_class=1,
-        machine=3,
-        ehsize=52,
-        phentsize=32,
-        cs_mode=capstone.CS_MODE_32,
-        abi="i386",
-        bits=32,
-        elf_header_source="ELF-i386.hex2",
-        as_flag="--32",
-        ld_emulation="elf_i386",
-        base=0x08048000,
-    ),
+    arch.name: arch
+    for arch in (
+        Arch(name="AMD64", bits=64, machine=62, abi="x86_64", ld_emulation="elf_x86_64"),
+        Arch(name="x86", bits=32, machine=3, abi="i386", ld_emulation="elf_i386"),
+    )
 }
 
 
@@ -112,20 +112,6 @@ UPSTREAM_POLICIES: Mapping[str, ProgramPolicy] = {
         ProgramPolicy("cc", _FILTER | {"brk"}, True, "a C subset compiler with a heap"),
     )
 }
-
-
-def policy_for(program: str, policies: Mapping[str, ProgramPolicy] = UPSTREAM_POLICIES) -> ProgramPolicy:
-    """The policy for an early program (cc_amd64 and cc_x86 share `cc`).
-
-    Raises:
-        InputError: no policy is defined for that program name.
-    """
-    key = "cc" if program.startswith("cc_") else program
-    try:
-        return policies[key]
-    except KeyError:
-        msg = f"no audit policy for program {program!r}; known: {', '.join(sorted(policies))}"
-        raise InputError(msg) from None
 
 
 # Instructions no early program needs: each either needs privileges (and traps), talks to hardware, leaves

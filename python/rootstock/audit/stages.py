@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from attrs import frozen
-
 from rootstock.assemble.hex0 import assemble_hex0
 from rootstock.audit.elf import inspect_elf
 from rootstock.audit.elfwrite import headers_size, minimal_elf
 from rootstock.audit.external import gas_build
 from rootstock.audit.flow import follow
 from rootstock.audit.hex2 import link_hex2
+from rootstock.audit.inputs import Stage, Target
 from rootstock.audit.m1 import expand_m1
 from rootstock.audit.model import Check, Comparison, Finding, Section
 from rootstock.audit.policy import Arch, ProgramPolicy
@@ -20,71 +19,41 @@ from rootstock.audit.reassemble import compare, describe, failure_text
 from rootstock.errors import InputError, RootstockError
 
 
-@frozen
-class Stage:
-    """One early program, the files upstream writes it in ({A} = AMD64/x86, {a} = amd64/x86), and the
-    stages.toml step that builds it."""
-
-    name: str
-    source: str
-    kind: str
-    gas: str
-    development: str | None
-    step: str
-
-
-# In chain order; `kind` says how the source becomes bytes (hex2 and M1 get the ELF header template prepended
-# when their source does not carry its own header).
-STAGES = (
-    Stage("hex0", "hex0_{A}.hex0", "hex0", "GAS/hex0_{a}.S", "Development/hex0_{A}.M1", "hex0"),
-    Stage("hex1", "hex1_{A}.hex0", "hex0", "GAS/hex1_{a}.S", "Development/hex1_{A}.M1", "hex1"),
-    Stage("hex2-0", "hex2_{A}.hex1", "hex1", "GAS/hex2_{a}.S", "Development/hex2_{A}.M1", "hex2-0"),
-    Stage("catm", "catm_{A}.hex2", "hex2", "GAS/catm_{a}.S", "Development/catm_{A}.M1", "catm"),
-    Stage("M0", "M0_{A}.hex2", "hex2+header", "GAS/M0_{a}.S", "Development/M0_{A}.M1", "M0"),
-    Stage("cc_{a}", "cc_{a}.M1", "M1", "GAS/cc_{a}.S", None, "cc_arch"),
-)
-
-
-def stage_name(stage: Stage, arch: Arch) -> str:
-    """The program name as the chain writes it (cc_amd64, cc_x86)."""
-    return stage.name.format(A=arch.name, a=arch.lower)
-
-
-def stage_file(sources: Path, pattern: str, arch: Arch, what: str) -> Path:
+def stage_file(sources: Path, relative: str, target: Target, what: str) -> Path:
     """A file of the upstream tree.
 
     Raises:
         InputError: the file is missing.
     """
-    path = sources / pattern.format(A=arch.name, a=arch.lower)
+    path = sources / relative
     if not path.is_file():
-        msg = f"{path}: missing; expected {what} for {arch.name} (an upstream stage0-posix-{arch.lower} tree)"
+        msg = f"{path}: missing; expected {what} for {target.arch.name} (an upstream stage0-posix tree)"
         raise InputError(msg)
     return path
 
 
-def build_from_source(stage: Stage, sources: Path, arch: Arch) -> bytes:
+def build_from_source(stage: Stage, sources: Path, target: Target) -> bytes:
     """The stage built from its primary source by rootstock's own assemblers.
 
     Raises:
         InputError: a source or the ELF header template is missing or malformed.
     """
-    source = stage_file(sources, stage.source, arch, f"the {stage.kind} source of {stage.name}")
+    source = stage_file(sources, stage.source, target, f"the {stage.kind} source of {stage.name}")
     text = source.read_text()
     if stage.kind == "hex0":
         return assemble_hex0(text, source=str(source))
     if stage.kind in ("hex1", "hex2"):
-        return link_hex2(text, arch.base, source=str(source))
-    return _with_header(sources, arch, expand_m1(text, source=str(source)).hex2 if stage.kind == "M1" else text)
+        return link_hex2(text, target.base, source=str(source))
+    return _with_header(sources, target, expand_m1(text, source=str(source)).hex2 if stage.kind == "M1" else text)
 
 
-def _with_header(sources: Path, arch: Arch, hex2: str) -> bytes:
-    header = stage_file(sources, arch.elf_header_source, arch, "the ELF header template")
-    return link_hex2(header.read_text() + "\n" + hex2, arch.base, source=str(header))
+def _with_header(sources: Path, target: Target, hex2: str) -> bytes:
+    header = stage_file(sources, target.elf_header, target, "the ELF header template")
+    return link_hex2(header.read_text() + "\n" + hex2, target.base, source=str(header))
 
 
 def cross_verify(
-    stage: Stage, sources: Path, arch: Arch, policy: ProgramPolicy, *, built: bytes, given: bytes | None
+    stage: Stage, sources: Path, target: Target, policy: ProgramPolicy, *, built: bytes, given: bytes | None
 ) -> Section:
     """Compare the stage from its source with the binary the chain built, its M1 twin and its GAS twin.
 
@@ -92,11 +61,11 @@ def cross_verify(
     translations: byte differences are reported as findings (GAS picks its own encodings and data layout),
     and each twin must make the same system calls as the source build.
     """
-    name = stage_name(stage, arch)
+    name, arch = stage.name, target.arch
     checks: list[Check] = []
     findings: list[Finding] = []
     comparisons: list[Comparison] = []
-    source_name = stage.source.format(A=arch.name, a=arch.lower)
+    source_name = stage.source
     if given is not None:
         comparison = compare(name, f"{name} (given)", given, f"{source_name} (rebuilt)", built)
         comparisons.append(comparison)
@@ -114,14 +83,13 @@ def cross_verify(
     segment = image.segment_at(image.entry)
     # GAS gives code only (rootstock wraps it in its own headers), so only the code is compared.
     code_offset = segment.file_offset(image.entry) if segment is not None else 0
-    twins: list[tuple[str, str, Callable[[Path], tuple[bytes, bytes]], int, str]] = [
-        ("gas", stage.gas, lambda p: _gas_twin(p, arch, image.entry), code_offset, "info"),
-    ]
+    twins: list[tuple[str, str, Callable[[Path], tuple[bytes, bytes]], int, str]] = []
     if stage.development is not None:
-        twins.insert(0, ("m1", stage.development, lambda p: _m1_twin(p, sources, arch), 0, "warning"))
-    for label, pattern, build, skip, severity in twins:
+        twins.append(("m1", stage.development, lambda p: _m1_twin(p, sources, target), 0, "warning"))
+    if stage.gas is not None:
+        twins.append(("gas", stage.gas, lambda p: _gas_twin(p, arch, image.entry), code_offset, "info"))
+    for label, relative, build, skip, severity in twins:
         key = f"stage/{name}/{label}"
-        relative = pattern.format(A=arch.name, a=arch.lower)
         path = sources / relative
         try:
             twin = build(path) if path.is_file() else None
@@ -152,8 +120,8 @@ def cross_verify(
     return Section(f"cross-verification of {name}", tuple(checks), tuple(findings), tuple(comparisons))
 
 
-def _m1_twin(path: Path, sources: Path, arch: Arch) -> tuple[bytes, bytes]:
-    program = _with_header(sources, arch, expand_m1(path.read_text(), source=str(path)).hex2)
+def _m1_twin(path: Path, sources: Path, target: Target) -> tuple[bytes, bytes]:
+    program = _with_header(sources, target, expand_m1(path.read_text(), source=str(path)).hex2)
     return program, program
 
 

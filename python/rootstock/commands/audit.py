@@ -40,8 +40,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="directory with the chain's hex0, hex1, hex2-0, catm, M0 and cc_<arch> (default: audit "
         "the programs rebuilt from the sources)",
     )
-    p.add_argument("--json", type=Path, default=None, metavar="OUT", help="write the JSON report here")
-    p.add_argument("--markdown", type=Path, default=None, metavar="OUT", help="write the Markdown report here")
+    p.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write the JSON report here")
+    p.add_argument("--markdown", type=Path, default=None, metavar="OUT", help="also write the Markdown report here")
+    p.add_argument(
+        "--report-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --system: where audit.json, audit.md and the logs of the chain it built go (default: "
+        "build-logs/audit/<system>/; the build's own build-logs/<system>/ is left alone)",
+    )
     p.set_defaults(handler=run_audit)
 
 
@@ -53,6 +61,7 @@ def run_audit(options: GlobalOptions, args: argparse.Namespace) -> int:
     """
     plan = Plan.from_options(options)
     project = plan.project
+    outputs = [(args.json, to_json), (args.markdown, to_markdown)]
     with tempfile.TemporaryDirectory(prefix="rootstock-audit-") as tmp:
         if args.system is not None:
             if args.seeds or args.sources or args.stages:
@@ -60,17 +69,24 @@ def run_audit(options: GlobalOptions, args: argparse.Namespace) -> int:
                     "audit --system takes seeds, sources and stages from the checkout: drop --seeds/--sources/--stages"
                 )
                 raise InputError(msg)
-            inputs = chain_inputs(plan, args.system, log_dir=project.root / "build-logs", workdir=Path(tmp))
+            report_dir = args.report_dir or project.root / "build-logs" / "audit" / args.system
+            # The chain's logs and build report go below the audit's own directory: the steps it builds are
+            # only the early chain, and build-logs/<system>/report.json belongs to `rootstock build`.
+            inputs = chain_inputs(plan, args.system, log_dir=report_dir / "chain", workdir=Path(tmp))
+            outputs += [(report_dir / "audit.json", to_json), (report_dir / "audit.md", to_markdown)]
         else:
             if args.seeds is None or args.sources is None:
                 msg = "audit --arch needs --seeds and --sources"
                 raise InputError(msg)
+            if args.report_dir is not None:
+                msg = "audit --report-dir applies to --system only (with --arch, name --json and --markdown)"
+                raise InputError(msg)
             inputs = given_inputs(plan, args.arch, args.seeds, args.sources, args.stages)
-        report = audit_arch(inputs.arch, inputs.seeds, inputs.sources, inputs.stages, pinned=inputs.pinned)
-    if args.json is not None:
-        args.json.write_text(to_json(report), encoding="utf-8")
-    if args.markdown is not None:
-        args.markdown.write_text(to_markdown(report), encoding="utf-8")
+        report = audit_arch(inputs)
+    for path, render in outputs:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(report), encoding="utf-8")
     failures = report.failures()
     if failures:
         shown = ", ".join(c.id for c in failures[:5]) + (", ..." if len(failures) > 5 else "")

@@ -6,9 +6,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import attrs
 import cattrs
 import tomlkit
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
+from cattrs.gen import make_dict_structure_fn
 
 from rootstock.core.files import write_atomic
 from rootstock.core.hashes import Hash
@@ -54,8 +56,25 @@ def _structure_pin(value: Any, _type: type) -> Pin:
     return converter.structure(value, KINDS[kind])
 
 
+def _tables(conv: cattrs.Converter) -> Any:
+    # A record written as a string or a number is a mistake in the file, not a type puzzle for cattrs.
+    def factory(cls: type) -> Any:
+        structure = make_dict_structure_fn(cls, conv)
+
+        def hook(value: Any, _type: type) -> Any:
+            if not isinstance(value, dict):
+                msg = f"expected a table, got {type(value).__name__} {value!r}"
+                raise InputError(msg)
+            return structure(value, _type)
+
+        return hook
+
+    return factory
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
+    conv.register_structure_hook_factory(attrs.has, _tables(conv))
     conv.register_structure_hook(Hash, _structure_hash)
     conv.register_unstructure_hook(Hash, lambda h: h.sri)
     conv.register_structure_hook(Pin, _structure_pin)

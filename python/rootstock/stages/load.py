@@ -3,6 +3,7 @@ pinned hashes per system."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ def _structure_entry(value: Any, _type: type) -> Step | StepTemplate:
 
 converter.register_structure_hook(Step | StepTemplate, _structure_entry)
 
+STEP_INDEX_RE = re.compile(r"stages\.step\[(\d+)\]")
+
 
 def structure_graph(data: dict[str, Any], source: str) -> Graph:
     """Turn parsed TOML into a Graph, its step templates expanded.
@@ -36,9 +39,20 @@ def structure_graph(data: dict[str, Any], source: str) -> Graph:
     try:
         written = converter.structure(data, StagesFile)
     except (ClassValidationError, InputError, ValueError) as exc:
-        msg = f"{source}: invalid stage graph\n  " + "\n  ".join(field_errors(exc, "stages"))
+        errors = [_name_step(line, data) for line in field_errors(exc, "stages")]
+        msg = f"{source}: invalid stage graph\n  " + "\n  ".join(errors)
         raise InputError(msg) from None
     return unroll(written, source)
+
+
+def _name_step(line: str, data: dict[str, Any]) -> str:
+    # A reader looks for a step by its name, not by its position among 70 [[step]] tables.
+    steps = data.get("step")
+    m = STEP_INDEX_RE.match(line)
+    if m is None or not isinstance(steps, list) or not isinstance(steps[int(m.group(1))], dict):
+        return line
+    name = steps[int(m.group(1))].get("name")
+    return line if not isinstance(name, str) else f"step '{name}' ({m.group(0)}){line[m.end() :]}"
 
 
 def load_graph(path: Path) -> Graph:

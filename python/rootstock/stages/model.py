@@ -14,6 +14,24 @@ class SystemSpec:
 
 
 @frozen
+class AuditSpec:
+    """How the audit reads a step's output (docs/audit.md); the strings take the system's `{NAME}` variables.
+
+    A step whose output is a seed pin names the seed; a step that builds an early program names it, says how
+    its source becomes bytes and which upstream twins it is compared with. Paths are relative to the
+    architecture's directory of the stage0-posix tree.
+    """
+
+    source: str
+    seed: str | None = None
+    program: str | None = None
+    kind: str | None = None
+    gas: str | None = None
+    development: str | None = None
+    policy: str | None = None
+
+
+@frozen
 class StepBody:
     """What a step and a step template both say: the builder, its argv and environment, where it runs."""
 
@@ -40,6 +58,7 @@ class Step(StepBody):
     env_each: dict[str, dict[str, str]] = Factory(dict)
     output: dict[str, str] = Factory(dict)
     files: dict[str, dict[str, str]] = Factory(dict)
+    audit: AuditSpec | None = None
 
 
 @frozen
