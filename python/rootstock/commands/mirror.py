@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from rootstock.options import GlobalOptions
@@ -10,6 +11,8 @@ from rootstock.pins.fetch import Fetcher
 from rootstock.pins.fill import fill
 from rootstock.pins.mirror import Mirror
 from rootstock.project import Project
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,5 +32,6 @@ def fill_mirror(options: GlobalOptions, args: argparse.Namespace) -> int:
     mirror = Mirror(args.dir.resolve())
     selected = project.pins.select(args.names)
     for n, entry in enumerate(selected, 1):
-        print(f"[{n}/{len(selected)}] {entry.name} -> {fill(upstream, mirror, entry)}")
+        log.info("[%d/%d] mirroring %s", n, len(selected), entry.name)
+        print(f"{entry.name} -> {fill(upstream, mirror, entry)}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import tempfile
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from rootstock.options import GlobalOptions
 from rootstock.pins.update import update
 from rootstock.pins.verify import verify
 from rootstock.project import Project
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,9 +46,10 @@ def verify_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     project = Project.load(options)
     selected = project.pins.select(args.names)
     for n, entry in enumerate(selected, 1):
+        log.info("[%d/%d] verifying %s", n, len(selected), entry.name)
         agreeing = verify(project.fetcher(), entry)
         also = f"; equals the hash published by {', '.join(agreeing)}" if agreeing else ""
-        print(f"[{n}/{len(selected)}] {entry.name}: ok ({entry.pin.hash.sri}){also}")
+        print(f"{entry.name}: ok ({entry.pin.hash.sri}){also}")
     return 0
 
 
@@ -62,7 +66,9 @@ def update_pin(options: GlobalOptions, args: argparse.Namespace) -> int:
 def fetch_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Place the named pins in the store."""
     project = Project.load(options)
+    selected = project.pins.select(args.names)
     with tempfile.TemporaryDirectory(prefix="rootstock-fetch-") as tmp:
-        for entry in project.pins.select(args.names):
+        for n, entry in enumerate(selected, 1):
+            log.info("[%d/%d] placing %s in the store", n, len(selected), entry.name)
             print(f"{entry.name}: {project.fetcher().place(entry, Path(tmp))}")
     return 0
