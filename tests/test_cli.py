@@ -1,12 +1,15 @@
-"""The CLI border: where progress and command lines go at each loudness."""
+"""The CLI border: where progress and command lines go at each loudness, and what start-up imports."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from common_support import REPO
 from rootstock.cli import main
 from rootstock.core.nar import flat_hash
 
@@ -62,3 +65,21 @@ def test_version_anywhere_before_the_command(capsys: pytest.CaptureFixture[str])
         main(["-q", "--root", "/nonexistent", "--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("rootstock ")
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        "rootstock.cli",
+        "rootstock.commands.pins, rootstock.commands.hash, "
+        "rootstock.commands.mirror, rootstock.commands.render, rootstock.commands.sbom",
+    ],
+)
+def test_start_up_imports_no_heavy_library(modules: str) -> None:
+    # Every run imports the CLI and the command modules to build its parser: their imports are start-up time
+    # (benchmarks/startup_bench.py); the libraries below are imported by the handlers that use them.
+    heavy = ("capstone", "jinja2", "cattrs", "sh", "cyclonedx", "spdx_tools", "attrs")
+    probe = f"import sys, {modules}; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    env = {"PYTHONPATH": str(REPO / "python")}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True)
+    assert done.stdout.split() == []

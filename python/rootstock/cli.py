@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -12,9 +13,9 @@ from pathlib import Path
 
 from rootstock import __version__
 from rootstock.errors import RootstockError
-from rootstock.options import GlobalOptions
 
 # Each module defines register(subparsers); its handlers take (GlobalOptions, argparse.Namespace) -> int.
+# Start-up is mostly imports: a command module imports only what its parser needs and the rest in its handlers.
 COMMAND_MODULES = (
     "rootstock.commands.pins",
     "rootstock.commands.hash",
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def global_options() -> argparse.ArgumentParser:
-    """The options before COMMAND."""
+    """The options before COMMAND, as a parent parser for the full parser and the --version fast path."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--version", action="version", version=f"rootstock {__version__}")
     parser.add_argument(
@@ -70,6 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def answer_version(argv: Sequence[str]) -> None:
+    """Print the version and exit when --version comes before COMMAND, without importing any command module."""
+    quick = argparse.ArgumentParser(
+        prog="rootstock", parents=[global_options()], add_help=False, allow_abbrev=False, exit_on_error=False
+    )
+    quick.add_argument("rest", nargs=argparse.REMAINDER)
+    # A malformed command line is the full parser's to report, with its complete usage.
+    with contextlib.suppress(argparse.ArgumentError):
+        quick.parse_known_args(argv)
+
+
 def configure_logging(level: int) -> None:
     """Write the records of rootstock's loggers from level up to stderr, as bare messages.
 
@@ -89,8 +101,12 @@ def configure_logging(level: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run rootstock with argv and return the process exit code."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    answer_version(words)
+    args = build_parser().parse_args(words)
     configure_logging(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
+    from rootstock.options import GlobalOptions  # attrs behind it costs as much as the rest of --help
+
     try:
         options = GlobalOptions.from_args(args, os.environ)
         code: int = args.handler(options, args)

@@ -6,11 +6,10 @@ import argparse
 import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rootstock.options import GlobalOptions
-from rootstock.pins.update import update
-from rootstock.pins.verify import verify
-from rootstock.project import Project
+if TYPE_CHECKING:
+    from rootstock.options import GlobalOptions
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def list_pins(options: GlobalOptions, _args: argparse.Namespace) -> int:
     """Print one line per pin."""
+    from rootstock.project import Project
+
     project = Project.load(options)
     for entry in project.pins.entries:
         print(f"{entry.name}\t{entry.pin.kind}\t{entry.store_name}\t{entry.pin.hash.sri}")
@@ -43,6 +44,9 @@ def list_pins(options: GlobalOptions, _args: argparse.Namespace) -> int:
 
 def verify_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Verify the named pins; stop at the first that moved."""
+    from rootstock.pins.verify import verify
+    from rootstock.project import Project
+
     project = Project.load(options)
     selected = project.pins.select(args.names)
     for n, entry in enumerate(selected, 1):
@@ -55,6 +59,9 @@ def verify_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
 
 def update_pin(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Update one pin and show what changed."""
+    from rootstock.pins.update import update
+    from rootstock.project import Project
+
     project = Project.load(options)
     result = update(project.fetcher(), project.pins_file, project.pins.get(args.name), args.rev)
     for key in result.new:
@@ -65,6 +72,8 @@ def update_pin(options: GlobalOptions, args: argparse.Namespace) -> int:
 
 def fetch_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Place the named pins in the store."""
+    from rootstock.project import Project
+
     project = Project.load(options)
     selected = project.pins.select(args.names)
     with tempfile.TemporaryDirectory(prefix="rootstock-fetch-") as tmp:
