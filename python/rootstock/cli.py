@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -12,9 +13,9 @@ from pathlib import Path
 
 from rootstock import __version__
 from rootstock.errors import RootstockError
-from rootstock.options import GlobalOptions
 
 # Each module defines register(subparsers); its handlers take (GlobalOptions, argparse.Namespace) -> int.
+# Start-up is mostly imports: a command module imports only what its parser needs and the rest in its handlers.
 COMMAND_MODULES = (
     "rootstock.commands.pins",
     "rootstock.commands.hash",
@@ -25,10 +26,15 @@ COMMAND_MODULES = (
     "rootstock.commands.audit",
 )
 
+# The name of the handler main() installs on the `rootstock` logger, so a second main() replaces it.
+TERMINAL_HANDLER = "rootstock-terminal"
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser; building it runs no external command."""
-    parser = argparse.ArgumentParser(prog="rootstock", description=__doc__)
+log = logging.getLogger(__name__)
+
+
+def global_options() -> argparse.ArgumentParser:
+    """The options before COMMAND, as a parent parser for the full parser and the --version fast path."""
+    parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--version", action="version", version=f"rootstock {__version__}")
     parser.add_argument(
         "--root",
@@ -48,33 +54,66 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="local mirror directory; every fetch is served from it (default: $ROOTSTOCK_MIRROR)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every external command")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true", help="also log every external command it runs ('$ argv')"
+    )
+    loudness.add_argument("-q", "--quiet", action="store_true", help="log only warnings and errors, no progress")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser; building it runs no external command."""
+    parser = argparse.ArgumentParser(prog="rootstock", description=__doc__, parents=[global_options()])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
 
 
+def answer_version(argv: Sequence[str]) -> None:
+    """Print the version and exit when --version comes before COMMAND, without importing any command module."""
+    quick = argparse.ArgumentParser(
+        prog="rootstock", parents=[global_options()], add_help=False, allow_abbrev=False, exit_on_error=False
+    )
+    quick.add_argument("rest", nargs=argparse.REMAINDER)
+    # A malformed command line is the full parser's to report, with its complete usage.
+    with contextlib.suppress(argparse.ArgumentError):
+        quick.parse_known_args(argv)
+
+
+def configure_logging(level: int) -> None:
+    """Write the records of rootstock's loggers from level up to stderr, as bare messages.
+
+    Only the `rootstock` logger gets a level and a handler: every other logger keeps the root logger's WARNING,
+    so -v shows the commands rootstock runs but not the `sh` library's own records of every process event.
+    Records still propagate to the root logger, where an embedding program (or pytest's caplog) may collect them.
+    """
+    logger = logging.getLogger("rootstock")
+    for old in [h for h in logger.handlers if h.get_name() == TERMINAL_HANDLER]:
+        logger.removeHandler(old)
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.set_name(TERMINAL_HANDLER)
+    terminal.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(terminal)
+    logger.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run rootstock with argv and return the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    # Progress (INFO) and the commands run (DEBUG, with -v) of rootstock's own loggers go to this stderr;
-    # other libraries' loggers stay quiet. The handler is made per call: main() also runs in-process in tests.
-    logger = logging.getLogger("rootstock")
-    for old in logger.handlers[:]:
-        logger.removeHandler(old)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    words = sys.argv[1:] if argv is None else list(argv)
+    answer_version(words)
+    args = build_parser().parse_args(words)
+    configure_logging(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
+    from rootstock.options import GlobalOptions  # attrs behind it costs as much as the rest of --help
+
     try:
         options = GlobalOptions.from_args(args, os.environ)
         code: int = args.handler(options, args)
     except RootstockError as exc:
-        print(f"rootstock: error: {exc}", file=sys.stderr)
+        log.error("rootstock: error: %s", exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("rootstock: interrupted", file=sys.stderr)
+        log.error("rootstock: interrupted")
         return 130
     return code

@@ -8,11 +8,18 @@ STDERR_TAIL_LINES = 25
 
 
 class RootstockError(Exception):
-    """An expected failure with a message fit for the user; the CLI prints it and exits non-zero."""
+    """An expected failure with a message fit for the user; the CLI prints it and exits non-zero.
+
+    The message's first line says what failed; each non-empty detail (what was expected, what to do next)
+    follows on a line of its own, indented under it.
+    """
 
     exit_code = 1
     drv: str | None = None
     """The derivation the failure belongs to, where a build names one (host/nix.py sets it)."""
+
+    def __init__(self, message: str, *details: str) -> None:
+        super().__init__("\n  ".join([message, *(d for d in details if d)]))
 
 
 class CommandError(RootstockError):
@@ -34,10 +41,7 @@ class ToolMissingError(RootstockError):
 
     def __init__(self, tool: str, hint: str = "") -> None:
         self.tool = tool
-        msg = f"required program '{tool}' is not installed or not on PATH"
-        if hint:
-            msg += f" ({hint})"
-        super().__init__(msg)
+        super().__init__(f"required program '{tool}' is not installed or not on PATH", hint)
 
 
 class InputError(RootstockError):
@@ -52,10 +56,7 @@ class HashMismatchError(RootstockError):
         self.expected = expected
         self.actual = actual
         self.remedy = remedy
-        msg = f"hash mismatch for {what}\n  expected: {expected}\n  actual:   {actual}"
-        if remedy:
-            msg += f"\n  {remedy}"
-        super().__init__(msg)
+        super().__init__(f"hash mismatch for {what}", f"expected: {expected}", f"actual:   {actual}", remedy)
 
 
 class TagMovedError(RootstockError):
@@ -63,12 +64,13 @@ class TagMovedError(RootstockError):
 
     def __init__(self, pin: str, tag: str, pinned_rev: str, current_rev: str) -> None:
         self.pin = pin
-        msg = (
-            f"pin '{pin}': tag '{tag}' moved\n  pinned commit:  {pinned_rev}\n  tag now names:  {current_rev}\n"
-            "  a force-pushed or rewritten tag is never followed silently; review the new commit, then run "
-            f"'rootstock pins update {pin} --rev {current_rev}'"
+        super().__init__(
+            f"pin '{pin}': tag '{tag}' moved",
+            f"pinned commit:  {pinned_rev}",
+            f"tag now names:  {current_rev}",
+            "a force-pushed or rewritten tag is never followed silently; review the new commit, then run "
+            f"'rootstock pins update {pin} --rev {current_rev}'",
         )
-        super().__init__(msg)
 
 
 class MirrorMissingError(RootstockError):

@@ -1,8 +1,9 @@
-"""The Python hex0 assembler: the grammar case by case, its error for an unpaired nibble, and its speed."""
+"""The Python hex0 assembler: the grammar case by case and its error for an unpaired nibble.
+
+Its speed on megabytes is measured by benchmarks/hex0_bench.py, not asserted here (timings vary by machine).
+"""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -59,14 +60,3 @@ def test_odd_nibble_is_an_error(text: str, line: int, digit: str) -> None:
 def test_default_source_name() -> None:
     with pytest.raises(InputError, match=r"^<input>:1:"):
         assemble_hex0("f")
-
-
-def test_megabytes_assemble_quickly() -> None:
-    line = "48 8B 7C 24 10             # mov rdi, [rsp+16]  ; path = argv[1], deadbeef\n"
-    text = line * (4_000_000 // len(line))
-    started = time.perf_counter()
-    out = assemble_hex0(text)
-    elapsed = time.perf_counter() - started
-    assert out == bytes.fromhex("488B7C2410") * (4_000_000 // len(line))
-    # A per-character Python loop takes seconds here; one regex pass and fromhex take a fraction of one.
-    assert elapsed < 2.0, f"4 MB took {elapsed:.2f}s"

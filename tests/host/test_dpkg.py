@@ -48,19 +48,6 @@ def test_purl_encodes_the_version() -> None:
     assert pkg.purl == "pkg:deb/debian/libstdc++-12-dev@1%3A12.2.0-14%2Bdeb12u1?arch=amd64"
 
 
-def _index_has_libc6_dev() -> bool:
-    if shutil.which("dpkg-query") is None or shutil.which("apt-get") is None:
-        return False
-    try:
-        Dpkg().describe("libc6-dev")
-    except HostPackageError:
-        return False
-    return True
-
-
-needs_debian = pytest.mark.skipif(not _index_has_libc6_dev(), reason="needs dpkg with libc6-dev and an apt index")
-
-
 def test_spellings_cross_the_merged_usr_split(tmp_path: Path) -> None:
     assert _spellings(Path("/usr/nonexistent/x.h")) == ["/usr/nonexistent/x.h", "/nonexistent/x.h"]
     link = tmp_path / "link.h"
@@ -68,10 +55,21 @@ def test_spellings_cross_the_merged_usr_split(tmp_path: Path) -> None:
     assert _spellings(link)[:2] == [str(link), str(tmp_path / "real.h")]
 
 
-@needs_debian
-def test_real_dpkg_owners_and_description(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("rootstock.host.dpkg.QUERY_BATCH", 1)  # every path in its own dpkg-query call
-    db = Dpkg()
+@pytest.fixture(scope="module")
+def debian() -> None:
+    """Skip unless dpkg knows libc6-dev and the apt index has its checksum (asked when a test needs it, not at
+    collection: collecting the suite runs no program)."""
+    if shutil.which("dpkg-query") is None or shutil.which("apt-get") is None:
+        pytest.skip("needs dpkg-query and apt-get")
+    try:
+        Dpkg().describe("libc6-dev")
+    except HostPackageError as exc:
+        pytest.skip(f"needs dpkg with libc6-dev and an apt index: {exc}")
+
+
+@pytest.mark.usefixtures("debian")
+def test_real_dpkg_owners_and_description() -> None:
+    db = Dpkg(query_batch=1)  # every path in its own dpkg-query call
     owners = db.owners([Path("/usr/include/stdio.h"), Path("/usr/lib/x86_64-linux-gnu/libc.a"), Path("/nonexistent")])
     assert owners == {Path("/usr/include/stdio.h"): "libc6-dev", Path("/usr/lib/x86_64-linux-gnu/libc.a"): "libc6-dev"}
     pkg = db.describe("libc6-dev")
@@ -80,13 +78,13 @@ def test_real_dpkg_owners_and_description(monkeypatch: pytest.MonkeyPatch) -> No
     assert classify(Path("/"), [f for f in pkg.files if f.is_file()]).usage == Usage.LINK
 
 
-@needs_debian
+@pytest.mark.usefixtures("debian")
 def test_real_dpkg_unknown_package() -> None:
     with pytest.raises(HostPackageError, match="host package 'no-such-package-rootstock': is not installed"):
         Dpkg().describe("no-such-package-rootstock")
 
 
-@needs_debian
+@pytest.mark.usefixtures("debian")
 def test_real_host_packages_of_a_fixture_build(tmp_path: Path) -> None:
     b = build_fixture(tmp_path / "w")
     try:

@@ -1,4 +1,4 @@
-"""`rootstock sbom` through the real CLI entry point."""
+"""`rootstock sbom` through the real CLI parser and handlers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rootstock.cli import main
+from rootstock.cli import build_parser, main
+from rootstock.commands.sbom import run_derive
 from rootstock.host import proc
+from rootstock.options import GlobalOptions
 from sbom_support import FakeHost, FixtureBuild, build_fixture
 
 
@@ -23,12 +25,11 @@ def test_derive_writes_all_three_documents(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr("rootstock.host.dpkg.Dpkg", FakeHost)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     b = build_fixture(root / "w")
     out = root / "out"
     out.mkdir()
-    code = main(
+    args = build_parser().parse_args(
         [
             *derive_args(root, b),
             "--map",
@@ -41,7 +42,7 @@ def test_derive_writes_all_three_documents(
             str(out / "sbom.spdx.json"),
         ]
     )
-    assert code == 0
+    assert run_derive(GlobalOptions.from_args(args, {}), args, host=FakeHost()) == 0
     printed = capsys.readouterr().out
     assert "source link  hdronly 1.0" in printed
     assert "finding: source:hdronly: its headers were compiled into the binary" in printed

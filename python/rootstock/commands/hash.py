@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rootstock.core.nar import flat_hash, nar_hash
-from rootstock.options import GlobalOptions
+if TYPE_CHECKING:
+    from rootstock.options import GlobalOptions
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,6 +26,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def print_hashes(_options: GlobalOptions, args: argparse.Namespace) -> int:
     """Print one hash per path."""
+    from rootstock.core.nar import flat_hash, nar_hash
+
     hasher = nar_hash if args.action == "path" else flat_hash
     for path in args.paths:
         digest = hasher(path)

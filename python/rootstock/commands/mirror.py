@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rootstock.options import GlobalOptions
-from rootstock.pins.fetch import Fetcher
-from rootstock.pins.fill import fill
-from rootstock.pins.mirror import Mirror
-from rootstock.project import Project
+if TYPE_CHECKING:
+    from rootstock.options import GlobalOptions
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,10 +25,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def fill_mirror(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Mirror the named pins from upstream (the --mirror option is not consulted: upstream is the source)."""
+    from rootstock.pins.fetch import Fetcher
+    from rootstock.pins.fill import fill
+    from rootstock.pins.mirror import Mirror
+    from rootstock.project import Project
+
     project = Project.load(options)
     upstream = Fetcher(project.pins)
     mirror = Mirror(args.dir.resolve())
     selected = project.pins.select(args.names)
     for n, entry in enumerate(selected, 1):
-        print(f"[{n}/{len(selected)}] {entry.name} -> {fill(upstream, mirror, entry)}")
+        log.info("[%d/%d] mirroring %s", n, len(selected), entry.name)
+        print(f"{entry.name} -> {fill(upstream, mirror, entry)}")
     return 0

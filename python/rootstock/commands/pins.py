@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rootstock.options import GlobalOptions
-from rootstock.pins.update import update
-from rootstock.pins.verify import verify
-from rootstock.project import Project
+if TYPE_CHECKING:
+    from rootstock.options import GlobalOptions
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def list_pins(options: GlobalOptions, _args: argparse.Namespace) -> int:
     """Print one line per pin."""
+    from rootstock.project import Project
+
     project = Project.load(options)
     for entry in project.pins.entries:
         print(f"{entry.name}\t{entry.pin.kind}\t{entry.store_name}\t{entry.pin.hash.sri}")
@@ -40,17 +44,24 @@ def list_pins(options: GlobalOptions, _args: argparse.Namespace) -> int:
 
 def verify_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Verify the named pins; stop at the first that moved."""
+    from rootstock.pins.verify import verify
+    from rootstock.project import Project
+
     project = Project.load(options)
     selected = project.pins.select(args.names)
     for n, entry in enumerate(selected, 1):
+        log.info("[%d/%d] verifying %s", n, len(selected), entry.name)
         agreeing = verify(project.fetcher(), entry)
         also = f"; equals the hash published by {', '.join(agreeing)}" if agreeing else ""
-        print(f"[{n}/{len(selected)}] {entry.name}: ok ({entry.pin.hash.sri}){also}")
+        print(f"{entry.name}: ok ({entry.pin.hash.sri}){also}")
     return 0
 
 
 def update_pin(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Update one pin and show what changed."""
+    from rootstock.pins.update import update
+    from rootstock.project import Project
+
     project = Project.load(options)
     result = update(project.fetcher(), project.pins_file, project.pins.get(args.name), args.rev)
     for key in result.new:
@@ -61,8 +72,12 @@ def update_pin(options: GlobalOptions, args: argparse.Namespace) -> int:
 
 def fetch_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Place the named pins in the store."""
+    from rootstock.project import Project
+
     project = Project.load(options)
+    selected = project.pins.select(args.names)
     with tempfile.TemporaryDirectory(prefix="rootstock-fetch-") as tmp:
-        for entry in project.pins.select(args.names):
+        for n, entry in enumerate(selected, 1):
+            log.info("[%d/%d] placing %s in the store", n, len(selected), entry.name)
             print(f"{entry.name}: {project.fetcher().place(entry, Path(tmp))}")
     return 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from rootstock import render
-from rootstock.options import GlobalOptions
-from rootstock.plan import Plan
+if TYPE_CHECKING:
+    from rootstock.options import GlobalOptions
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_render(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Render, then write or check."""
+    from rootstock import render
+    from rootstock.plan import Plan
+
     plan = Plan.from_options(options)
     project = plan.project
     rendered = render.render_all(plan)

@@ -11,6 +11,7 @@ from rootstock.errors import InputError
 
 if TYPE_CHECKING:
     from rootstock.options import GlobalOptions
+    from rootstock.sbom.hostdb import HostDatabase
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,13 +68,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     probe.set_defaults(handler=run_probe)
 
 
-def run_derive(options: GlobalOptions, args: argparse.Namespace) -> int:
-    """Derive and write the SBOMs; print one line per component and every finding."""
-    from rootstock.host.dpkg import Dpkg
+def run_derive(options: GlobalOptions, args: argparse.Namespace, *, host: HostDatabase | None = None) -> int:
+    """Derive and write the SBOMs; print one line per component and every finding.
+
+    host names the packages that own the build's host files (default: this machine's dpkg and apt index).
+    """
     from rootstock.sbom import csv, cyclonedx, spdx
     from rootstock.sbom.derive import derive_from_build
 
     del options  # the SBOM reads its own manifest, not the pins file
+    if host is None:
+        from rootstock.host.dpkg import Dpkg
+
+        host = Dpkg()
     created = spdx.created_from_env(dict(os.environ))
     sbom = derive_from_build(
         manifest_path=args.manifest,
@@ -82,7 +89,7 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace) -> int:
         link_dir=args.link_dir or args.build_dir[0],
         traces=args.trace,
         maps=args.map,
-        host=Dpkg(),
+        host=host,
     )
     outputs = [
         (args.csv, csv.render(sbom)),

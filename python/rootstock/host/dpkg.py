@@ -12,6 +12,7 @@ from rootstock.sbom.errors import HostPackageError
 from rootstock.sbom.hostdb import HostPackage
 
 _DPKG_OWNER = re.compile(r"^(?P<packages>[^:/][^/]*?): (?P<path>/.*)$")
+# Paths per `dpkg-query -S`: thousands of headers in one call would pass the argument-length limit.
 QUERY_BATCH = 400
 _PRINT_URI = re.compile(r"^'(?P<url>[^']+)' (?P<file>\S+) (?P<size>\d+) (?P<algo>[A-Za-z0-9]+):(?P<digest>[0-9a-f]+)$")
 
@@ -57,18 +58,21 @@ def _spellings(path: Path) -> list[str]:
     return first + [t for t in toggled if t not in first]
 
 
-def _search(spellings: Sequence[str]) -> dict[str, list[str]]:
-    """`dpkg-query -S` in batches, so thousands of headers stay below the argument-length limit."""
+def _search(spellings: Sequence[str], batch: int) -> dict[str, list[str]]:
+    """`dpkg-query -S` on batch paths at a time."""
     found: dict[str, list[str]] = {}
-    for start in range(0, len(spellings), QUERY_BATCH):
+    for start in range(0, len(spellings), batch):
         # Exit 1 only means some path is owned by no package; that is what the caller wants to know.
-        done = proc.run(["dpkg-query", "-S", *spellings[start : start + QUERY_BATCH]], ok_codes=(0, 1))
+        done = proc.run(["dpkg-query", "-S", *spellings[start : start + batch]], ok_codes=(0, 1))
         found.update(parse_dpkg_search(done.stdout))
     return found
 
 
 class Dpkg:
     """The Debian package database, read through dpkg-query and the apt package index."""
+
+    def __init__(self, *, query_batch: int = QUERY_BATCH) -> None:
+        self.query_batch = query_batch
 
     def owners(self, paths: Sequence[Path]) -> dict[Path, str]:
         """The package owning each path; paths no package owns are left out.
@@ -77,7 +81,7 @@ class Dpkg:
             HostPackageError: a file is claimed by two packages (dpkg allows it for directories only).
         """
         spellings = {path: _spellings(path) for path in paths}
-        found = _search(sorted({s for alts in spellings.values() for s in alts}))
+        found = _search(sorted({s for alts in spellings.values() for s in alts}), self.query_batch)
         result: dict[Path, str] = {}
         for path, alts in spellings.items():
             for spelling in alts:

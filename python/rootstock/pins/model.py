@@ -51,15 +51,21 @@ class GitPin:
 
 
 @frozen
-class FilePin:
-    """One file stored as it is; executable files are hashed as NAR, others flat."""
+class _Download:
+    """What file and tarball pins share: one download, from the first of its URLs that answers."""
 
     urls: tuple[str, ...] = field(validator=_non_empty)
     hash: Hash
-    kind: Literal["file"] = "file"
-    executable: bool = False
     version: str | None = None
     published: dict[str, Hash] = Factory(dict)
+
+
+@frozen
+class FilePin(_Download):
+    """One file stored as it is; executable files are hashed as NAR, others flat."""
+
+    kind: Literal["file"] = "file"
+    executable: bool = False
 
     @property
     def recursive(self) -> bool:
@@ -68,15 +74,11 @@ class FilePin:
 
 
 @frozen
-class TarballPin:
+class TarballPin(_Download):
     """An archive, pinned by its bytes or (unpack = true) by the NAR of its unpacked tree."""
 
-    urls: tuple[str, ...] = field(validator=_non_empty)
-    hash: Hash
     kind: Literal["tarball"] = "tarball"
     unpack: bool = False
-    version: str | None = None
-    published: dict[str, Hash] = Factory(dict)
 
     @property
     def recursive(self) -> bool:
