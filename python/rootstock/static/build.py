@@ -3,8 +3,6 @@ derived from the build's own evidence."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import sys
 import tempfile
@@ -23,12 +21,11 @@ from rootstock.host.dpkg import Dpkg
 from rootstock.plan import Plan
 from rootstock.project import Project
 from rootstock.render.filters import nix_str
-from rootstock.sbom import csv, cyclonedx, spdx
-from rootstock.sbom.derive import derive_from_build
 from rootstock.sbom.hostdb import HostDatabase
 from rootstock.static.checks import check_static, probe_toolchain
 from rootstock.static.load import RECIPE_FILE
-from rootstock.static.model import Package, Recipe
+from rootstock.static.manifest import build_manifest, write_manifest, write_sbom
+from rootstock.static.model import Recipe
 from rootstock.static.reproduce import describe, differences
 
 ENTRY = Path("nix/default.nix")
@@ -218,12 +215,12 @@ def build_static(
     version = _check_runs(binary, recipe)
     say(f"{recipe.subject}: static, prints '{version}' ({time.monotonic() - began:.0f}s)")
     evidence = outputs[subject.drv].get("evidence")
-    manifest = _manifest(
-        recipe, project=project, toolchain=chosen, built=built, sources=sources, tc_out=tc_out, evidence=evidence
+    manifest = build_manifest(
+        recipe, project.pins, chosen, built=built, sources=sources, toolchain_out=tc_out, evidence=evidence
     )
-    write_atomic(logs / "deps.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_manifest(logs, manifest)
     if evidence is not None:
-        _write_sbom(logs, binary, evidence, host or Dpkg())
+        write_sbom(logs, manifest, binary, evidence, host or Dpkg())
     result = StaticBuild(
         chosen, tuple(built), binary, version, flat_hash(binary).hex, binary.stat().st_size, logs, checked=check
     )
@@ -274,75 +271,6 @@ def smoke_build(binary: Path) -> Path:
             msg = f"the built nix's test derivation produced {out}, not the expected file"
             raise BuildError(msg)
         return out
-
-
-def _manifest(
-    recipe: Recipe,
-    *,
-    project: Project,
-    toolchain: str,
-    built: list[PackageBuild],
-    sources: dict[str, Path],
-    tc_out: Path,
-    evidence: Path | None,
-) -> dict[str, object]:
-    by_name: dict[str, Package] = {pkg.name: pkg for pkg in recipe.package}
-    deps: list[dict[str, object]] = []
-    for item in built:
-        if item.name == recipe.subject:
-            continue
-        named = project.pins.get(by_name[item.name].source)
-        deps.append(
-            {
-                "name": item.name,
-                "version": item.version,
-                "url": named.pin.urls[0],
-                "hash": named.pin.hash.sri,
-                "source": str(sources[named.name]),
-                "prefix": str(item.out),
-            }
-        )
-    tc = recipe.toolchain[toolchain]
-    tools = list(recipe.host_tools)
-    if tc.pin is not None:
-        named = project.pins.get(tc.pin)
-        extra = [str(evidence / "zig-global-cache")] if evidence is not None else []
-        deps.append(
-            {
-                "name": tc.pin,
-                "version": named.pin.version or "",
-                "url": named.pin.urls[0],
-                "hash": named.pin.hash.sri,
-                "source": str(sources[named.name]),
-                "prefix": str(tc_out),
-                "extra_prefixes": extra,
-            }
-        )
-    else:
-        tools += [tc.cc[0], tc.cxx[0]]
-    subject = next(b for b in built if b.name == recipe.subject)
-    return {
-        "subject": {"name": recipe.subject, "version": subject.version},
-        "dependencies": deps,
-        "tools": tools,
-        "source_dirs": [str(evidence / "source")] if evidence is not None else [],
-    }
-
-
-def _write_sbom(logs: Path, binary: Path, evidence: Path, host: HostDatabase) -> None:
-    build_dir = evidence / "build"
-    sbom = derive_from_build(
-        manifest_path=logs / "deps.json",
-        binary=binary,
-        build_dirs=[build_dir],
-        link_dir=build_dir,
-        traces=[build_dir / "link.trace"],
-        maps=[build_dir / "link.map"],
-        host=host,
-    )
-    write_atomic(logs / "sbom.csv", csv.render(sbom))
-    write_atomic(logs / "sbom.cdx.json", cyclonedx.render(sbom))
-    write_atomic(logs / "sbom.spdx.json", spdx.render(sbom, spdx.created_from_env(dict(os.environ))))
 
 
 def report_markdown(result: StaticBuild) -> str:
