@@ -19,6 +19,7 @@ from rootstock.host import proc
 
 # Builds never ask a binary cache: an air-gapped site has none, and an online one must not be trusted blindly.
 OFFLINE = ("--option", "substituters", "")
+# The one spelling of the experimental-features flag: every `nix` command line rootstock runs, or tests run, uses it.
 EXPERIMENTAL = ("--extra-experimental-features", "nix-command flakes")
 FOD_MISMATCH_RE = re.compile(
     r"hash mismatch in fixed-output derivation '(?P<drv>[^']+)':"
@@ -170,11 +171,20 @@ def build(
     return [Path(line) for line in done.stdout.split()]
 
 
+def _show_derivations(drvs: Sequence[str]) -> dict[str, Any]:
+    return json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", *drvs]).stdout)
+
+
+def show_derivation(drv: str) -> dict[str, Any]:
+    """What a .drv declares (`nix show-derivation`): its system, builder, args, env and outputs."""
+    return _show_derivations([drv])[drv]
+
+
 def derivation_outputs(drvs: Sequence[str]) -> dict[str, dict[str, Path]]:
     """drv path -> output name -> output path, as the derivations declare them."""
     if not drvs:
         return {}
-    shown = json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", *drvs]).stdout)
+    shown = _show_derivations(drvs)
     return {drv: {name: Path(out["path"]) for name, out in info["outputs"].items()} for drv, info in shown.items()}
 
 
