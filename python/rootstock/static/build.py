@@ -16,27 +16,19 @@ from rootstock import render
 from rootstock.core.files import write_atomic
 from rootstock.core.nar import flat_hash
 from rootstock.errors import BuildError, CommandError, InputError, NotReproducibleError
-from rootstock.host import nix, proc
+from rootstock.host import nix
 from rootstock.host.dpkg import Dpkg
 from rootstock.plan import Plan
 from rootstock.project import Project
 from rootstock.render.filters import nix_str
 from rootstock.sbom.hostdb import HostDatabase
-from rootstock.static.checks import check_static, probe_toolchain
+from rootstock.static.checks import check_runs, check_static, probe_toolchain
 from rootstock.static.load import RECIPE_FILE
 from rootstock.static.manifest import build_manifest, write_manifest, write_sbom
 from rootstock.static.model import Recipe
 from rootstock.static.reproduce import describe, differences
 
 ENTRY = Path("nix/default.nix")
-# A derivation the freshly built nix must build in a store of its own: its builder is the sandbox shell nix
-# embeds, so this also proves the embedded busybox works.
-SMOKE_EXPR = """derivation {
-  name = "rootstock-smoke";
-  system = "x86_64-linux";
-  builder = "/bin/sh";
-  args = [ "-c" "echo built by the static nix > $out" ];
-}"""
 
 
 @frozen
@@ -212,7 +204,7 @@ def build_static(
     subject = next(b for b in built if b.name == recipe.subject)
     binary = subject.out / recipe.binary
     check_static(binary, producer=f"'{chosen}'")
-    version = _check_runs(binary, recipe)
+    version = check_runs(binary, recipe, project.root)
     say(f"{recipe.subject}: static, prints '{version}' ({time.monotonic() - began:.0f}s)")
     evidence = outputs[subject.drv].get("evidence")
     manifest = build_manifest(
@@ -226,51 +218,6 @@ def build_static(
     )
     write_atomic(logs / "report.md", report_markdown(result))
     return result
-
-
-def _check_runs(binary: Path, recipe: Recipe) -> str:
-    try:
-        version = proc.run([str(binary), "--version"]).stdout.strip()
-    except CommandError as exc:
-        msg = f"{binary} does not run: {exc}"
-        raise BuildError(msg) from None
-    if recipe.version_output and version != recipe.version_output:
-        msg = f"{binary} --version printed '{version}', expected '{recipe.version_output}'"
-        raise BuildError(msg)
-    if recipe.builds_derivations:
-        smoke_build(binary)
-    return version
-
-
-def smoke_build(binary: Path) -> Path:
-    """Have the built nix build a small derivation in a store of its own, in its sandbox.
-
-    Raises:
-        BuildError: the derivation did not build or its output is wrong.
-    """
-    with tempfile.TemporaryDirectory(prefix="rootstock-smoke-") as tmp:
-        base = Path(tmp)
-        (base / "etc").mkdir()
-        (base / "etc" / "nix.conf").write_text("build-users-group =\nsandbox = true\nsubstituters =\n")
-        env = {
-            "NIX_STORE_DIR": str(base / "store"),
-            "NIX_STATE_DIR": str(base / "state"),
-            "NIX_LOG_DIR": str(base / "log"),
-            "NIX_CONF_DIR": str(base / "etc"),
-            "HOME": str(base),
-        }
-        (base / "smoke.nix").write_text(SMOKE_EXPR)
-        argv = [str(binary), "--extra-experimental-features", "nix-command", "build", "--no-link", "--print-out-paths"]
-        try:
-            done = proc.run([*argv, "-f", str(base / "smoke.nix")], env=env)
-        except CommandError as exc:
-            msg = f"the built nix could not build a derivation in a fresh store: {exc}"
-            raise BuildError(msg) from None
-        out = Path(done.stdout.strip())
-        if not out.is_file() or out.read_text() != "built by the static nix\n":
-            msg = f"the built nix's test derivation produced {out}, not the expected file"
-            raise BuildError(msg)
-        return out
 
 
 def report_markdown(result: StaticBuild) -> str:
