@@ -7,8 +7,9 @@ from pathlib import Path
 
 from common_support import REPO
 from rootstock.host import proc
+from rootstock.host.nix import EXPERIMENTAL, OFFLINE
 
-FLAKES = ["--extra-experimental-features", "nix-command flakes", "--option", "substituters", ""]
+FLAKES = [*EXPERIMENTAL, *OFFLINE]
 
 
 def nix(*args: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from rootstock.host import proc
 from rootstock.host.dpkg import Dpkg, _spellings, parse_dpkg_search, parse_print_uris
-from rootstock.sbom.derive import derive_from_build
+from rootstock.sbom.derive import BuildEvidence, derive_from_file
 from rootstock.sbom.errors import HostPackageError
 from rootstock.sbom.hostdb import HostPackage
 from rootstock.sbom.model import Kind, Usage
@@ -88,15 +88,8 @@ def test_real_dpkg_unknown_package() -> None:
 def test_real_host_packages_of_a_fixture_build(tmp_path: Path) -> None:
     b = build_fixture(tmp_path / "w")
     try:
-        sbom = derive_from_build(
-            manifest_path=b.manifest,
-            binary=b.binary,
-            build_dirs=[b.build_dir],
-            link_dir=b.build_dir,
-            traces=[b.trace],
-            maps=[],
-            host=Dpkg(),
-        )
+        build = BuildEvidence(binary=b.binary, build_dirs=(b.build_dir,), link_dir=b.build_dir, traces=(b.trace,))
+        sbom = derive_from_file(b.manifest, build=build, host=Dpkg())
     except HostPackageError as exc:
         if "not in the package index" in str(exc):
             pytest.skip(f"this host's packages and index disagree: {exc}")

@@ -13,7 +13,6 @@ from common_support import REPO, plan_loads
 from rootstock.cli import main
 from rootstock.errors import InputError
 from rootstock.host import nix, proc
-from rootstock.host.nix import EXPERIMENTAL
 from rootstock.options import GlobalOptions
 from rootstock.plan import Plan
 from rootstock.project import Project
@@ -47,10 +46,7 @@ def test_rendered_nix_parses_and_instantiates(
     root = golden_checkout(checkout)
     assert main(["--root", str(root), "render"]) == 0
     drvs = nix.instantiate(root / "nix/default.nix", ['stages."x86_64-linux"."with.dot"'])
-    show = json.loads(
-        proc.run(["nix", "--extra-experimental-features", "nix-command", "show-derivation", drvs[0]]).stdout
-    )
-    drv = next(iter(show.values()))
+    drv = nix.show_derivation(drvs[0])
     args = drv["args"]
     assert args[:2] == ["--64", "--little-endian"]
     assert args[2] == 'literal ${not-interpolated} "quoted"'
@@ -58,19 +54,13 @@ def test_rendered_nix_parses_and_instantiates(
     assert drv["env"]["SCRIPT"].endswith("-default.nix")
     assert "outputHash" not in drv["env"]
     tool_drv = nix.instantiate(root / "nix/default.nix", ["static.packages.host.tool"])[0]
-    tool = next(iter(json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", tool_drv]).stdout).values()))
+    tool = nix.show_derivation(tool_drv)
     # A dependency is referenced by attribute even when its name needs quoting, and `@name@` is its path.
     assert tool["env"]["flags"] == "-Dlib=" + tool["env"]["deps"] + "/lib"
     assert tool["env"]["deps"].endswith("-lib.a-1.0")
     assert tool["outputs"].keys() == {"out", "evidence"}
     seed_drv = nix.instantiate(root / "nix/default.nix", ['stages."x86_64-linux".hex0'])[0]
-    seed_step = next(
-        iter(
-            json.loads(
-                proc.run(["nix", "--extra-experimental-features", "nix-command", "show-derivation", seed_drv]).stdout
-            ).values()
-        )
-    )
+    seed_step = nix.show_derivation(seed_drv)
     # A pinned step is fixed-output, and the seed reproducing itself means its pin's own hash.
     assert seed_step["outputs"]["out"]["hash"] == "0c2cd976e62b8b1f7239e2687a6fc9873fd60f302cb3b516c2365b91726ae8cb"
     assert seed_step["env"]["name"].startswith("hex0-")
@@ -78,9 +68,9 @@ def test_rendered_nix_parses_and_instantiates(
     tools_drv, cat_drv = nix.instantiate(
         root / "nix/default.nix", ['stages."x86_64-linux".tools', 'stages."x86_64-linux".tool-cat']
     )
-    show = json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", tools_drv, cat_drv]).stdout)
-    assert show[cat_drv]["env"]["PROGRAM"] == "cat"
-    assert show[tools_drv]["env"]["CAT"] == show[cat_drv]["outputs"]["out"]["path"]
+    tools, cat = nix.show_derivation(tools_drv), nix.show_derivation(cat_drv)
+    assert cat["env"]["PROGRAM"] == "cat"
+    assert tools["env"]["CAT"] == cat["outputs"]["out"]["path"]
 
 
 def test_step_meta_is_evaluated_without_building(nix_store: Path, checkout: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from rootstock.errors import HashMismatchError
 from rootstock.sbom import csv, cyclonedx, spdx
-from rootstock.sbom.derive import derive_from_build
+from rootstock.sbom.derive import BuildEvidence, derive_from_file
 from rootstock.sbom.errors import MissingSourceError, UnaccountedInputError
 from rootstock.sbom.model import Sbom, Usage
 from sbom_support import FakeHost, FixtureBuild, build_fixture
@@ -30,15 +30,14 @@ def host() -> FakeHost:
 
 
 def derive(b: FixtureBuild, host: FakeHost, *, traces: bool = True, maps: bool = True) -> Sbom:
-    return derive_from_build(
-        manifest_path=b.manifest,
+    build = BuildEvidence(
         binary=b.binary,
-        build_dirs=[b.build_dir],
+        build_dirs=(b.build_dir,),
         link_dir=b.build_dir,
-        traces=[b.trace] if traces else [],
-        maps=[b.map] if maps else [],
-        host=host,
+        traces=(b.trace,) if traces else (),
+        maps=(b.map,) if maps else (),
     )
+    return derive_from_file(b.manifest, build=build, host=host)
 
 
 def usages(sbom: Sbom) -> dict[str, str]:

@@ -15,7 +15,8 @@ from sbom_support import sri
 
 
 def write_manifest(tmp_path: Path, **dep: object) -> Path:
-    entry = {
+    """deps.json with one dependency, its fields changed by dep (None leaves a field out)."""
+    fields = {
         "name": "zlib",
         "version": "1.3.1",
         "url": "https://example.org/zlib-1.3.1.tar.gz",
@@ -23,6 +24,7 @@ def write_manifest(tmp_path: Path, **dep: object) -> Path:
         "source": "zlib.tar.gz",
         "prefix": "zlib",
     } | dep
+    entry = {key: value for key, value in fields.items() if value is not None}
     path = tmp_path / "deps.json"
     path.write_text(json.dumps({"subject": {"name": "nix", "version": "2.28.4"}, "dependencies": [entry]}))
     return path
@@ -49,13 +51,25 @@ def test_missing_prefix_names_the_dependency(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"sha": "x"}, r"extra fields found \(sha\) @ manifest\.dependencies\[0\]$"),
-        ({"version": 3}, r"expected str @ manifest\.dependencies\[0\]\.version$"),
+        ({"sha": "x"}, r"manifest\.dependencies\[0\]: unknown key\(s\) sha"),
+        ({"version": 3}, r"manifest\.dependencies\[0\]\.version: expected str, got int 3"),
+        ({"url": None}, r"manifest\.dependencies\[0\]\.url: required key is missing"),
     ],
 )
-def test_malformed_manifest_names_the_field(tmp_path: Path, change: dict[str, object], message: str) -> None:
-    with pytest.raises(InputError, match=message):
-        load(write_manifest(tmp_path, **change))
+def test_malformed_manifest_is_one_error_naming_the_field(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    # The one converter's strict hooks: a number is not turned into a string, nothing unknown is ignored.
+    path = write_manifest(tmp_path, **change)
+    with pytest.raises(InputError, match=rf"^manifest {path}: {message}$"):
+        load(path)
+
+
+def test_a_manifest_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "deps.json"
+    path.write_text("[]")
+    with pytest.raises(InputError, match=r"expected a JSON object, got list"):
+        load(path)
 
 
 def test_duplicate_dependency(tmp_path: Path) -> None:

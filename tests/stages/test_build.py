@@ -151,10 +151,7 @@ def test_wrong_pinned_output_stops_the_chain_at_that_step(chain: Chain, capsys: 
     assert "Traceback" not in err
     # Nothing is left marked as built: neither the wrong pin's path nor anything after it.
     drv = nix.instantiate(chain.root / "nix/default.nix", [f'stages."{chain.system}".catm'])[0]
-    shown = json.loads(
-        nix.proc.run(["nix", "--extra-experimental-features", "nix-command", "show-derivation", drv]).stdout
-    )
-    assert not nix.is_valid(next(iter(shown.values()))["outputs"]["out"]["path"])
+    assert not nix.is_valid(nix.show_derivation(drv)["outputs"]["out"]["path"])
 
 
 def test_seed_that_does_not_reproduce_itself_is_caught(chain: Chain, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,5 @@
-"""Static-binary checks on binaries gcc builds here: static passes, dynamic and static-pie are refused."""
+"""Static-binary checks on binaries gcc builds here: static passes, dynamic and static-pie are refused; the smoke
+derivation a built nix must build is for the recipe's system."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rootstock.errors import InputError
-from rootstock.host import proc
+from common_support import REPO
+from rootstock.errors import BuildError, InputError
+from rootstock.host import nix, proc
 from rootstock.sbom.errors import NotStaticError
-from rootstock.static.checks import check_static, inspect, probe_toolchain
+from rootstock.static.checks import SMOKE_FILE, check_static, inspect, probe_toolchain, smoke_build
 
 
 def compile_c(tmp_path: Path, name: str, *flags: str) -> Path:
@@ -56,3 +58,40 @@ def test_probe_names_a_toolchain_that_links_dynamically(tmp_path: Path) -> None:
     with pytest.raises(NotStaticError, match=r"built by toolchain gcc -O1\)"):
         probe_toolchain(["gcc", "-O1"], tmp_path / "probe-dyn")
     assert probe_toolchain(["gcc", "-static"], tmp_path / "probe-static").needed == ()
+
+
+def test_the_smoke_derivation_is_for_the_recipes_system(nix_store: Path) -> None:
+    # Instantiated only: an i686 derivation cannot build here, and its system is what the check is about.
+    [drv] = nix.instantiate(REPO / SMOKE_FILE, [], args={"system": "i686-linux"})
+    shown = nix.show_derivation(drv)
+    assert (shown["system"], shown["builder"]) == ("i686-linux", "/bin/sh")
+
+
+FAKE_NIX = """#!/bin/sh
+# Stands in for a built nix: records its command line, then "builds" into the store it was given.
+echo "$@" > "$RECORD"
+grep -q 'sandbox = true' "$NIX_CONF_DIR/nix.conf" || exit 1
+mkdir -p "$NIX_STORE_DIR"
+printf '%s\\n' "$OUTPUT" > "$NIX_STORE_DIR/out"
+echo "$NIX_STORE_DIR/out"
+"""
+
+
+@pytest.mark.parametrize(("output", "ok"), [("built by the static nix", True), ("something else", False)])
+def test_smoke_build_passes_the_system_and_checks_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, ok: bool
+) -> None:
+    fake = tmp_path / "nix"
+    fake.write_text(FAKE_NIX)
+    fake.chmod(0o755)
+    monkeypatch.setenv("OUTPUT", output)
+    monkeypatch.setenv("RECORD", str(tmp_path / "argv"))
+    smoke = REPO / SMOKE_FILE
+    if ok:
+        smoke_build(fake, smoke, system="i686-linux")
+    else:
+        with pytest.raises(BuildError, match=r"test derivation .*smoke\.nix produced .*/out, not a file holding"):
+            smoke_build(fake, smoke, system="i686-linux")
+    argv = (tmp_path / "argv").read_text().strip()
+    assert argv.startswith(" ".join(nix.EXPERIMENTAL) + " build ")
+    assert argv.endswith(f" -f {smoke} --argstr system i686-linux")

@@ -74,7 +74,7 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace, *, host: HostDa
     host names the packages that own the build's host files (default: this machine's dpkg and apt index).
     """
     from rootstock.sbom import csv, cyclonedx, spdx
-    from rootstock.sbom.derive import derive_from_build
+    from rootstock.sbom.derive import BuildEvidence, derive_from_file
 
     del options  # the SBOM reads its own manifest, not the pins file
     if host is None:
@@ -82,15 +82,14 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace, *, host: HostDa
 
         host = Dpkg()
     created = spdx.created_from_env(dict(os.environ))
-    sbom = derive_from_build(
-        manifest_path=args.manifest,
+    build = BuildEvidence(
         binary=args.binary,
-        build_dirs=args.build_dir,
+        build_dirs=tuple(args.build_dir),
         link_dir=args.link_dir or args.build_dir[0],
-        traces=args.trace,
-        maps=args.map,
-        host=host,
+        traces=tuple(args.trace),
+        maps=tuple(args.map),
     )
+    sbom = derive_from_file(args.manifest, build=build, host=host)
     outputs = [
         (args.csv, csv.render(sbom)),
         (args.cyclonedx, cyclonedx.render(sbom)),

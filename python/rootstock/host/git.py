@@ -75,6 +75,16 @@ def checkout(
             raise InputError(msg) from None
 
 
+def apply_patch(tree: Path, patch: Path) -> None:
+    """Apply a patch (paths with one leading component, as `diff -ru a b` and git write them) to a tree that
+    need not be a repository.
+
+    Raises:
+        CommandError: it does not apply.
+    """
+    _git(["apply", "-p1", patch], cwd=tree)
+
+
 def strip_git_metadata(tree: Path) -> None:
     """Remove every .git entry (the top-level directory and the submodules' gitfiles), as Nix's fetchers do."""
     for found in sorted(tree.rglob(".git"), key=lambda p: len(p.parts), reverse=True):

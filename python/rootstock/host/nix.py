@@ -26,7 +26,11 @@ from rootstock.host import proc
 
 # Builds never ask a binary cache: an air-gapped site has none, and an online one must not be trusted blindly.
 OFFLINE = ("--option", "substituters", "")
+# The one spelling of the experimental-features flag: every `nix` command line rootstock runs, or tests run, uses it.
 EXPERIMENTAL = ("--extra-experimental-features", "nix-command flakes")
+# A store of its own for a nix binary that is not the host's: sandboxed, no build users (we may run as root
+# without a daemon), no binary cache.
+FRESH_STORE_CONF = "build-users-group =\nsandbox = true\nsubstituters =\n"
 FOD_MISMATCH_RE = re.compile(
     r"hash mismatch in fixed-output derivation '(?P<drv>[^']+)':"
     r"\s*specified:\s*(?P<expected>\S+)\s*got:\s*(?P<actual>\S+)",
@@ -189,11 +193,41 @@ def build(
     return [Path(line) for line in done.stdout.split()]
 
 
+def build_in_fresh_store(nix_binary: Path, file: Path, *, args: Mapping[str, str], workdir: Path) -> Path:
+    """Build a Nix file (called with args as strings) with another nix binary, such as one rootstock just built,
+    in a store and state of its own under workdir; return the output path.
+
+    Raises:
+        CommandError: that nix failed (or does not run).
+    """
+    conf = workdir / "etc"
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "nix.conf").write_text(FRESH_STORE_CONF)
+    env = {
+        "NIX_STORE_DIR": str(workdir / "store"),
+        "NIX_STATE_DIR": str(workdir / "state"),
+        "NIX_LOG_DIR": str(workdir / "log"),
+        "NIX_CONF_DIR": str(conf),
+        "HOME": str(workdir),
+    }
+    argv = [nix_binary, *EXPERIMENTAL, "build", "--no-link", "--print-out-paths", "-f", file, *_arg_flags(args)]
+    return Path(proc.run(argv, env=env).stdout.strip())
+
+
+def _show_derivations(drvs: Sequence[str]) -> dict[str, Any]:
+    return json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", *drvs]).stdout)
+
+
+def show_derivation(drv: str) -> dict[str, Any]:
+    """What a .drv declares (`nix show-derivation`): its system, builder, args, env and outputs."""
+    return _show_derivations([drv])[drv]
+
+
 def derivation_outputs(drvs: Sequence[str]) -> dict[str, dict[str, Path]]:
     """drv path -> output name -> output path, as the derivations declare them."""
     if not drvs:
         return {}
-    shown = json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", *drvs]).stdout)
+    shown = _show_derivations(drvs)
     return {drv: {name: Path(out["path"]) for name, out in info["outputs"].items()} for drv, info in shown.items()}
 
 

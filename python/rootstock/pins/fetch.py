@@ -11,7 +11,7 @@ from attrs import frozen
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.errors import CommandError, HashMismatchError, InputError, MirrorMissingError
-from rootstock.host import git, nix, proc
+from rootstock.host import git, nix
 from rootstock.pins.mirror import Mirror
 from rootstock.pins.model import FilePin, GitPin, NamedPin, Pins, TarballPin
 
@@ -98,7 +98,7 @@ class Fetcher:
         for patch_name in pin.patches:
             patch = self.content(self.pins.get(patch_name), dest.parent)
             try:
-                proc.run(["git", "apply", "-p1", patch], cwd=dest, env=git.ISOLATED_ENV)
+                git.apply_patch(dest, patch)
             except CommandError as exc:
                 msg = f"pin '{named.name}': patch '{patch_name}' does not apply:\n{exc.stderr_tail}"
                 raise InputError(msg) from None

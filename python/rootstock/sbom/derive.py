@@ -197,34 +197,37 @@ def derive(
     return Sbom(subject, components, findings)
 
 
-def derive_from_build(
-    *,
-    manifest_path: Path,
-    binary: Path,
-    build_dirs: Sequence[Path],
-    link_dir: Path,
-    traces: Sequence[Path],
-    maps: Sequence[Path],
-    host: HostDatabase,
-) -> Sbom:
-    """Read the manifest and the evidence a build left behind, and derive its SBOM.
+@frozen
+class BuildEvidence:
+    """Where a build left what its SBOM is derived from: the binary, the compiler's dependency files (in the
+    build directories) and the final link's trace or map."""
+
+    binary: Path
+    build_dirs: tuple[Path, ...]
+    link_dir: Path
+    traces: tuple[Path, ...] = ()
+    maps: tuple[Path, ...] = ()
+
+
+def derive_from_build(manifest: Manifest, *, base: Path, build: BuildEvidence, host: HostDatabase) -> Sbom:
+    """Derive the SBOM of a build from its manifest (relative paths in it are taken against base) and the
+    evidence the build left behind.
 
     Raises:
-        InputError, MissingSourceError, HashMismatchError: the manifest or a pinned source is wrong.
+        InputError, MissingSourceError, HashMismatchError: no link evidence or binary, or a pinned source is wrong.
         EvidenceError: no trace or map, or one that names nothing linked.
         UnaccountedInputError, HostPackageError: evidence that cannot be attributed or described.
     """
-    if not traces and not maps:
+    if not build.traces and not build.maps:
         msg = "no linker trace (-Wl,--trace,--trace) or map (-Wl,-Map,FILE) given: usage needs link evidence"
         raise InputError(msg)
-    if not binary.is_file():
-        msg = f"binary {binary} does not exist"
+    if not build.binary.is_file():
+        msg = f"binary {build.binary} does not exist"
         raise InputError(msg)
-    manifest = mf.load(manifest_path)
-    base = manifest_path.absolute().parent
+    base = base.absolute()
     dependencies = mf.resolve(manifest, base)
-    dirs = [d.absolute() for d in build_dirs]
-    link = ev.read_link_evidence(traces, maps, link_dir.absolute())
+    dirs = [d.absolute() for d in build.build_dirs]
+    link = ev.read_link_evidence(build.traces, build.maps, build.link_dir.absolute())
     evidence = ev.collect(dirs, link)
     subject_dirs = [*dirs, *((base / s).absolute() for s in manifest.source_dirs)]
     return derive(
@@ -233,6 +236,15 @@ def derive_from_build(
         evidence=evidence,
         tools=tool_paths(manifest.tools),
         host=host,
-        binary=binary,
+        binary=build.binary,
         subject_dirs=subject_dirs,
     )
+
+
+def derive_from_file(manifest_path: Path, *, build: BuildEvidence, host: HostDatabase) -> Sbom:
+    """Read a manifest file (deps.json; its paths are relative to it) and derive the SBOM of the build.
+
+    Raises:
+        InputError: the manifest cannot be read or is malformed (naming the field); as derive_from_build.
+    """
+    return derive_from_build(mf.load(manifest_path), base=manifest_path.absolute().parent, build=build, host=host)

@@ -5,26 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cattrs
-from attrs import Factory, frozen
+from attrs import field, frozen
+from cattrs.errors import ClassValidationError
 
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.errors import HashMismatchError, InputError
+from rootstock.pins.convert import converter, field_errors
 from rootstock.sbom.errors import MissingSourceError
-
-_converter = cattrs.Converter(forbid_extra_keys=True)
-
-
-def _strict_str(value: object, _type: type) -> str:
-    # cattrs would turn 3 into "3"; a number where a name or hash belongs is a typo to report.
-    if not isinstance(value, str):
-        msg = "expected str"
-        raise ValueError(msg)
-    return value
-
-
-_converter.register_structure_hook(str, _strict_str)
 
 
 @frozen
@@ -51,7 +39,14 @@ class Dependency:
     prefix: str
     # More directories whose files are this input's: a toolchain's cache of the libraries it built from its
     # own sources (zig's libc++, musl, compiler-rt), for example.
-    extra_prefixes: list[str] = Factory(list)
+    extra_prefixes: tuple[str, ...] = ()
+
+
+def _unique_names(_instance: object, _attribute: object, value: tuple[Dependency, ...]) -> None:
+    names = [d.name for d in value]
+    if dupes := sorted({n for n in names if names.count(n) > 1}):
+        msg = f"dependency declared twice: {', '.join(dupes)}"
+        raise InputError(msg)
 
 
 @frozen
@@ -59,11 +54,11 @@ class Manifest:
     """Everything the SBOM needs to know that the evidence cannot tell."""
 
     subject: SubjectSpec
-    dependencies: list[Dependency] = Factory(list)
+    dependencies: tuple[Dependency, ...] = field(default=(), validator=_unique_names)
     # Programs the build ran (compiler drivers, ar, ld, meson…), looked up on PATH; their packages are build inputs.
-    tools: list[str] = Factory(list)
+    tools: tuple[str, ...] = ()
     # The subject's own source trees: files there are the subject, not an input.
-    source_dirs: list[str] = Factory(list)
+    source_dirs: tuple[str, ...] = ()
 
 
 @frozen
@@ -95,11 +90,17 @@ def pinned_hash(dep: Dependency) -> Hash:
         raise InputError(msg) from None
 
 
+def dumps(manifest: Manifest) -> str:
+    """The manifest as deps.json text, unstructured by the one converter that `load` reads it back with."""
+    return json.dumps(converter.unstructure(manifest), indent=2, sort_keys=True) + "\n"
+
+
 def load(path: Path) -> Manifest:
-    """Read a manifest file.
+    """Read a manifest file through the one converter (strict types, no unknown keys).
 
     Raises:
-        InputError: the file is missing, not JSON, or not shaped like a manifest (the message gives the field).
+        InputError: the file is missing, not JSON, or not shaped like a manifest (the message gives the field),
+            or it declares a dependency twice.
     """
     try:
         data = json.loads(path.read_text())
@@ -109,17 +110,14 @@ def load(path: Path) -> Manifest:
     except json.JSONDecodeError as exc:
         msg = f"manifest {path}: not JSON ({exc})"
         raise InputError(msg) from None
-    try:
-        manifest = _converter.structure(data, Manifest)
-    except cattrs.BaseValidationError as exc:
-        details = "; ".join(cattrs.transform_error(exc, path="manifest"))
-        msg = f"manifest {path}: {details}"
-        raise InputError(msg) from None
-    names = [d.name for d in manifest.dependencies]
-    if dupes := sorted({n for n in names if names.count(n) > 1}):
-        msg = f"manifest {path}: dependency declared twice: {', '.join(dupes)}"
+    if not isinstance(data, dict):
+        msg = f"manifest {path}: expected a JSON object, got {type(data).__name__}"
         raise InputError(msg)
-    return manifest
+    try:
+        return converter.structure(data, Manifest)
+    except (ClassValidationError, InputError, ValueError) as exc:
+        msg = f"manifest {path}: " + "; ".join(field_errors(exc, "manifest"))
+        raise InputError(msg) from None
 
 
 def resolve(manifest: Manifest, base: Path) -> list[ResolvedDependency]:

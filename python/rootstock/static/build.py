@@ -3,43 +3,28 @@ derived from the build's own evidence."""
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attrs import frozen
 
-from rootstock.core.files import write_atomic
 from rootstock.core.nar import flat_hash
-from rootstock.errors import BuildError, CommandError, InputError, RootstockError
-from rootstock.host import proc
+from rootstock.errors import InputError, RootstockError
 from rootstock.host.dpkg import Dpkg
-from rootstock.project import Project
 from rootstock.runner.report import Failure
 from rootstock.runner.run import Built, Runner, Target
-from rootstock.sbom import csv, cyclonedx, spdx
-from rootstock.sbom.derive import derive_from_build
 from rootstock.sbom.hostdb import HostDatabase
-from rootstock.static.checks import check_static, probe_toolchain
+from rootstock.static.checks import check_runs, check_static, probe_toolchain
 from rootstock.static.load import RECIPE_FILE
-from rootstock.static.model import Package, Recipe
+from rootstock.static.manifest import build_manifest, write_manifest, write_sbom
+from rootstock.static.model import Recipe
 
 if TYPE_CHECKING:
     from rootstock.plan import Plan
 
 log = logging.getLogger(__name__)
-
-# A derivation the freshly built nix must build in a store of its own: its builder is the sandbox shell nix
-# embeds, so this also proves the embedded busybox works.
-SMOKE_EXPR = """derivation {
-  name = "rootstock-smoke";
-  system = "x86_64-linux";
-  builder = "/bin/sh";
-  args = [ "-c" "echo built by the static nix > $out" ];
-}"""
 
 
 @frozen
@@ -139,27 +124,25 @@ def build_static(
         subject = next(b for b in built if b.target.name == recipe.subject)
         binary = subject.out / recipe.binary
         check_static(binary, producer=f"'{chosen}'")
-        version = _check_runs(binary, recipe)
+        version = check_runs(binary, recipe, project.root)
     except RootstockError as exc:
         if not runner.failed:
             runner.finish(failure=Failure("the result checks", str(exc), ""))
         raise
     log.info("%s: static, prints '%s' (%s)", recipe.subject, version, runner.elapsed())
-    versions = {pkg.name: project.pins.get(pkg.source).pin.version or "" for pkg in recipe.package}
     evidence = subject.outputs.get("evidence")
-    manifest = _manifest(
+    manifest = build_manifest(
         recipe,
-        project=project,
-        toolchain=chosen,
-        built=built,
-        versions=versions,
+        project.pins,
+        chosen,
+        built={b.target.name: b.out for b in built},
         sources=sources,
-        tc_out=tc_built.out,
+        toolchain_out=tc_built.out,
         evidence=evidence,
     )
-    write_atomic(logs / "deps.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_manifest(logs, manifest)
     if evidence is not None:
-        _write_sbom(logs, binary, evidence, host or Dpkg())
+        write_sbom(logs, manifest, binary, evidence, host or Dpkg())
     result = StaticBuild(
         chosen,
         (tc_built, *built),
@@ -172,121 +155,6 @@ def build_static(
     )
     runner.finish(notes=result_notes(result))
     return result
-
-
-def _check_runs(binary: Path, recipe: Recipe) -> str:
-    try:
-        version = proc.run([str(binary), "--version"]).stdout.strip()
-    except CommandError as exc:
-        msg = f"{binary} does not run: {exc}"
-        raise BuildError(msg) from None
-    if recipe.version_output and version != recipe.version_output:
-        msg = f"{binary} --version printed '{version}', expected '{recipe.version_output}'"
-        raise BuildError(msg)
-    if recipe.builds_derivations:
-        smoke_build(binary)
-    return version
-
-
-def smoke_build(binary: Path) -> Path:
-    """Have the built nix build a small derivation in a store of its own, in its sandbox.
-
-    Raises:
-        BuildError: the derivation did not build or its output is wrong.
-    """
-    with tempfile.TemporaryDirectory(prefix="rootstock-smoke-") as tmp:
-        base = Path(tmp)
-        (base / "etc").mkdir()
-        (base / "etc" / "nix.conf").write_text("build-users-group =\nsandbox = true\nsubstituters =\n")
-        env = {
-            "NIX_STORE_DIR": str(base / "store"),
-            "NIX_STATE_DIR": str(base / "state"),
-            "NIX_LOG_DIR": str(base / "log"),
-            "NIX_CONF_DIR": str(base / "etc"),
-            "HOME": str(base),
-        }
-        (base / "smoke.nix").write_text(SMOKE_EXPR)
-        argv = [str(binary), "--extra-experimental-features", "nix-command", "build", "--no-link", "--print-out-paths"]
-        try:
-            done = proc.run([*argv, "-f", str(base / "smoke.nix")], env=env)
-        except CommandError as exc:
-            msg = f"the built nix could not build a derivation in a fresh store: {exc}"
-            raise BuildError(msg) from None
-        out = Path(done.stdout.strip())
-        if not out.is_file() or out.read_text() != "built by the static nix\n":
-            msg = f"the built nix's test derivation produced {out}, not the expected file"
-            raise BuildError(msg)
-        return out
-
-
-def _manifest(
-    recipe: Recipe,
-    *,
-    project: Project,
-    toolchain: str,
-    built: list[Built],
-    versions: dict[str, str],
-    sources: dict[str, Path],
-    tc_out: Path,
-    evidence: Path | None,
-) -> dict[str, object]:
-    by_name: dict[str, Package] = {pkg.name: pkg for pkg in recipe.package}
-    deps: list[dict[str, object]] = []
-    for item in built:
-        name = item.target.name
-        if name == recipe.subject:
-            continue
-        named = project.pins.get(by_name[name].source)
-        deps.append(
-            {
-                "name": name,
-                "version": versions[name],
-                "url": named.pin.urls[0],
-                "hash": named.pin.hash.sri,
-                "source": str(sources[named.name]),
-                "prefix": str(item.out),
-            }
-        )
-    tc = recipe.toolchain[toolchain]
-    tools = list(recipe.host_tools)
-    if tc.pin is not None:
-        named = project.pins.get(tc.pin)
-        extra = [str(evidence / "zig-global-cache")] if evidence is not None else []
-        deps.append(
-            {
-                "name": tc.pin,
-                "version": named.pin.version or "",
-                "url": named.pin.urls[0],
-                "hash": named.pin.hash.sri,
-                "source": str(sources[named.name]),
-                "prefix": str(tc_out),
-                "extra_prefixes": extra,
-            }
-        )
-    else:
-        tools += [tc.cc[0], tc.cxx[0]]
-    return {
-        "subject": {"name": recipe.subject, "version": versions[recipe.subject]},
-        "dependencies": deps,
-        "tools": tools,
-        "source_dirs": [str(evidence / "source")] if evidence is not None else [],
-    }
-
-
-def _write_sbom(logs: Path, binary: Path, evidence: Path, host: HostDatabase) -> None:
-    build_dir = evidence / "build"
-    sbom = derive_from_build(
-        manifest_path=logs / "deps.json",
-        binary=binary,
-        build_dirs=[build_dir],
-        link_dir=build_dir,
-        traces=[build_dir / "link.trace"],
-        maps=[build_dir / "link.map"],
-        host=host,
-    )
-    write_atomic(logs / "sbom.csv", csv.render(sbom))
-    write_atomic(logs / "sbom.cdx.json", cyclonedx.render(sbom))
-    write_atomic(logs / "sbom.spdx.json", spdx.render(sbom, spdx.created_from_env(dict(os.environ))))
 
 
 def result_notes(result: StaticBuild) -> list[str]:

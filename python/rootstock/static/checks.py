@@ -1,7 +1,9 @@
-"""Static-binary checks: no PT_INTERP, no DT_NEEDED, no dynamic section; and a toolchain probe using them."""
+"""Checks of a static build's result: no PT_INTERP, no DT_NEEDED, no dynamic section (and a toolchain probe using
+them); it runs and prints its version; a built nix builds a derivation in a store of its own."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,11 +12,15 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 
-from rootstock.errors import InputError
-from rootstock.host import proc
+from rootstock.errors import BuildError, CommandError, InputError
+from rootstock.host import nix, proc
 from rootstock.sbom.errors import NotStaticError
+from rootstock.static.model import Recipe
 
 _PROBE_SOURCE = "int main(void) { return 0; }\n"
+# The derivation a built nix must build (taking the recipe's system) and what its output must hold.
+SMOKE_FILE = Path("nix/checks/smoke.nix")
+SMOKE_OUTPUT = "built by the static nix\n"
 
 
 @frozen
@@ -108,3 +114,40 @@ def probe_toolchain(cc: Sequence[str], workdir: Path, *, producer: str = "") -> 
     output = workdir / "probe"
     proc.run([*cc, "-o", str(output), str(source)], cwd=workdir)
     return check_static(output, producer=producer or " ".join(cc))
+
+
+def check_runs(binary: Path, recipe: Recipe, root: Path) -> str:
+    """Run the built subject: it must print the recipe's version_output, and a nix must build a derivation
+    (smoke_build with the checkout's nix/checks/smoke.nix). Returns what `--version` printed.
+
+    Raises:
+        BuildError: it does not run, prints another version, or cannot build the smoke derivation.
+    """
+    try:
+        version = proc.run([str(binary), "--version"]).stdout.strip()
+    except CommandError as exc:
+        msg = f"{binary} does not run: {exc}"
+        raise BuildError(msg) from None
+    if recipe.version_output and version != recipe.version_output:
+        msg = f"{binary} --version printed '{version}', expected '{recipe.version_output}'"
+        raise BuildError(msg)
+    if recipe.builds_derivations:
+        smoke_build(binary, root / SMOKE_FILE, system=recipe.system)
+    return version
+
+
+def smoke_build(binary: Path, smoke: Path, *, system: str) -> None:
+    """Have the built nix build the smoke derivation for system in a store of its own, in its sandbox.
+
+    Raises:
+        BuildError: the derivation did not build or its output is wrong.
+    """
+    with tempfile.TemporaryDirectory(prefix="rootstock-smoke-") as tmp:
+        try:
+            out = nix.build_in_fresh_store(binary, smoke, args={"system": system}, workdir=Path(tmp))
+        except CommandError as exc:
+            msg = f"the built nix could not build a derivation in a fresh store: {exc}"
+            raise BuildError(msg) from None
+        if not out.is_file() or out.read_text() != SMOKE_OUTPUT:
+            msg = f"the built nix's test derivation {smoke} produced {out}, not a file holding {SMOKE_OUTPUT!r}"
+            raise BuildError(msg)

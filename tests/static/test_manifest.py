@@ -1,0 +1,105 @@
+"""The static build's manifest: typed, made from the recipe and the pins, written and read back through the one
+converter without changing a byte."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rootstock.errors import InputError
+from rootstock.pins.convert import converter, structure_pins
+from rootstock.sbom import manifest as mf
+from rootstock.static.manifest import build_manifest, write_manifest
+from rootstock.static.model import Recipe
+
+SRI = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+STORE = Path("/nix/store")
+PINS = structure_pins(
+    {
+        "pins": {
+            name: {"kind": "tarball", "urls": [f"https://example.org/{name}.tar.gz"], "hash": SRI, "version": "1.0"}
+            for name in ("greet-src", "app-src", "zig-wheel")
+        }
+    },
+    "pins.toml",
+)
+RECIPE = converter.structure(
+    {
+        "system": "x86_64-linux",
+        "host_tools": ["/usr/bin/make"],
+        "default_toolchain": "zig",
+        "subject": "app",
+        "toolchain": {
+            "zig": {"kind": "zig", "pin": "zig-wheel", "target": "x86_64-linux-musl"},
+            "host": {"kind": "host", "cc": ["/usr/bin/gcc"], "cxx": ["/usr/bin/g++"]},
+        },
+        "package": [
+            {"name": "greet", "source": "greet-src", "build": "make"},
+            {"name": "app", "source": "app-src", "build": "cmake", "deps": ["greet"], "evidence": True},
+        ],
+    },
+    Recipe,
+)
+
+
+def manifest(toolchain: str) -> mf.Manifest:
+    return build_manifest(
+        RECIPE,
+        PINS,
+        toolchain,
+        built={"greet": STORE / "g-greet-1.0", "app": STORE / "a-app-1.0"},
+        sources={name: STORE / f"s-{name}" for name in PINS.names()},
+        toolchain_out=STORE / "t-toolchain",
+        evidence=STORE / "e-app-1.0-evidence",
+    )
+
+
+def test_the_manifest_comes_from_the_recipe_and_the_pins() -> None:
+    zig = manifest("zig")
+    assert zig.subject == mf.SubjectSpec("app", "1.0")
+    assert [(d.name, d.prefix, d.source) for d in zig.dependencies] == [
+        ("greet", "/nix/store/g-greet-1.0", "/nix/store/s-greet-src"),
+        ("zig-wheel", "/nix/store/t-toolchain", "/nix/store/s-zig-wheel"),
+    ]
+    assert zig.dependencies[1].extra_prefixes == ("/nix/store/e-app-1.0-evidence/zig-global-cache",)
+    assert (zig.dependencies[0].url, zig.dependencies[0].hash) == ("https://example.org/greet-src.tar.gz", SRI)
+    assert zig.source_dirs == ("/nix/store/e-app-1.0-evidence/source",)
+    # The host's compilers are not a pinned dependency: they are tools whose packages the SBOM looks up.
+    host = manifest("host")
+    assert [d.name for d in host.dependencies] == ["greet"]
+    assert host.tools == ("/usr/bin/make", "/usr/bin/gcc", "/usr/bin/g++")
+
+
+@pytest.mark.parametrize("toolchain", ["zig", "host"])
+def test_deps_json_round_trips_through_the_converter_byte_for_byte(tmp_path: Path, toolchain: str) -> None:
+    typed = manifest(toolchain)
+    path = write_manifest(tmp_path, typed)
+    assert path == tmp_path / "deps.json"
+    text = path.read_text()
+    read = mf.load(path)
+    assert read == typed
+    assert mf.dumps(read) == text
+    assert json.loads(text)["dependencies"][0]["name"] == "greet"
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda d: d["subject"].update(version=2), r"manifest\.subject\.version: expected str, got int 2"),
+        (lambda d: d.update(sbom="x"), r"manifest: unknown key\(s\) sbom"),
+        (lambda d: d["dependencies"][0].pop("hash"), r"manifest\.dependencies\[0\]\.hash: required key is missing"),
+    ],
+)
+def test_a_malformed_deps_json_is_one_input_error_naming_the_field(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], object], field: str
+) -> None:
+    path = write_manifest(tmp_path, manifest("zig"))
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=rf"^manifest {path}: {field}$"):
+        mf.load(path)
