@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from rootstock.errors import InputError
-from rootstock.pins.convert import converter, structure_pins
+from rootstock.pins.convert import structure_pins
 from rootstock.sbom import manifest as mf
+from rootstock.schema import converter
 from rootstock.static.manifest import build_manifest, write_manifest
 from rootstock.static.model import Recipe
 

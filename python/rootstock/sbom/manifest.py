@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 from attrs import field, frozen
-from cattrs.errors import ClassValidationError
 
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.errors import HashMismatchError, InputError
-from rootstock.pins.convert import converter, field_errors
 from rootstock.sbom.errors import MissingSourceError
+from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors
 
 
 @frozen
@@ -115,7 +114,7 @@ def load(path: Path) -> Manifest:
         raise InputError(msg)
     try:
         return converter.structure(data, Manifest)
-    except (ClassValidationError, InputError, ValueError) as exc:
+    except STRUCTURE_ERRORS as exc:
         msg = f"manifest {path}: " + "; ".join(field_errors(exc, "manifest"))
         raise InputError(msg) from None
 

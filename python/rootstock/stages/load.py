@@ -4,28 +4,13 @@ pinned hashes per system."""
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from cattrs.errors import ClassValidationError
-from cattrs.gen import make_dict_structure_fn, override
-
 from rootstock.errors import InputError
-from rootstock.pins.convert import converter, field_errors
+from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors, read_toml
 from rootstock.stages.loops import unroll
-from rootstock.stages.model import Graph, StagesFile, Step, StepTemplate
-
-converter.register_structure_hook(Step, make_dict_structure_fn(Step, converter, env_each=override(rename="env-each")))
-
-
-def _structure_entry(value: Any, _type: type) -> Step | StepTemplate:
-    # A `[[step]]` with `each` is a template; anything else is one step.
-    kind = StepTemplate if isinstance(value, dict) and "each" in value else Step
-    return converter.structure(value, kind)
-
-
-converter.register_structure_hook(Step | StepTemplate, _structure_entry)
+from rootstock.stages.model import Graph, StagesFile
 
 STEP_INDEX_RE = re.compile(r"stages\.step\[(\d+)\]")
 
@@ -38,7 +23,7 @@ def structure_graph(data: dict[str, Any], source: str) -> Graph:
     """
     try:
         written = converter.structure(data, StagesFile)
-    except (ClassValidationError, InputError, ValueError) as exc:
+    except STRUCTURE_ERRORS as exc:
         errors = [_name_step(line, data) for line in field_errors(exc, "stages")]
         msg = f"{source}: invalid stage graph\n  " + "\n  ".join(errors)
         raise InputError(msg) from None
@@ -61,12 +46,4 @@ def load_graph(path: Path) -> Graph:
     Raises:
         InputError: the file is missing or malformed.
     """
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        msg = f"{path}: stage graph not found"
-        raise InputError(msg) from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path}: malformed TOML: {exc}"
-        raise InputError(msg) from None
-    return structure_graph(data, str(path))
+    return structure_graph(read_toml(path, "stage graph"), str(path))

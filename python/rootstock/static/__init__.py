@@ -1,1 +1,1 @@
-"""The static Nix recipe (static-nix.toml): model, build, result checks, reproduction."""
+"""The static Nix recipe (static-nix.toml): model, loading, build, result checks, SBOM manifest."""

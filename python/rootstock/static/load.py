@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from cattrs.errors import ClassValidationError
-
 from rootstock.errors import InputError
-from rootstock.pins.convert import converter, field_errors
 from rootstock.pins.model import Pins
+from rootstock.schema import read_toml, structure
 from rootstock.static.model import Recipe
 
 RECIPE_FILE = "static-nix.toml"
@@ -26,16 +23,8 @@ def load_recipe(root: Path, pins: Pins) -> Recipe:
     path = root / RECIPE_FILE
     if not path.is_file():
         return Recipe()
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path}: malformed TOML: {exc}"
-        raise InputError(msg) from None
-    try:
-        recipe = converter.structure(data, Recipe)
-    except (ClassValidationError, InputError, ValueError) as exc:
-        msg = f"{path}: invalid recipe\n  " + "\n  ".join(field_errors(exc, "recipe"))
-        raise InputError(msg) from None
+    data = read_toml(path, "static Nix recipe")
+    recipe = structure(data, Recipe, source=str(path), what="recipe", path="recipe")
     _check(recipe, pins, root, path)
     return recipe
 
