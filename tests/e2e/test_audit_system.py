@@ -4,31 +4,29 @@ graph's audit tables read, the reports written to the audit's own directory, the
 from __future__ import annotations
 
 import json
-import os
+import logging
 from pathlib import Path
 
 import pytest
 
-from common_support import REPO
+from common_support import plan_loads
 from rootstock.cli import main
 
-MIRROR = os.environ.get("ROOTSTOCK_TEST_MIRROR")
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not MIRROR, reason="needs a mirror of the real inputs in $ROOTSTOCK_TEST_MIRROR"),
-]
+pytestmark = pytest.mark.e2e
 
 
-def test_audit_system_writes_its_own_deterministic_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    build_report = REPO / "build-logs" / "x86_64-linux" / "report.json"
-    before = build_report.read_bytes() if build_report.exists() else None
+def audit(root: Path, mirror: Path, report_dir: Path, *extra: str) -> int:
+    argv = ["--root", str(root), "--mirror", str(mirror), "audit", "--system", "x86_64-linux"]
+    return main([*argv, "--report-dir", str(report_dir), *extra])
+
+
+def test_audit_system_writes_its_own_deterministic_reports(
+    real_mirror: Path, untouched_checkout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     runs = []
     for run in ("first", "second"):
         report_dir = tmp_path / run
-        argv = ["--root", str(REPO), "--mirror", str(MIRROR), "audit", "--system", "x86_64-linux"]
-        argv += ["--report-dir", str(report_dir), "--json", str(tmp_path / f"{run}.json")]
-        assert main(argv) == 0
+        assert audit(untouched_checkout, real_mirror, report_dir, "--json", str(tmp_path / f"{run}.json")) == 0
         assert capsys.readouterr().out.startswith("AMD64: ")
         audit_json = (report_dir / "audit.json").read_bytes()
         assert audit_json == (tmp_path / f"{run}.json").read_bytes()
@@ -48,4 +46,12 @@ def test_audit_system_writes_its_own_deterministic_reports(tmp_path: Path, capsy
         "M0",
         "cc_amd64",
     ]
-    assert (build_report.read_bytes() if build_report.exists() else None) == before
+
+
+def test_audit_system_loads_and_resolves_the_data_once(
+    real_mirror: Path, untouched_checkout: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="rootstock.plan")
+    caplog.clear()
+    assert audit(untouched_checkout, real_mirror, tmp_path / "audit") == 0
+    assert plan_loads(caplog.records) == 1

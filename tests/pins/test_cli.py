@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import subprocess
 import tarfile
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,7 @@ from rootstock.core.hashes import Hash
 from rootstock.core.nar import nar_hash
 from rootstock.host import nix
 from rootstock.pins.convert import load_pins
+from rootstock.pins.mirror import Mirror
 
 PLACEHOLDER = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 ZERO_REV = "0" * 40
@@ -242,3 +247,94 @@ def test_nix_not_installed_is_one_clear_error(
     err = capsys.readouterr().err
     assert "required program 'nix-store' is not installed" in err
     assert "apt-get install nix-bin" in err
+
+
+def drop_empty_directories(tree: Path) -> None:
+    """Copy tools that keep only files lose every empty directory: a bare repository then has no refs/."""
+    directories = [path for path in tree.rglob("*") if path.is_dir()]
+    for directory in sorted(directories, key=lambda path: len(path.parts), reverse=True):
+        if not any(directory.iterdir()):
+            directory.rmdir()
+
+
+def snapshot(tree: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every entry below tree with its mode, modification time and (for files) bytes."""
+    entries = {}
+    for path in sorted(tree.rglob("*")):
+        stat = path.lstat()
+        entries[str(path.relative_to(tree))] = (
+            stat.st_mode,
+            stat.st_mtime_ns,
+            path.read_bytes() if path.is_file() else b"",
+        )
+    return entries
+
+
+@pytest.fixture
+def refless_mirror(checkout: Path, upstream: Path, tmp_path: Path) -> Iterator[Path]:
+    """The git pin 'src' filled into a mirror that was then copied by a tool dropping empty directories (its
+    bare repositories without refs/) and made read-only, as an air-gapped site receives it; upstream is gone."""
+    (checkout / "pins.toml").write_text(git_pin((upstream / "main").as_uri()))
+    assert run(checkout, "pins", "update", "src") == 0
+    mirror = tmp_path / "mirror"
+    assert run(checkout, "mirror", "fill", str(mirror)) == 0
+    upstream.rename(tmp_path / "gone")
+    for repo in (mirror / "git").rglob("*.git"):
+        git(repo, "pack-refs", "--all")
+    drop_empty_directories(mirror)
+    assert not [repo for repo in (mirror / "git").rglob("*.git") if (repo / "refs").exists()]
+    subprocess.run(["chmod", "-R", "a-w", str(mirror)], check=True)
+    yield mirror
+    subprocess.run(["chmod", "-R", "u+w", str(mirror)], check=True)
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary directory rootstock's own scratch space goes into, to see what it leaves behind."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    return scratch
+
+
+def test_read_only_mirror_without_refs_serves_verify_and_fetch(
+    nix_store: Path, checkout: Path, refless_mirror: Path, private_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(refless_mirror)
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify", "src", mirror=refless_mirror) == 0
+    assert "src: ok" in capsys.readouterr().out
+    assert run(checkout, "pins", "fetch", "src", mirror=refless_mirror) == 0
+    store_path = Path(capsys.readouterr().out.split(": ", 1)[1].strip())
+    assert (store_path / "sub" / "lib.txt").read_text() == "from the submodule\n"
+    assert snapshot(refless_mirror) == before
+    assert not list(private_tmp.iterdir())
+
+
+def test_read_only_mirror_without_refs_still_fails_clearly_and_cleans_up(
+    nix_store: Path, checkout: Path, refless_mirror: Path, private_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pinned = load_pins(checkout / "pins.toml").get("src").pin
+    (checkout / "pins.toml").write_text(
+        (checkout / "pins.toml").read_text().replace(pinned.rev, "1" * 40).replace('tag = "v1"\n', "")
+    )
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify", "src", mirror=refless_mirror) == 1
+    err = capsys.readouterr().err
+    assert f"lacks commit {'1' * 40}" in err
+    assert "Traceback" not in err
+    assert not list(private_tmp.iterdir())
+
+
+@pytest.mark.parametrize("command", ["verify", "fetch"])
+def test_repository_missing_from_a_mirror_without_refs_names_the_pin(
+    nix_store: Path, checkout: Path, refless_mirror: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = Mirror(refless_mirror).git_path(load_pins(checkout / "pins.toml").get("src").pin.url)
+    subprocess.run(["chmod", "u+w", str(repo.parent)], check=True)
+    shutil.rmtree(repo)
+    capsys.readouterr()
+    assert run(checkout, "pins", command, "src", mirror=refless_mirror) == 1
+    err = capsys.readouterr().err
+    assert "pin 'src' is not in the mirror" in err
+    assert str(repo) in err

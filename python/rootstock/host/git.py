@@ -126,6 +126,25 @@ def mirror_clone(url: str, dest: Path) -> None:
         _git(["clone", "--quiet", "--mirror", url, dest])
 
 
+def lacks_refs(repo: Path) -> bool:
+    """Whether a bare repository lost its (often empty) refs/ directory, as copies by tools that drop empty
+    directories leave it: git then refuses it as "not a git repository" although its objects and packed-refs are
+    all there."""
+    return (repo / "HEAD").is_file() and (repo / "objects").is_dir() and not (repo / "refs").is_dir()
+
+
+def shadow_repository(source: Path, dest: Path) -> None:
+    """Make dest a private bare repository that serves the commits, tags and HEAD of source without writing to it:
+    source's objects are borrowed through objects/info/alternates, its packed-refs and HEAD copied."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    # No template: hooks and info/exclude have no use in a repository only read from.
+    _git(["init", "--quiet", "--bare", "--template=", dest])
+    (dest / "objects" / "info" / "alternates").write_text(f"{(source / 'objects').resolve()}\n")
+    for name in ("HEAD", "packed-refs"):
+        if (source / name).is_file():
+            shutil.copyfile(source / name, dest / name)
+
+
 def has_commit(repo: Path, rev: str) -> bool:
     """Whether a (bare) repository holds a commit."""
     done = proc.run(["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=repo, env=ISOLATED_ENV, ok_codes=(0, 1, 128))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from attrs import frozen
@@ -12,7 +14,7 @@ from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.errors import CommandError, HashMismatchError, InputError, MirrorMissingError
 from rootstock.host import git, nix
-from rootstock.pins.mirror import Mirror
+from rootstock.pins.mirror import Mirror, Rewrites
 from rootstock.pins.model import FilePin, GitPin, NamedPin, Pins, TarballPin
 
 
@@ -50,9 +52,33 @@ class Fetcher:
     pins: Pins
     mirror: Mirror | None = None
 
-    def rewrites(self) -> tuple[tuple[str, str], ...]:
-        """git URL rewrites into the mirror, if any."""
-        return self.mirror.git_rewrites() if self.mirror else ()
+    @contextmanager
+    def _remote(self, named: NamedPin, wanted: str) -> Iterator[Rewrites]:
+        """git URL rewrites into the mirror, if any, for the git commands run on a git pin while the context lasts.
+
+        Raises:
+            MirrorMissingError: a mirror is in use and lacks the pin's repository (wanted says for what).
+        """
+        pin = named.pin
+        assert isinstance(pin, GitPin)
+        if self.mirror is None:
+            yield ()
+            return
+        repo = self.mirror.git_path(pin.url)
+        if not repo.is_dir():
+            raise MirrorMissingError(named.name, wanted, str(repo))
+        with self.mirror.git_rewrites() as rewrites:
+            yield rewrites
+
+    def tag_commit(self, named: NamedPin, tag: str) -> str | None:
+        """The commit a tag of a git pin's repository names now (annotated tags peeled), None when it is gone.
+
+        Raises:
+            MirrorMissingError: a mirror is in use and lacks the repository.
+            InputError: the repository cannot be reached.
+        """
+        with self._remote(named, f"tag '{tag}'") as rewrites:
+            return git.tag_commit(named.pin.urls[0], tag, rewrites=rewrites)
 
     def raw_file(self, named: NamedPin, workdir: Path) -> Path:
         """The bytes of a file or tarball pin as published (the archive itself, not unpacked).
@@ -81,9 +107,8 @@ class Fetcher:
         raise InputError(msg)
 
     def _git_tree(self, named: NamedPin, pin: GitPin, dest: Path) -> None:
-        if self.mirror is not None and not self.mirror.git_path(pin.url).is_dir():
-            raise MirrorMissingError(named.name, f"commit {pin.rev}", str(self.mirror.git_path(pin.url)))
-        git.checkout(pin.url, pin.rev, dest, submodules=pin.submodules, rewrites=self.rewrites())
+        with self._remote(named, f"commit {pin.rev}") as rewrites:
+            git.checkout(pin.url, pin.rev, dest, submodules=pin.submodules, rewrites=rewrites)
         git.strip_git_metadata(dest)
         for pattern in pin.remove:
             matches = sorted(dest.glob(pattern))

@@ -10,7 +10,7 @@ from attrs import frozen
 
 from rootstock.core.hashes import Hash
 from rootstock.errors import InputError, ToolMissingError
-from rootstock.host import git, nix
+from rootstock.host import nix
 from rootstock.pins.convert import update_pin_fields
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.model import GitPin, NamedPin, Rev
@@ -44,7 +44,7 @@ def update(fetcher: Fetcher, pins_file: Path, named: NamedPin, rev: str | None) 
     """
     pin = named.pin
     if isinstance(pin, GitPin):
-        new_rev = rev or (git.tag_commit(pin.url, pin.tag, rewrites=fetcher.rewrites()) if pin.tag else None)
+        new_rev = rev or (fetcher.tag_commit(named, pin.tag) if pin.tag else None)
         if new_rev is None:
             msg = f"pin '{named.name}' has no tag (or the tag is gone): give the commit with --rev"
             raise InputError(msg)

@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 
 from rootstock.errors import HashMismatchError, InputError, TagMovedError
-from rootstock.host import git
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.model import GitPin, NamedPin
 
@@ -21,7 +20,7 @@ def check_tag(fetcher: Fetcher, named: NamedPin) -> None:
     pin = named.pin
     if not isinstance(pin, GitPin) or pin.tag is None:
         return
-    current = git.tag_commit(pin.url, pin.tag, rewrites=fetcher.rewrites())
+    current = fetcher.tag_commit(named, pin.tag)
     if current is None:
         msg = f"pin '{named.name}': tag '{pin.tag}' no longer exists at {pin.url} (pinned commit {pin.rev})"
         raise InputError(msg)
