@@ -193,3 +193,13 @@ def test_only_the_plan_loads_and_resolves_the_data_files() -> None:
         if name in path.read_text() and f"def {name}" not in path.read_text()
     }
     assert callers == {"plan.py"}
+
+
+def test_an_unwritable_generated_directory_is_one_message(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = golden_checkout(checkout)
+    (root / "nix" / "generated").write_text("a file where the directory should be\n")
+    assert main(["--root", str(root), "render"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"rootstock: error: cannot write {root / GENERATED / 'pins.nix'}: File exists\n")
+    assert "a file stands where the directory" in err
+    assert "Traceback" not in err
