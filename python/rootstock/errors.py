@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 STDERR_TAIL_LINES = 25
 
@@ -46,6 +47,14 @@ class ToolMissingError(RootstockError):
 
 class InputError(RootstockError):
     """A file the user supplied (pins, stage graph, mirror, seed) is missing or malformed."""
+
+
+class WriteError(RootstockError):
+    """A file rootstock writes (pins, generated Nix, a log, a report) could not be written."""
+
+    def __init__(self, path: Path, reason: str, remedy: str = "") -> None:
+        self.path = path
+        super().__init__(f"cannot write {path}: {reason}", remedy)
 
 
 class HashMismatchError(RootstockError):

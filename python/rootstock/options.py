@@ -23,28 +23,25 @@ def find_root(start: Path) -> Path | None:
 
 @frozen
 class GlobalOptions:
-    """Where the checkout is, which pins file and which mirror to use."""
+    """Where the checkout is, which pins file and which mirror to use.
 
-    root: Path
-    pins_file: Path
+    root and pins_file are None when no checkout was named and none holds the working directory: the pure
+    utilities (hash, sbom) need none, and every command that reads the checkout asks for it through checkout().
+    """
+
+    root: Path | None
+    pins_file: Path | None
     mirror: Path | None
     verbose: bool
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str]) -> GlobalOptions:
-        """Resolve --root/--pins/--mirror against ROOTSTOCK_ROOT/ROOTSTOCK_MIRROR and the working directory.
-
-        Raises:
-            InputError: no checkout with a pins file can be found.
-        """
+        """Resolve --root/--pins/--mirror against ROOTSTOCK_ROOT/ROOTSTOCK_MIRROR and the working directory."""
         root = args.root or (Path(environ["ROOTSTOCK_ROOT"]) if environ.get("ROOTSTOCK_ROOT") else None)
         if root is None:
             root = find_root(Path.cwd())
-        if root is None:
-            msg = f"no {PINS_FILE} here or in any parent directory; pass --root or set ROOTSTOCK_ROOT"
-            raise InputError(msg)
-        root = root.resolve()
-        pins_file = (args.pins or root / PINS_FILE).resolve()
+        root = root.resolve() if root is not None else None
+        pins_file = (args.pins or root / PINS_FILE).resolve() if root is not None else None
         mirror_text = environ.get("ROOTSTOCK_MIRROR")
         mirror = args.mirror or (Path(mirror_text) if mirror_text else None)
         return cls(
@@ -53,3 +50,14 @@ class GlobalOptions:
             mirror=mirror.resolve() if mirror is not None else None,
             verbose=bool(args.verbose),
         )
+
+    def checkout(self) -> tuple[Path, Path]:
+        """The checkout's root and its pins file, for a command that reads them.
+
+        Raises:
+            InputError: no checkout was named and none holds the working directory.
+        """
+        if self.root is None or self.pins_file is None:
+            msg = f"no {PINS_FILE} here or in any parent directory; pass --root or set ROOTSTOCK_ROOT"
+            raise InputError(msg)
+        return self.root, self.pins_file

@@ -27,10 +27,11 @@ class Project:
         """Load and check the pins file.
 
         Raises:
-            InputError: the pins file is missing or invalid.
+            InputError: there is no checkout, or its pins file is missing or invalid.
         """
+        root, pins_file = options.checkout()
         mirror = Mirror(options.mirror) if options.mirror is not None else None
-        return cls(options.root, options.pins_file, load_pins(options.pins_file), mirror)
+        return cls(root, pins_file, load_pins(pins_file), mirror)
 
     def fetcher(self) -> Fetcher:
         """A fetcher that honours the mirror."""

@@ -193,3 +193,59 @@ def test_only_the_plan_loads_and_resolves_the_data_files() -> None:
         if name in path.read_text() and f"def {name}" not in path.read_text()
     }
     assert callers == {"plan.py"}
+
+
+def test_an_unwritable_generated_directory_is_one_message(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = golden_checkout(checkout)
+    (root / "nix" / "generated").write_text("a file where the directory should be\n")
+    assert main(["--root", str(root), "render"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"rootstock: error: cannot write {root / GENERATED / 'pins.nix'}: File exists\n")
+    assert "a file stands where the directory" in err
+    assert "Traceback" not in err
+
+
+def break_template(root: Path) -> None:
+    """Make templates/stages.nix.j2 emit Nix that does not parse: one binding loses its semicolon."""
+    template = root / "templates" / "stages.nix.j2"
+    text = template.read_text()
+    broken = text.replace("inherit system;", "inherit system", 1)
+    assert broken != text
+    template.write_text(broken)
+
+
+def test_render_writes_nothing_when_a_template_emits_broken_nix(
+    checkout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = golden_checkout(checkout)
+    assert main(["--root", str(root), "render"]) == 0
+    before = {path.name: path.read_text() for path in (root / GENERATED).iterdir()}
+    # pins.nix, rendered first, would change too: the broken stages.nix must keep it from being written.
+    pins = root / "pins.toml"
+    pins.write_text(pins.read_text().replace("https://example.invalid/tool", "https://example.invalid/moved"))
+    break_template(root)
+    capsys.readouterr()
+    assert main(["--root", str(root), "render"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "rootstock: error: templates/stages.nix.j2 renders nix/generated/stages.nix as Nix that does not parse:\n"
+    )
+    assert "at nix/generated/stages.nix:" in err
+    assert "no generated file was written" in err
+    assert {path.name: path.read_text() for path in (root / GENERATED).iterdir()} == before
+
+
+def test_render_check_fails_on_committed_files_that_do_not_parse(
+    checkout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What an older rootstock let through: render wrote a broken rendering, and render --check then passed.
+    root = golden_checkout(checkout)
+    break_template(root)
+    plan = load_plan(root)
+    for item in render_all(plan):
+        (root / item.path).parent.mkdir(parents=True, exist_ok=True)
+        (root / item.path).write_text(item.text)
+    assert main(["--root", str(root), "render", "--check"]) == 1
+    assert "templates/stages.nix.j2 renders nix/generated/stages.nix as Nix that does not parse" in (
+        capsys.readouterr().err
+    )

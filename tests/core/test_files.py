@@ -1,0 +1,113 @@
+"""write_atomic: the old file or the new one, never half of it, with the mode the user gave or the umask gives."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rootstock.core.files import write_atomic
+from rootstock.errors import WriteError
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.fixture
+def restore_umask() -> Iterator[None]:
+    """Put the process umask back after a test sets its own (os.umask can only be read by setting it)."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+@pytest.mark.parametrize("kept", [0o644, 0o755, 0o600])
+def test_replacing_a_file_keeps_its_mode(tmp_path: Path, kept: int) -> None:
+    target = tmp_path / "pins.toml"
+    target.write_text("old\n")
+    target.chmod(kept)
+    write_atomic(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert mode(target) == kept
+
+
+@pytest.mark.usefixtures("restore_umask")
+@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_a_new_file_gets_the_mode_the_umask_gives(tmp_path: Path, mask: int, expected: int) -> None:
+    os.umask(mask)
+    target = tmp_path / "nix" / "generated" / "pins.nix"
+    write_atomic(target, b"{ }\n")
+    assert target.read_bytes() == b"{ }\n"
+    assert mode(target) == expected
+
+
+@pytest.mark.parametrize(
+    ("err", "remedy"),
+    [(errno.ENOSPC, "is full; free some space"), (errno.EROFS, "read-only file system"), (errno.EIO, "")],
+)
+def test_a_failing_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Path, err: int, remedy: str) -> None:
+    target = tmp_path / "pins.toml"
+    target.write_text("old\n")
+
+    def failing_fsync(_fd: int) -> None:
+        raise OSError(err, os.strerror(err))
+
+    with pytest.raises(WriteError) as info:
+        write_atomic(target, "new\n", fsync=failing_fsync)
+    message = str(info.value)
+    assert message.startswith(f"cannot write {target}: {os.strerror(err)}")
+    assert remedy in message
+    assert target.read_text() == "old\n"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_directory_where_the_file_should_be(tmp_path: Path) -> None:
+    target = tmp_path / "stages.nix"
+    target.mkdir()
+    with pytest.raises(WriteError, match="a directory stands where the file should be"):
+        write_atomic(target, "{ }\n")
+    assert target.is_dir()
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_a_file_where_a_parent_directory_should_be(tmp_path: Path, depth: int) -> None:
+    (tmp_path / "nix").write_text("not a directory\n")
+    target = tmp_path / "nix" / "generated" / "pins.nix" if depth == 2 else tmp_path / "nix" / "pins.nix"
+    with pytest.raises(WriteError, match=r"a file stands where (the|a) directory"):
+        write_atomic(target, "{ }\n")
+    assert (tmp_path / "nix").read_text() == "not a directory\n"
+
+
+@pytest.fixture
+def immutable(tmp_path: Path) -> Iterator[Path]:
+    """A directory nobody may write into, not even root (chattr +i), where the file system supports it."""
+    directory = tmp_path / "locked"
+    directory.mkdir()
+    (directory / "pins.toml").write_text("old\n")
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", directory], check=False, capture_output=True).returncode:
+        pytest.skip("chattr +i is not available here")
+    yield directory
+    subprocess.run([chattr, "-i", directory], check=True)
+
+
+def test_a_directory_that_refuses_writes(immutable: Path) -> None:
+    target = immutable / "pins.toml"
+    with pytest.raises(WriteError) as info:
+        write_atomic(target, "new\n")
+    assert str(info.value).startswith(f"cannot write {target}: Operation not permitted")
+    assert "immutable" in str(info.value)
+    assert target.read_text() == "old\n"
+    assert leftovers(immutable) == []
