@@ -19,7 +19,6 @@ from rootstock.errors import RootstockError
 COMMAND_MODULES = (
     "rootstock.commands.pins",
     "rootstock.commands.hash",
-    "rootstock.commands.mirror",
     "rootstock.commands.render",
     "rootstock.commands.build",
     "rootstock.commands.sbom",

@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
-from attrs import evolve
 
-import rootstock.commands.audit as command
 from audit_support import STRICT, Tree, build_gas, hexdump, write_checkout
-from rootstock.audit.inputs import AuditInputs
 from rootstock.audit.model import AuditReport
+from rootstock.audit.policy import ARCHES
 from rootstock.audit.report import summary, to_json, to_markdown
 from rootstock.audit.runner import audit_arch
-from rootstock.cli import main
-from rootstock.errors import InputError
+from rootstock.cli import build_parser, main
+from rootstock.commands.audit import ARCH_NAMES, run_audit
+from rootstock.errors import AuditError, InputError
+from rootstock.options import GlobalOptions
 
 
 def run(tree: Tree) -> AuditReport:
     return audit_arch(tree.inputs())
 
 
-def strict_audit(inputs: AuditInputs) -> AuditReport:
-    """The CLI's audit under the strict fixture policies."""
-    return audit_arch(evolve(inputs, policies=STRICT))
+def strict_audit(argv: list[str]) -> int:
+    """The audit command as the CLI parses argv, under the strict fixture policies."""
+    args = build_parser().parse_args(argv)
+    return run_audit(GlobalOptions.from_args(args, os.environ), args, policies=STRICT)
 
 
 def failed_ids(report: AuditReport) -> list[str]:
@@ -134,10 +136,9 @@ def test_summary_line(tree: Tree) -> None:
 
 
 def test_cli_prints_the_totals_and_exits_0_when_every_check_passes(
-    tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tree: Tree, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(command, "audit_arch", strict_audit)
-    code = main(cli_args(write_checkout(tmp_path / "checkout", tree), tree))
+    code = strict_audit(cli_args(write_checkout(tmp_path / "checkout", tree), tree))
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith(f"{tree.arch.name}: ") and ", 0 failures;" in out
@@ -161,15 +162,13 @@ def cli_args(root: Path, tree: Tree) -> list[str]:
 
 
 @pytest.mark.parametrize("step", ["hex0", "kaem-minimal", "catm", "cc_arch"])
-def test_a_program_that_differs_from_its_pinned_step_output_fails(
-    tree: Tree, step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(command, "audit_arch", strict_audit)
+def test_a_program_that_differs_from_its_pinned_step_output_fails(tree: Tree, step: str, tmp_path: Path) -> None:
     root = write_checkout(tmp_path / "checkout", tree, wrong=step)
     program = {"hex0": "hex0-seed", "kaem-minimal": "kaem-optional-seed", "cc_arch": f"cc_{tree.m2arch}"}
     failed = f"pin/{program.get(step, step)}"
-    assert main(cli_args(root, tree)) == 1
-    err = capsys.readouterr().err
+    with pytest.raises(AuditError) as caught:
+        strict_audit(cli_args(root, tree))
+    err = str(caught.value)
     assert failed in err
     # The seed and the hex0 stage are both the output of step hex0: a wrong pin there fails both.
     assert err.count("pin/") == (2 if step == "hex0" else 1)
@@ -193,6 +192,14 @@ def test_system_and_arch_are_exclusive(tree: Tree, tmp_path: Path, capsys: pytes
     with pytest.raises(SystemExit):
         main(["--root", str(root), "audit", "--system", "x86_64-linux", "--arch", tree.arch.name])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_audit_arch_offers_exactly_the_architectures_the_audit_knows(capsys: pytest.CaptureFixture[str]) -> None:
+    # The parser names them without importing the policy (and capstone), so the two lists must agree.
+    assert tuple(sorted(ARCHES)) == ARCH_NAMES
+    with pytest.raises(SystemExit):
+        main(["audit", "--arch", "riscv64"])
+    assert "invalid choice: 'riscv64' (choose from 'AMD64', 'x86')" in capsys.readouterr().err
 
 
 def test_gas_twin_is_identical_on_the_clean_tree_and_a_divergent_one_is_caught(tree: Tree) -> None:

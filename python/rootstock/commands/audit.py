@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rootstock.audit.policy import ARCHES
-from rootstock.audit.report import summary, to_json, to_markdown
-from rootstock.audit.runner import audit_arch
 from rootstock.errors import AuditError, InputError
-from rootstock.options import GlobalOptions
-from rootstock.plan import Plan
-from rootstock.stages.audit_inputs import chain_inputs, given_inputs
+
+if TYPE_CHECKING:
+    from rootstock.audit.policy import ProgramPolicy
+    from rootstock.options import GlobalOptions
+
+# The architectures of rootstock.audit.policy.ARCHES, named here so that --help does not import capstone.
+ARCH_NAMES = ("AMD64", "x86")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "first if needed, like `build stage0 --until cc_arch`)",
     )
     what.add_argument(
-        "--arch", choices=sorted(ARCHES), help="audit files given by hand, for this architecture (upstream's name)"
+        "--arch", choices=ARCH_NAMES, help="audit files given by hand, for this architecture (upstream's name)"
     )
     p.add_argument(
         "--seeds",
@@ -53,12 +56,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run_audit)
 
 
-def run_audit(options: GlobalOptions, args: argparse.Namespace) -> int:
+def run_audit(
+    options: GlobalOptions, args: argparse.Namespace, *, policies: Mapping[str, ProgramPolicy] | None = None
+) -> int:
     """Run the audit, write the reports, print the totals; fail when any check fails.
+
+    policies replaces the upstream policy table (what each early program may do), for instance by a stricter one.
 
     Raises:
         AuditError: at least one check failed (the reports are written first).
     """
+    from attrs import evolve
+
+    from rootstock.audit.report import summary, to_json, to_markdown
+    from rootstock.audit.runner import audit_arch
+    from rootstock.plan import Plan
+    from rootstock.stages.audit_inputs import chain_inputs, given_inputs
+
     plan = Plan.from_options(options)
     project = plan.project
     outputs = [(args.json, to_json), (args.markdown, to_markdown)]
@@ -82,7 +96,7 @@ def run_audit(options: GlobalOptions, args: argparse.Namespace) -> int:
                 msg = "audit --report-dir applies to --system only (with --arch, name --json and --markdown)"
                 raise InputError(msg)
             inputs = given_inputs(plan, args.arch, args.seeds, args.sources, args.stages)
-        report = audit_arch(inputs)
+        report = audit_arch(inputs if policies is None else evolve(inputs, policies=policies))
     for path, render in outputs:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,15 +1,17 @@
-"""`rootstock pins list|verify|update|fetch`."""
+"""`rootstock pins list|verify|update|fetch` and `rootstock mirror fill`: the commands that work on pins."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rootstock.options import GlobalOptions
+    from rootstock.pins.model import NamedPin, Pins
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("names", nargs="*", metavar="NAME", help="pins to place (default: all)")
     p.set_defaults(handler=fetch_pins)
 
+    mirror = sub.add_parser("mirror", help="maintain a local mirror of every pinned input")
+    actions = mirror.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = actions.add_parser("fill", help="fetch pins from upstream into DIR, each checked against its hash")
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.add_argument("names", nargs="*", metavar="NAME", help="pins to mirror (default: all)")
+    p.set_defaults(handler=fill_mirror)
+
+
+def each_selected(pins: Pins, names: list[str], doing: str) -> Iterator[NamedPin]:
+    """The named pins (all when none are named); before each, logs `[n/total]` and doing, its {} the pin's name.
+
+    Raises:
+        InputError: a name is not a pin, before any is worked on.
+    """
+    selected = pins.select(names)
+    for n, entry in enumerate(selected, 1):
+        log.info("[%d/%d] %s", n, len(selected), doing.format(entry.name))
+        yield entry
+
 
 def list_pins(options: GlobalOptions, _args: argparse.Namespace) -> int:
     """Print one line per pin."""
@@ -48,9 +69,7 @@ def verify_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     from rootstock.project import Project
 
     project = Project.load(options)
-    selected = project.pins.select(args.names)
-    for n, entry in enumerate(selected, 1):
-        log.info("[%d/%d] verifying %s", n, len(selected), entry.name)
+    for entry in each_selected(project.pins, args.names, "verifying {}"):
         agreeing = verify(project.fetcher(), entry)
         also = f"; equals the hash published by {', '.join(agreeing)}" if agreeing else ""
         print(f"{entry.name}: ok ({entry.pin.hash.sri}){also}")
@@ -75,9 +94,22 @@ def fetch_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     from rootstock.project import Project
 
     project = Project.load(options)
-    selected = project.pins.select(args.names)
     with tempfile.TemporaryDirectory(prefix="rootstock-fetch-") as tmp:
-        for n, entry in enumerate(selected, 1):
-            log.info("[%d/%d] placing %s in the store", n, len(selected), entry.name)
+        for entry in each_selected(project.pins, args.names, "placing {} in the store"):
             print(f"{entry.name}: {project.fetcher().place(entry, Path(tmp))}")
+    return 0
+
+
+def fill_mirror(options: GlobalOptions, args: argparse.Namespace) -> int:
+    """Mirror the named pins from upstream (the --mirror option is not consulted: upstream is the source)."""
+    from rootstock.pins.fetch import Fetcher
+    from rootstock.pins.fill import fill
+    from rootstock.pins.mirror import Mirror
+    from rootstock.project import Project
+
+    project = Project.load(options)
+    upstream = Fetcher(project.pins)
+    mirror = Mirror(args.dir.resolve())
+    for entry in each_selected(project.pins, args.names, "mirroring {}"):
+        print(f"{entry.name} -> {fill(upstream, mirror, entry)}")
     return 0

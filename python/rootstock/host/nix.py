@@ -8,6 +8,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +32,27 @@ EXPERIMENTAL = ("--extra-experimental-features", "nix-command flakes")
 # A store of its own for a nix binary that is not the host's: sandboxed, no build users (we may run as root
 # without a daemon), no binary cache.
 FRESH_STORE_CONF = "build-users-group =\nsandbox = true\nsubstituters =\n"
-FOD_MISMATCH_RE = re.compile(
-    r"hash mismatch in fixed-output derivation '(?P<drv>[^']+)':"
-    r"\s*specified:\s*(?P<expected>\S+)\s*got:\s*(?P<actual>\S+)",
-    re.S,
-)
-NOT_DETERMINISTIC_RE = re.compile(
-    r"derivation '(?P<drv>[^']+)' may not be deterministic: output '(?P<out>[^']+)' differs"
-)
-BUILDER_FAILED_RE = re.compile(r"builder for '(?P<drv>[^']+\.drv)' failed")
-BUILDING_RE = re.compile(r"^(?:building|checking outputs of) '(?P<drv>[^']+\.drv)'")
+# nix-build announces how many derivations it will build, then each one as it starts (or checks) it.
 WILL_BUILD_RE = re.compile(r"^(?:these (?P<n>\d+) derivations|this derivation) will be built:")
+BUILDING_RE = re.compile(r"^(?:building|checking outputs of) '(?P<drv>[^']+\.drv)'")
+
+
+class Failure(Enum):
+    """How a failed nix-build names the derivation at fault (group `drv`), in the order failed_drv tries them."""
+
+    HASH_MISMATCH = re.compile(
+        r"hash mismatch in fixed-output derivation '(?P<drv>[^']+)':"
+        r"\s*specified:\s*(?P<expected>\S+)\s*got:\s*(?P<actual>\S+)",
+        re.S,
+    )
+    BUILDER_FAILED = re.compile(r"builder for '(?P<drv>[^']+\.drv)' failed")
+    NOT_DETERMINISTIC = re.compile(
+        r"derivation '(?P<drv>[^']+)' may not be deterministic: output '(?P<out>[^']+)' differs"
+    )
+
+    def search(self, message: str) -> re.Match[str] | None:
+        """Where the message says this, with the derivation and the details as named groups."""
+        return self.value.search(message)
 
 
 @frozen
@@ -118,15 +129,15 @@ def instantiate(file: Path, attrs: Sequence[str], args: Mapping[str, str] | None
 
 def failed_drv(message: str) -> str | None:
     """The derivation a failed nix-build names as the one that failed (its builder, or its fixed-output hash)."""
-    for pattern in (FOD_MISMATCH_RE, BUILDER_FAILED_RE, NOT_DETERMINISTIC_RE):
-        if m := pattern.search(message):
+    for failure in Failure:
+        if m := failure.search(message):
             return m["drv"]
     return None
 
 
 def _raise_build_failure(exc: CommandError) -> None:
     error: RootstockError
-    if m := FOD_MISMATCH_RE.search(exc.stderr_tail):
+    if m := Failure.HASH_MISMATCH.search(exc.stderr_tail):
         what = f"derivation {m['drv']}"
         error = HashMismatchError(
             what,
@@ -134,7 +145,7 @@ def _raise_build_failure(exc: CommandError) -> None:
             Hash.parse(m["actual"]).sri,
             "the output was not registered; fix the input or, after review, the pinned output hash",
         )
-    elif m := NOT_DETERMINISTIC_RE.search(exc.stderr_tail):
+    elif m := Failure.NOT_DETERMINISTIC.search(exc.stderr_tail):
         what, detail = f"derivation {m['drv']}", f"rebuilding it gave other bytes than {m['out']}"
         error = NotReproducibleError(what, detail)
     else:

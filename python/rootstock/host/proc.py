@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import queue
 import shlex
+import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -56,6 +59,10 @@ def run(
 ) -> Completed:
     """Run one program with an argv list (never a shell string) and return its output.
 
+    on_stderr_line gets each line of standard error (without its newline) as it comes, on the calling thread.
+    Whatever interrupts the wait (KeyboardInterrupt, an exception from on_stderr_line) ends the program and
+    its process group before it propagates.
+
     Raises:
         ToolMissingError: the program is not installed.
         CommandError: it exited with a status outside ok_codes; carries argv, exit code and stderr tail.
@@ -69,15 +76,15 @@ def run(
         program = sh.Command(words[0])
     except sh.CommandNotFound as exc:
         raise ToolMissingError(words[0], INSTALL_HINTS.get(Path(words[0]).name, "")) from exc
-    stderr_lines: list[str] = []
-
-    def collect(line: str) -> None:
-        stderr_lines.append(line)
-        if on_stderr_line is not None:
-            on_stderr_line(line.rstrip("\n"))
-
+    # sh reads the program's output in threads of its own. The program runs in the background while this
+    # thread waits, so the caller's callback (which logs) and a Ctrl-C both happen here: logging from sh's
+    # threads can deadlock with an interrupt, and an interrupt must end the program, not leave it running.
+    lines: queue.SimpleQueue[str] = queue.SimpleQueue()
     kwargs: dict[str, object] = {
-        "_return_cmd": True,
+        "_bg": True,
+        "_bg_exc": False,
+        # Its own process group, so that ending it also ends whatever it started.
+        "_new_group": True,
         "_tty_out": False,
         "_truncate_exc": False,
         "_ok_code": list(ok_codes),
@@ -86,24 +93,72 @@ def run(
         "_decode_errors": "replace",
     }
     if on_stderr_line is not None:
-        kwargs["_err"] = collect
+        kwargs["_err"] = lines.put
     if stdin is not None:
         kwargs["_in"] = stdin
     try:
-        done = _start(program, words, kwargs)
-    except sh.ErrorReturnCode as exc:
-        stderr = "".join(stderr_lines) if on_stderr_line is not None else exc.stderr.decode(errors="replace")
-        raise CommandError(words, exc.exit_code, stderr) from None
+        running = _start(program, words, kwargs)
     except sh.ForkException as exc:
         # The program exists but cannot be executed (wrong architecture, not executable): exit 126 as a shell says.
         raise CommandError(words, 126, str(exc).strip().splitlines()[-1]) from None
-    stderr = "".join(stderr_lines) if on_stderr_line is not None else done.stderr.decode(errors="replace")
+    received: list[str] = []
+    try:
+        if on_stderr_line is not None:
+            _relay(running, lines, received, on_stderr_line)
+        running.wait()
+    except sh.ErrorReturnCode as exc:
+        stderr = "".join(received) if on_stderr_line is not None else exc.stderr.decode(errors="replace")
+        raise CommandError(words, exc.exit_code, stderr) from None
+    except BaseException:
+        _stop(running)
+        raise
+    stderr = "".join(received) if on_stderr_line is not None else running.stderr.decode(errors="replace")
     return Completed(
         argv=tuple(words),
-        exit_code=done.exit_code,
-        stdout_bytes=done.stdout,
+        exit_code=running.exit_code,
+        stdout_bytes=running.stdout,
         stderr=stderr,
     )
+
+
+# How long the waiting thread sleeps on an empty queue before it asks whether the program is still running.
+_POLL_SECONDS = 0.05
+# How long an interrupted program may take to end on SIGINT (nix-build stops its builders) before SIGKILL.
+_GRACE_SECONDS = 1.0
+
+
+def _relay(
+    running: sh.RunningCommand,
+    lines: queue.SimpleQueue[str],
+    received: list[str],
+    on_line: Callable[[str], None],
+) -> None:
+    """Hand every stderr line, in order, to on_line on this thread until the program has ended."""
+    ended = False
+    while not (ended and lines.empty()):
+        try:
+            line = lines.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            if not running.is_alive():
+                # Lines read just before the exit may still be on their way: this joins sh's reader threads.
+                running.process.wait()
+                ended = True
+            continue
+        received.append(line)
+        on_line(line.rstrip("\n"))
+
+
+def _stop(running: sh.RunningCommand) -> None:
+    """End an abandoned program and its process group: SIGINT as a terminal's Ctrl-C sends, then SIGKILL."""
+    group = running.process.pgid
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGINT)
+        deadline = time.monotonic() + _GRACE_SECONDS
+        while running.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.killpg(group, signal.SIGKILL)
+    # Reap it and let sh's threads finish; its exit status is of no interest any more.
+    running.process.wait()
 
 
 # A program written just before it runs can be "busy" for a moment: a fork in another thread inherits the
