@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import struct
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from rootstock.cli import build_parser, main
 from rootstock.commands.sbom import run_derive
 from rootstock.host import proc
 from rootstock.options import GlobalOptions
+from rootstock.sbom.evidence import NINJA_DEPS_SIGNATURE, NINJA_DEPS_VERSION, check_ninja_deps
 from sbom_support import FakeHost, FixtureBuild, build_fixture
 
 
@@ -77,9 +80,173 @@ def test_probe_toolchain(root: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert "(built by toolchain gcc) is not a fully static binary" in capsys.readouterr().err
 
 
-def derive_args(root: Path, b: FixtureBuild) -> list[str]:
-    """`sbom derive` of a fixture build, without link evidence or outputs."""
+def derive_args(root: Path, b: FixtureBuild, binary: Path | None = None) -> list[str]:
+    """`sbom derive` of a fixture build (or of another binary), without link evidence or outputs."""
     return [
         *("--root", str(root), "sbom", "derive", "--manifest", str(b.manifest)),
-        *("--binary", str(b.binary), "--build-dir", str(b.build_dir)),
+        *("--binary", str(binary or b.binary), "--build-dir", str(b.build_dir)),
     ]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> FixtureBuild:
+    """One fixture build for the refusals: none of them changes it."""
+    return build_fixture(tmp_path_factory.mktemp("refusals") / "w")
+
+
+def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run `sbom derive`, assert it failed with one message and no traceback, and return that message."""
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert captured.err.count("rootstock: error:") == 1
+    assert captured.out == ""
+    return captured.err
+
+
+def with_evidence(
+    root: Path,
+    b: FixtureBuild,
+    *extra: str,
+    binary: Path | None = None,
+    trace: Path | None = None,
+    map_: Path | None = None,
+) -> list[str]:
+    """`sbom derive` of a fixture build with its trace and map (or the binary and files given instead)."""
+    return [*derive_args(root, b, binary), "--trace", str(trace or b.trace), "--map", str(map_ or b.map), *extra]
+
+
+def test_a_missing_build_dir_is_refused(root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [*with_evidence(root, built), "--link-dir", str(built.build_dir), "--build-dir", str(root / "nope")]
+    err = refused(argv, capsys)
+    assert f"build evidence {root / 'nope'}: does not exist; expected the build directory holding" in err
+
+
+def test_a_build_dir_without_depfiles_is_refused(
+    root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (root / "empty").mkdir()
+    argv = [*with_evidence(root, built), "--build-dir", str(root / "empty")]
+    err = refused(argv, capsys)
+    assert f"build evidence {root / 'empty'}: holds no dependency files (no *.d, no usable .ninja_deps)" in err
+
+
+def ninja_log(*records: bytes) -> bytes:
+    return NINJA_DEPS_SIGNATURE + struct.pack("<i", NINJA_DEPS_VERSION) + b"".join(records)
+
+
+def path_record(path: str, node: int) -> bytes:
+    body = path.encode().ljust((len(path) + 3) // 4 * 4, b"\0") + struct.pack("<I", ~node & 0xFFFFFFFF)
+    return struct.pack("<I", len(body)) + body
+
+
+def deps_record(out: int, *inputs: int) -> bytes:
+    body = struct.pack(f"<{3 + len(inputs)}i", out, 1, 0, *inputs)
+    return struct.pack("<I", len(body) | 0x80000000) + body
+
+
+GOOD_LOG = ninja_log(path_record("a.o", 0), path_record("a.c", 1), deps_record(0, 1))
+
+
+@pytest.mark.parametrize(
+    ("log", "expected"),
+    [
+        (GOOD_LOG[:-3], "is truncated or corrupt: the record at offset 40 claims 16 bytes, 13 follow"),
+        (GOOD_LOG[:-2] + b"\0", "is truncated or corrupt"),
+        (GOOD_LOG[:18], "is truncated: 2 byte(s) at offset 16 are not a record header"),
+        (GOOD_LOG.replace(struct.pack("<i", 4), struct.pack("<i", 3), 1), "has deps log version 3; expected 4"),
+        (b"# ninjalog v5\n" + GOOD_LOG[12:], "does not start with ninja's signature"),
+        (ninja_log(path_record("a.o", 0), deps_record(0, 7)), "names a path that was never recorded"),
+        (ninja_log(path_record("a.o", 1)), "the path record at offset 16 does not carry its id 0"),
+    ],
+)
+def test_a_damaged_ninja_log_is_refused(
+    root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str], log: bytes, expected: str
+) -> None:
+    ninja_dir = root / "ninja"
+    ninja_dir.mkdir()
+    (ninja_dir / ".ninja_deps").write_bytes(log)
+    err = refused([*with_evidence(root, built), "--build-dir", str(ninja_dir)], capsys)
+    assert f"build evidence {ninja_dir / '.ninja_deps'}: " in err
+    assert expected in err
+    assert (ninja_dir / ".ninja_deps").read_bytes() == log  # ninja never got to "recover" (truncate) it
+
+
+def test_check_ninja_deps_accepts_a_whole_log() -> None:
+    check_ninja_deps(GOOD_LOG)
+    check_ninja_deps(ninja_log())
+
+
+@pytest.mark.parametrize("which", ["trace", "map"])
+def test_an_unparsable_trace_or_map_is_refused(
+    root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str], which: str
+) -> None:
+    bad = root / f"bad.{which}"
+    bad.write_text("hello world\nthis is not what a linker writes\n")
+    err = refused(with_evidence(root, built, **{("trace" if which == "trace" else "map_"): bad}), capsys)
+    assert f"build evidence {bad}: line 1 is of no known form: 'hello world'" in err
+
+
+def test_a_truncated_map_is_refused(root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str]) -> None:
+    cut = root / "cut.map"
+    text = built.map.read_text()
+    cut.write_text(text[: len(text) // 2])
+    err = refused(with_evidence(root, built, map_=cut), capsys)
+    assert f"build evidence {cut}: has no OUTPUT(file format) line, which ends every GNU ld map" in err
+
+
+def test_a_trace_of_another_link_is_refused(
+    root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (root / "hello.c").write_text('#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n')
+    other = proc.run(["gcc", "-static", "-o", "hello", "hello.c", "-Wl,--trace,--trace"], cwd=root)
+    trace = root / "hello.trace"
+    trace.write_bytes(other.stdout_bytes)
+    err = refused(with_evidence(root, built, trace=trace), capsys)
+    assert f"build evidence {trace}: lacks archive members the map {built.map} lists (libgreet.a(greet.o)" in err
+    assert "not a trace of the same link" in err
+
+
+@pytest.mark.parametrize("what", ["the map names another output", "the binary is another file"])
+def test_a_binary_that_is_not_the_linked_one_is_refused(
+    root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str], what: str
+) -> None:
+    binary, linked, map_ = built.binary, built.binary, built.map
+    if what == "the map names another output":
+        map_, linked = root / "other.map", built.build_dir / "gone"
+        map_.write_text(built.map.read_text().replace("OUTPUT(app ", "OUTPUT(gone "))
+    else:
+        binary = built.build_dir / "main.o"
+    err = refused(with_evidence(root, built, binary=binary, map_=map_), capsys)
+    assert f"binary {binary} is not the output {linked} of the link that {map_} records: " in err
+
+
+def test_a_stripped_copy_of_the_linked_binary_is_its_subject(
+    root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Meson's -Dstrip=true installs the linked binary stripped: it loads the same code and data.
+    stripped = root / "app-stripped"
+    proc.run(["strip", "-o", str(stripped), str(built.binary)])
+    out = root / "out"
+    out.mkdir()
+    assert main(with_evidence(root, built, "--cyclonedx", str(out / "sbom.cdx.json"), binary=stripped)) == 0
+    subject = json.loads((out / "sbom.cdx.json").read_text())["metadata"]["component"]
+    assert subject["hashes"][0]["content"] == hashlib.sha256(stripped.read_bytes()).hexdigest()
+    assert subject["properties"] == [
+        {
+            "name": "rootstock:linked",
+            "value": "the link output (app, named by app.map) stripped: entry point and loaded sections equal",
+        }
+    ]
+    capsys.readouterr()
+
+
+def test_a_missing_output_directory_writes_nothing(
+    root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (root / "out").mkdir()
+    targets = [root / "out" / "sbom.csv", root / "missing" / "sbom.cdx.json", root / "out" / "sbom.spdx.json"]
+    argv = with_evidence(root, built, *("--csv", str(targets[0]), "--cyclonedx", str(targets[1])))
+    err = refused([*argv, "--spdx", str(targets[2])], capsys)
+    assert f"output directory {root / 'missing'} does not exist; create it first (no SBOM was written)" in err
+    assert list((root / "out").iterdir()) == []

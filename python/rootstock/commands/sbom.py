@@ -69,11 +69,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_derive(options: GlobalOptions, args: argparse.Namespace, *, host: HostDatabase | None = None) -> int:
-    """Derive and write the SBOMs; print one line per component and every finding.
+    """Derive and write the SBOMs (all or none); print one line per component and every finding.
 
     host names the packages that own the build's host files (default: this machine's dpkg and apt index).
     """
-    from rootstock.sbom import csv, cyclonedx, spdx
+    from rootstock.sbom import documents, spdx
     from rootstock.sbom.derive import BuildEvidence, derive_from_file
 
     del options  # the SBOM reads its own manifest, not the pins file
@@ -90,14 +90,9 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace, *, host: HostDa
         maps=tuple(args.map),
     )
     sbom = derive_from_file(args.manifest, build=build, host=host)
-    outputs = [
-        (args.csv, csv.render(sbom)),
-        (args.cyclonedx, cyclonedx.render(sbom)),
-        (args.spdx, spdx.render(sbom, created)),
-    ]
-    for path, text in outputs:
-        if path is not None:
-            path.write_text(text)
+    documents.write_all(
+        documents.render(sbom, created, csv_to=args.csv, cyclonedx_to=args.cyclonedx, spdx_to=args.spdx)
+    )
     for c in sbom.components:
         print(f"{c.kind.value:6} {c.usage.value:5} {c.name} {c.version}")
     for f in sbom.findings:

@@ -58,6 +58,7 @@ def render(sbom: Sbom) -> str:
         type=ComponentType.APPLICATION,
         bom_ref=f"subject:{sbom.subject.name}",
         hashes=[HashType(alg=HashAlgorithm.SHA_256, content=sbom.subject.sha256)],
+        properties=[Property(name="rootstock:linked", value=sbom.subject.linked)] if sbom.subject.linked else [],
     )
     components = [_component(c) for c in sbom.components]
     metadata = BomMetaData(

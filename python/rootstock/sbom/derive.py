@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -10,6 +11,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from attrs import frozen
+from elftools.common.exceptions import ELFError
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
 from packageurl import PackageURL
 
 from rootstock.core.nar import flat_hash
@@ -17,7 +21,7 @@ from rootstock.errors import InputError, ToolMissingError
 from rootstock.host import proc
 from rootstock.sbom import evidence as ev
 from rootstock.sbom import manifest as mf
-from rootstock.sbom.errors import UnaccountedInputError
+from rootstock.sbom.errors import NotLinkedBinaryError, UnaccountedInputError
 from rootstock.sbom.evidence import Evidence
 from rootstock.sbom.hostdb import HostDatabase
 from rootstock.sbom.manifest import Manifest, ResolvedDependency
@@ -110,8 +114,11 @@ def derive(
     host: HostDatabase,
     binary: Path,
     subject_dirs: Sequence[Path],
+    linked: str = "",
 ) -> Sbom:
     """The SBOM of binary: one component per dependency and per host package the evidence or tools lead to.
+
+    linked says how binary was found to be the link's output (recorded in the subject).
 
     Raises:
         UnaccountedInputError: evidence or a tool belongs to no dependency, host package or subject directory.
@@ -193,8 +200,44 @@ def derive(
             )
         )
     findings = [f for c in components if (f := _finding(c)) is not None]
-    subject = Subject(manifest.subject.name, manifest.subject.version, flat_hash(binary).hex)
+    subject = Subject(manifest.subject.name, manifest.subject.version, flat_hash(binary).hex, linked)
     return Sbom(subject, components, findings)
+
+
+def _loaded_image(path: Path) -> str | None:
+    """A digest of what an ELF file loads (entry point, every allocated section's address and bytes); None
+    when the file is not ELF. Stripping removes only sections that are not loaded, so it keeps this digest."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            elf = ELFFile(f)
+            digest.update(str(elf.header.e_entry).encode())
+            for section in elf.iter_sections():
+                if section["sh_flags"] & SH_FLAGS.SHF_ALLOC and section["sh_type"] != "SHT_NOBITS":
+                    digest.update(f"{section.name}@{section['sh_addr']}:{section['sh_size']}".encode())
+                    digest.update(section.data())
+    except ELFError:
+        return None
+    return digest.hexdigest()
+
+
+def check_linked(binary: Path, linked: Path, named_by: Path) -> str:
+    """Check binary is the file the link wrote (named by the map named_by), or that file stripped; say which.
+
+    Raises:
+        NotLinkedBinaryError: the linked output is gone, or binary has other contents.
+    """
+    if not linked.is_file():
+        raise NotLinkedBinaryError(binary, linked, named_by, "that output does not exist (any more)")
+    name = os.path.relpath(linked, named_by.parent)
+    want, got = flat_hash(linked).hex, flat_hash(binary).hex
+    if want == got:
+        return f"sha256 equals the link output's ({name}, named by {named_by.name})"
+    image = _loaded_image(binary)
+    if image is not None and image == _loaded_image(linked):
+        return f"the link output ({name}, named by {named_by.name}) stripped: entry point and loaded sections equal"
+    reason = f"its sha256 is {got}, the output's {want} (and it is not that output stripped)"
+    raise NotLinkedBinaryError(binary, linked, named_by, reason)
 
 
 @frozen
@@ -215,7 +258,8 @@ def derive_from_build(manifest: Manifest, *, base: Path, build: BuildEvidence, h
 
     Raises:
         InputError, MissingSourceError, HashMismatchError: no link evidence or binary, or a pinned source is wrong.
-        EvidenceError: no trace or map, or one that names nothing linked.
+        EvidenceError: a build directory, trace or map that is missing, empty, damaged or of no known form.
+        NotLinkedBinaryError: the binary is not the output the link evidence names.
         UnaccountedInputError, HostPackageError: evidence that cannot be attributed or described.
     """
     if not build.traces and not build.maps:
@@ -227,7 +271,10 @@ def derive_from_build(manifest: Manifest, *, base: Path, build: BuildEvidence, h
     base = base.absolute()
     dependencies = mf.resolve(manifest, base)
     dirs = [d.absolute() for d in build.build_dirs]
-    link = ev.read_link_evidence(build.traces, build.maps, build.link_dir.absolute())
+    link, named_by = ev.read_link_evidence(build.traces, build.maps, build.link_dir.absolute())
+    linked = ""
+    if link.output is not None and named_by is not None:
+        linked = check_linked(build.binary, build.link_dir.absolute() / link.output, named_by)
     evidence = ev.collect(dirs, link)
     subject_dirs = [*dirs, *((base / s).absolute() for s in manifest.source_dirs)]
     return derive(
@@ -238,6 +285,7 @@ def derive_from_build(manifest: Manifest, *, base: Path, build: BuildEvidence, h
         host=host,
         binary=build.binary,
         subject_dirs=subject_dirs,
+        linked=linked,
     )
 
 

@@ -57,6 +57,16 @@ class EvidenceError(SbomError):
         super().__init__(msg)
 
 
+class NotLinkedBinaryError(SbomError):
+    """The binary given is not the file the link recorded in the evidence wrote."""
+
+    def __init__(self, binary: Path, linked: Path, named_by: Path, reason: str) -> None:
+        self.binary = binary
+        self.linked = linked
+        msg = f"binary {binary} is not the output {linked} of the link that {named_by} records: {reason}"
+        super().__init__(msg)
+
+
 class NotStaticError(RootstockError):
     """A binary that must be fully static has an interpreter, needed libraries or a dynamic section."""
 

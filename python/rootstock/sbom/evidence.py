@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from attrs import frozen
@@ -23,6 +24,39 @@ _LLD_MAP_INPUT = re.compile(r"^\s*[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+\d+\s+(?P<
 # The map names one as "archive(member)", followed by the reference that pulled it in.
 _MAP_MEMBER = re.compile(r"^(?P<archive>\S.*?\.a)\((?P<member>[^()]+)\)(\s|$)")
 _MAP_MEMBERS_HEADER = "Archive member included to satisfy reference by file (symbol)"
+# A plain trace line is a file the linker opened; the inputs of a static link end in one of these.
+_TRACE_INPUT = re.compile(r"^\S.*\.(o|obj|lo|a|so(\.[0-9]+)*)$")
+# GNU ld starts a map with one of its sections; which ones it writes depends on the link.
+_GNU_MAP_FIRST = (
+    _MAP_MEMBERS_HEADER,
+    "As-needed library included to satisfy reference by file (symbol)",
+    "Allocating common symbols",
+    "Merging program properties",
+    "Discarded input sections",
+    "Memory Configuration",
+)
+# GNU ld ends the memory map with the script's OUTPUT statement, naming the file it wrote and its format.
+_MAP_OUTPUT = re.compile(r"^OUTPUT\((?P<file>.+) (?P<format>[^ ()]+)\)$")
+_LLD_MAP_HEADER = re.compile(r"^\s*VMA\s+LMA\s+Size\s+Align\s+Out\s+In\s+Symbol\s*$")
+# Every line of an LLD map after its header starts with the VMA, LMA, size and alignment columns.
+_LLD_MAP_LINE = re.compile(r"^\s*[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+\d+(\s|$)")
+
+# ninja's deps log (deps_log.cc): a signature, a version, then records of a 32-bit size (high bit: a deps
+# record) and that many bytes. A path record is the path, NUL-padded to 4 bytes, and the one's complement of
+# its node id; a deps record is the output's node id, its mtime (two ints) and the node ids it depends on.
+NINJA_DEPS_SIGNATURE = b"# ninjadeps\n"
+NINJA_DEPS_VERSION = 4
+_NINJA_MAX_RECORD = (1 << 19) - 1
+_DEPFILES_EXPECTED = "expected the build directory holding the compiler's dependency files (-MD) or ninja's .ninja_deps"
+
+
+class UnknownLineError(ValueError):
+    """A line of a linker trace or map that is none of the forms GNU ld or LLD write."""
+
+    def __init__(self, number: int, line: str) -> None:
+        self.number = number
+        self.line = line
+        super().__init__(f"line {number} is of no known form: {line[:120]!r}")
 
 
 @frozen(order=True)
@@ -39,10 +73,13 @@ class LinkInputs:
 
     objects: frozenset[Path]
     members: frozenset[ArchiveMember]
+    # The file the link wrote, as the evidence names it (relative to the link's cwd); None where it names
+    # none (a GNU ld trace, LLD's trace and map).
+    output: str | None = None
 
     def merged(self, other: LinkInputs) -> LinkInputs:
         """Both traces' inputs (a trace and a map of the same link agree; together they miss less)."""
-        return LinkInputs(self.objects | other.objects, self.members | other.members)
+        return LinkInputs(self.objects | other.objects, self.members | other.members, self.output or other.output)
 
 
 @frozen
@@ -164,26 +201,33 @@ def parse_trace(text: str, cwd: Path) -> LinkInputs:
     """Parse the output of `ld -t -t` (`-Wl,--trace,--trace`), paths taken relative to the link's cwd.
 
     Plain lines are files the linker opened: object files are linked whole, archives only opened; lines
-    "(archive)member" are the archive members it took.
+    "(archive)member" are the archive members it took. Neither linker names the output in its trace.
+
+    Raises:
+        UnknownLineError: a line is neither a linker input, an archive member nor a linker diagnostic.
     """
     objects: set[Path] = set()
     members: set[ArchiveMember] = set()
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or _LD_DIAGNOSTIC.match(line):
             continue
         if m := _TRACE_MEMBER.match(line) or _LLD_MEMBER.match(line):
             members.add(ArchiveMember(_norm(m["archive"], cwd), m["member"]))
+        elif not _TRACE_INPUT.match(line):
+            raise UnknownLineError(number, line)
         elif not line.endswith(".a"):
             objects.add(_norm(line, cwd))
     return LinkInputs(frozenset(objects), frozenset(members))
 
 
-def _parse_lld_map(text: str, cwd: Path) -> LinkInputs:
+def _parse_lld_map(lines: list[str], cwd: Path) -> LinkInputs:
     """An LLD map lists only input sections that reached the output, each with the file it came from."""
     objects: set[Path] = set()
     members: set[ArchiveMember] = set()
-    for line in text.splitlines():
+    for number, line in enumerate(lines[1:], 2):
+        if line.strip() and not _LLD_MAP_LINE.match(line):
+            raise UnknownLineError(number, line)
         if (m := _LLD_MAP_INPUT.match(line)) is None:
             continue
         if member := _LLD_MEMBER.match(m["file"]):
@@ -194,13 +238,27 @@ def _parse_lld_map(text: str, cwd: Path) -> LinkInputs:
 
 
 def parse_map(text: str, cwd: Path) -> LinkInputs:
-    """Parse a link map (`-Wl,-Map,FILE`): GNU ld's archive-member section and LOAD lines, or LLD's table."""
-    if text.lstrip().startswith("VMA"):
-        return _parse_lld_map(text, cwd)
+    """Parse a link map (`-Wl,-Map,FILE`): GNU ld's archive-member section, LOAD lines and OUTPUT statement,
+    or LLD's table.
+
+    Raises:
+        UnknownLineError: the map starts with none of the sections GNU ld or LLD write, or a line of an LLD
+            map is not a row of its table.
+    """
+    lines = text.splitlines()
+    first = next((n for n, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return LinkInputs(frozenset(), frozenset())
+    lines = lines[first:]
+    if _is_lld_map(text):
+        return _parse_lld_map(lines, cwd)
+    if lines[0].rstrip() not in _GNU_MAP_FIRST:
+        raise UnknownLineError(first + 1, lines[0])
     objects: set[Path] = set()
     members: set[ArchiveMember] = set()
+    output: str | None = None
     in_members = False
-    for line in text.splitlines():
+    for line in lines:
         if line.startswith(_MAP_MEMBERS_HEADER):
             in_members = True
             continue
@@ -216,42 +274,146 @@ def parse_map(text: str, cwd: Path) -> LinkInputs:
             path = line[len("LOAD ") :].strip()
             if not path.endswith(".a"):
                 objects.add(_norm(path, cwd))
-    return LinkInputs(frozenset(objects), frozenset(members))
+        elif m := _MAP_OUTPUT.match(line):
+            output = m["file"]
+    return LinkInputs(frozenset(objects), frozenset(members), output)
 
 
-def read_link_evidence(traces: Iterable[Path], maps: Iterable[Path], cwd: Path) -> LinkInputs:
-    """Read linker traces and maps of one link, run in cwd.
+def _is_lld_map(text: str) -> bool:
+    return bool(_LLD_MAP_HEADER.match(text.lstrip().partition("\n")[0]))
+
+
+def _read_one(path: Path, parse: Callable[[str, Path], LinkInputs], cwd: Path) -> tuple[str, LinkInputs]:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        raise EvidenceError(path, f"cannot be read ({exc.strerror})") from None
+    try:
+        found = parse(text, cwd)
+    except UnknownLineError as exc:
+        raise EvidenceError(path, f"{exc}; expected the output of -Wl,--trace,--trace or -Wl,-Map") from None
+    if not found.objects and not found.members:
+        raise EvidenceError(path, "names no linked object or archive member; was it written by the link?")
+    return text, found
+
+
+def read_link_evidence(traces: Sequence[Path], maps: Sequence[Path], cwd: Path) -> tuple[LinkInputs, Path | None]:
+    """Read linker traces and maps of one link, run in cwd; also the map that names the link's output.
 
     Raises:
-        EvidenceError: a file is missing or names no linked input at all.
+        EvidenceError: a file is missing, of no known form or names no linked input at all; a GNU ld map has
+            no closing OUTPUT statement (it is truncated); the maps name different outputs, or a trace lacks
+            members a map lists (they are not of the same link).
     """
+    found_traces = [(t, _read_one(t, parse_trace, cwd)[1]) for t in traces]
     result = LinkInputs(frozenset(), frozenset())
-    for path, parse in [*((t, parse_trace) for t in traces), *((m, parse_map) for m in maps)]:
-        try:
-            text = path.read_text(errors="replace")
-        except OSError as exc:
-            raise EvidenceError(path, f"cannot be read ({exc.strerror})") from None
-        found = parse(text, cwd)
-        if not found.objects and not found.members:
-            raise EvidenceError(path, "names no linked object or archive member; was it written by the link?")
+    named_by: Path | None = None
+    for path in maps:
+        text, found = _read_one(path, parse_map, cwd)
+        if found.output is None and not _is_lld_map(text):
+            raise EvidenceError(path, "has no OUTPUT(file format) line, which ends every GNU ld map: it is truncated")
+        if named_by is not None and found.output != result.output:
+            msg = f"names the output {found.output}, but {named_by} names {result.output}: not of the same link"
+            raise EvidenceError(path, msg)
+        for trace, taken in found_traces:
+            # Both linkers trace every member they take; a map lists them too (LLD: those that kept a section).
+            if missing := sorted(found.members - taken.members):
+                shown = ", ".join(f"{m.archive.name}({m.member})" for m in missing[:3])
+                more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+                msg = f"lacks archive members the map {path} lists ({shown}{more}): not a trace of the same link"
+                raise EvidenceError(trace, msg)
+        if found.output is not None:
+            named_by = path
         result = result.merged(found)
-    return result
+    for _, found in found_traces:
+        result = result.merged(found)
+    return result, named_by
+
+
+def check_ninja_deps(data: bytes) -> None:
+    """Check the structure of a ninja deps log (`.ninja_deps`): header, record sizes, node ids.
+
+    ninja itself repairs a damaged log by truncating it to the last good record, or deletes it when the
+    header is wrong, and only warns: the packages whose records were lost would silently leave the SBOM.
+
+    Raises:
+        ValueError: saying where the log is damaged.
+    """
+    if not data.startswith(NINJA_DEPS_SIGNATURE):
+        msg = f"does not start with ninja's signature {NINJA_DEPS_SIGNATURE!r}"
+        raise ValueError(msg)
+    at = len(NINJA_DEPS_SIGNATURE)
+    if len(data) < at + 4 or (version := struct.unpack_from("<i", data, at)[0]) != NINJA_DEPS_VERSION:
+        got = "none" if len(data) < at + 4 else str(version)
+        msg = f"has deps log version {got}; expected {NINJA_DEPS_VERSION} (ninja 1.10 or later)"
+        raise ValueError(msg)
+    at += 4
+    nodes = 0
+    while at < len(data):
+        if at + 4 > len(data):
+            msg = f"is truncated: {len(data) - at} byte(s) at offset {at} are not a record header"
+            raise ValueError(msg)
+        (head,) = struct.unpack_from("<I", data, at)
+        size, is_deps = head & 0x7FFFFFFF, bool(head >> 31)
+        body = data[at + 4 : at + 4 + size]
+        if size > _NINJA_MAX_RECORD or len(body) < size:
+            msg = f"is truncated or corrupt: the record at offset {at} claims {size} bytes, {len(body)} follow"
+            raise ValueError(msg)
+        if size % 4 or size < (12 if is_deps else 8):
+            msg = f"is corrupt: the record at offset {at} has an impossible size {size}"
+            raise ValueError(msg)
+        if is_deps:
+            out, _mtime_lo, _mtime_hi, *inputs = struct.unpack(f"<{size // 4}i", body)
+            if not all(0 <= node < nodes for node in (out, *inputs)):
+                msg = f"is corrupt: the deps record at offset {at} names a path that was never recorded"
+                raise ValueError(msg)
+        else:
+            if struct.unpack_from("<I", body, size - 4)[0] != ~nodes & 0xFFFFFFFF:
+                msg = f"is corrupt: the path record at offset {at} does not carry its id {nodes}"
+                raise ValueError(msg)
+            nodes += 1
+        at += 4 + size
+
+
+def _ninja_rules(build_dir: Path) -> list[DepRule]:
+    """The rules of ninja's deps log in build_dir, after checking it is whole.
+
+    Raises:
+        EvidenceError: the log is damaged, or ninja warns while reading it.
+    """
+    log = build_dir / ".ninja_deps"
+    try:
+        check_ninja_deps(log.read_bytes())
+    except ValueError as exc:
+        raise EvidenceError(log, f"{exc}; rebuild with ninja to rewrite it") from None
+    done = proc.run(["ninja", "-C", str(build_dir), "-t", "deps"])
+    if warnings := [line for line in done.stderr.splitlines() if "warning:" in line]:
+        raise EvidenceError(log, f"ninja warns reading it: {warnings[0].strip()}")
+    return parse_ninja_deps(done.stdout)
 
 
 def _depfile_index(build_dirs: Sequence[Path]) -> dict[Path, list[Path]]:
-    """Object path → prerequisites, from every .d file under the build directories and ninja's deps log."""
+    """Object path → prerequisites, from every .d file under the build directories and ninja's deps log.
+
+    Raises:
+        EvidenceError: a build directory does not exist or holds no dependency files; a deps log is damaged.
+    """
     index: dict[Path, list[Path]] = {}
     for build_dir in build_dirs:
+        if not build_dir.is_dir():
+            raise EvidenceError(build_dir, f"does not exist; {_DEPFILES_EXPECTED}")
         rules: list[DepRule] = []
         if (build_dir / ".ninja_deps").is_file():
-            rules += parse_ninja_deps(proc.run(["ninja", "-C", str(build_dir), "-t", "deps"]).stdout)
+            rules += _ninja_rules(build_dir)
         for depfile in sorted(build_dir.rglob("*.d")):
             if depfile.is_file():
                 rules += parse_depfile(depfile.read_text(errors="replace"))
         # The compiler (and ninja) run in the build directory, so their paths are relative to it.
+        rules = [rule for rule in rules if rule.prerequisites]
+        if not rules:
+            msg = f"holds no dependency files (no *.d, no usable .ninja_deps); {_DEPFILES_EXPECTED}"
+            raise EvidenceError(build_dir, msg)
         for rule in rules:
-            if not rule.prerequisites:
-                continue
             for target in rule.targets:
                 index[_norm(target, build_dir)] = [_norm(p, build_dir) for p in rule.prerequisites]
     return index

@@ -69,7 +69,10 @@ class Subject:
 
     name: str
     version: str
-    sha256: str
+    sha256: str  # read from the binary itself
+    # How the binary was found to be the output the link evidence names; empty when the evidence names no
+    # output (a GNU ld trace alone, LLD's trace and map).
+    linked: str = ""
 
 
 @frozen

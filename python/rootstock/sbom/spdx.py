@@ -77,7 +77,13 @@ def build_document(sbom: Sbom, created: datetime) -> Document:
         files_analyzed=False,
         checksums=[Checksum(ChecksumAlgorithm.SHA256, sbom.subject.sha256)],
         primary_package_purpose=PackagePurpose.APPLICATION,
-        comment="; ".join(f"finding {f.component}: {f.message}" for f in sbom.findings) or None,
+        comment="; ".join(
+            [
+                *([f"linked: {sbom.subject.linked}"] if sbom.subject.linked else []),
+                *(f"finding {f.component}: {f.message}" for f in sbom.findings),
+            ]
+        )
+        or None,
     )
     packages = [_package(c) for c in sbom.components]
     relationships = [Relationship(DOCUMENT_ID, RelationshipType.DESCRIBES, SUBJECT_ID)]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rootstock.core.files import write_atomic
 from rootstock.pins.model import NamedPin, Pins
-from rootstock.sbom import csv, cyclonedx, spdx
+from rootstock.sbom import documents, spdx
 from rootstock.sbom import manifest as mf
 from rootstock.sbom.derive import BuildEvidence, derive_from_build
 from rootstock.sbom.hostdb import HostDatabase
@@ -97,7 +97,7 @@ def write_manifest(report_dir: Path, manifest: Manifest) -> Path:
 
 def write_sbom(report_dir: Path, manifest: Manifest, binary: Path, evidence: Path, host: HostDatabase) -> Sbom:
     """Derive the subject's SBOM from its manifest and its `evidence` output, and write it as CSV, CycloneDX
-    and SPDX into report_dir.
+    and SPDX into report_dir (all three or none).
 
     Raises:
         as rootstock.sbom.derive.derive_from_build (a pinned source changed, evidence nobody declared, ...).
@@ -112,7 +112,13 @@ def write_sbom(report_dir: Path, manifest: Manifest, binary: Path, evidence: Pat
     )
     # The manifest's paths are absolute store paths; report_dir is the base deps.json's relative paths would have.
     sbom = derive_from_build(manifest, base=report_dir, build=build, host=host)
-    write_atomic(report_dir / "sbom.csv", csv.render(sbom))
-    write_atomic(report_dir / "sbom.cdx.json", cyclonedx.render(sbom))
-    write_atomic(report_dir / "sbom.spdx.json", spdx.render(sbom, spdx.created_from_env(dict(os.environ))))
+    report_dir.mkdir(parents=True, exist_ok=True)
+    rendered = documents.render(
+        sbom,
+        spdx.created_from_env(dict(os.environ)),
+        csv_to=report_dir / "sbom.csv",
+        cyclonedx_to=report_dir / "sbom.cdx.json",
+        spdx_to=report_dir / "sbom.spdx.json",
+    )
+    documents.write_all(rendered)
     return sbom
