@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "rootstock.commands.mirror",
     "rootstock.commands.render",
     "rootstock.commands.build",
+    "rootstock.commands.stages",
     "rootstock.commands.sbom",
     "rootstock.commands.audit",
 )

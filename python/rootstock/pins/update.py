@@ -82,9 +82,10 @@ def _new_version(named: NamedPin, pin: GitPin, tag: str | None, request: Request
         return pin.version
     derived = pin.tag is not None and version_of_tag(pin.tag) == pin.version
     if not derived:
+        source = f"was not derived from tag '{pin.tag}'" if pin.tag is not None else "was written for no tag"
         msg = (
-            f"pin '{named.name}': version '{pin.version}' was not derived from tag '{pin.tag}', so it cannot "
-            f"follow the tag change to {tag or 'no tag'}: give the new version with --version"
+            f"pin '{named.name}': version '{pin.version}' {source}, so it cannot follow the tag change to "
+            f"{tag or 'no tag'}: give the new version with --version"
         )
         raise InputError(msg)
     return version_of_tag(tag) if tag is not None else None
