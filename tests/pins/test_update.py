@@ -6,18 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from common_support import commit, git, make_repo
-from rootstock.cli import main
+from common_support import PLACEHOLDER, commit, git, make_repo
+from common_support import cli as run
 from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.pins.convert import load_pins
 from rootstock.pins.mirror import Mirror
-
-PLACEHOLDER = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-
-
-def run(root: Path, *args: str, mirror: Path | None = None) -> int:
-    extra = ["--mirror", str(mirror)] if mirror else []
-    return main(["--root", str(root), *extra, *args])
 
 
 @pytest.fixture
@@ -32,9 +25,9 @@ def released(tmp_path: Path) -> Path:
     return repo
 
 
-def pinned(checkout: Path, repo: Path, *, version: str = "1.0", comment: str = "# the source\n") -> None:
+def pinned(checkout: Path, repo: Path, *, version: str = "1.0") -> None:
     (checkout / "pins.toml").write_text(
-        f'{comment}[pins.src]\nkind = "git"\nurl = "{repo.as_uri()}"\nrev = "{"0" * 40}"\ntag = "Release_1.0"\n'
+        f'# the source\n[pins.src]\nkind = "git"\nurl = "{repo.as_uri()}"\nrev = "{"0" * 40}"\ntag = "Release_1.0"\n'
         f'version = "{version}"\nhash = "{PLACEHOLDER}"\n'
     )
     assert run(checkout, "pins", "update", "src") == 0
@@ -43,15 +36,22 @@ def pinned(checkout: Path, repo: Path, *, version: str = "1.0", comment: str = "
         pins.write(f'published = {{ other = "{load_pins(checkout / "pins.toml").get("src").pin.hash.sri}" }}\n')
 
 
+@pytest.fixture
+def tagged(nix_store: Path, checkout: Path, released: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """The checkout with src pinned to Release_1.0 (version 1.0), the update's output read."""
+    pinned(checkout, released)
+    capsys.readouterr()
+    return checkout
+
+
 def tag_commit(repo: Path, tag: str) -> str:
     return git(repo, "rev-parse", f"{tag}^{{commit}}")
 
 
 def test_tag_moves_rev_and_a_tag_derived_version(
-    nix_store: Path, checkout: Path, released: Path, capsys: pytest.CaptureFixture[str]
+    tagged: Path, released: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pinned(checkout, released)
-    capsys.readouterr()
+    checkout = tagged
     assert run(checkout, "pins", "update", "src", "--tag", "Release_2.0") == 0
     out = capsys.readouterr().out
     assert "src.version: 1.0 -> 2.0" in out
@@ -64,13 +64,10 @@ def test_tag_moves_rev_and_a_tag_derived_version(
     assert run(checkout, "pins", "verify", "src") == 0
 
 
-def test_rev_the_tag_does_not_name_is_refused(
-    nix_store: Path, checkout: Path, released: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    pinned(checkout, released)
+def test_rev_the_tag_does_not_name_is_refused(tagged: Path, released: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    checkout = tagged
     before = (checkout / "pins.toml").read_text()
     head = git(released, "rev-parse", "HEAD")
-    capsys.readouterr()
     assert run(checkout, "pins", "update", "src", "--rev", head) == 1
     err = capsys.readouterr().err
     assert f"its tag 'Release_1.0' names {tag_commit(released, 'Release_1.0')}, not {head}" in err
@@ -81,10 +78,8 @@ def test_rev_the_tag_does_not_name_is_refused(
     assert f"tag 'Release_2.0' names {tag_commit(released, 'Release_2.0')}, not --rev {head}" in capsys.readouterr().err
 
 
-def test_untag_pins_a_bare_commit_and_drops_the_tag_derived_version(
-    nix_store: Path, checkout: Path, released: Path
-) -> None:
-    pinned(checkout, released)
+def test_untag_pins_a_bare_commit_and_drops_the_tag_derived_version(tagged: Path, released: Path) -> None:
+    checkout = tagged
     head = git(released, "rev-parse", "HEAD")
     assert run(checkout, "pins", "update", "src", "--rev", head, "--untag") == 0
     pin = load_pins(checkout / "pins.toml").get("src").pin
@@ -103,11 +98,8 @@ def test_a_hand_written_version_must_be_given_when_the_tag_changes(
     assert load_pins(checkout / "pins.toml").get("src").pin.version == "2.0-fixed"
 
 
-def test_unknown_tag_names_the_tag(
-    nix_store: Path, checkout: Path, released: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    pinned(checkout, released)
-    capsys.readouterr()
+def test_unknown_tag_names_the_tag(tagged: Path, released: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    checkout = tagged
     assert run(checkout, "pins", "update", "src", "--tag", "Release_9") == 1
     assert f"tag 'Release_9' does not exist at {released.as_uri()}" in capsys.readouterr().err
 
