@@ -1,7 +1,8 @@
 # Entry point without flakes: `nix-build nix -A stages.x86_64-linux.hex0`. The flake wires the same attributes.
-{ root ? ../. }:
+# `outputs` (JSON, for `--argstr`): pinned output hashes to use instead of stages.toml's (lib.withOutputs).
+{ root ? ../., outputs ? "{}" }:
 let
-  lib = import ./lib;
+  lib = (import ./lib).withOutputs (builtins.fromJSON outputs);
   pins = import ./generated/pins.nix { inherit lib; };
   stages = import ./generated/stages.nix { inherit lib pins root; };
   generatedStatic = import ./generated/static-nix.nix { inherit lib pins; };

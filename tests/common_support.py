@@ -5,9 +5,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from rootstock.cli import main
 from rootstock.host import proc
 
 REPO = Path(__file__).resolve().parents[1]
+# A well-formed hash no content has: what a pin carries before `pins update` fills it in.
+PLACEHOLDER = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+
+def cli(root: Path, *args: str, mirror: Path | None = None) -> int:
+    """Run rootstock on a checkout (and a mirror) as a user would; returns the exit code."""
+    extra = ["--mirror", str(mirror)] if mirror else []
+    return main(["--root", str(root), *extra, *args])
 
 
 def git(repo: Path, *args: str) -> str:

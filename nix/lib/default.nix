@@ -46,4 +46,19 @@ rec {
       name = if outputHash == null then name else "${name}-${digest}";
       inherit system builder args;
     }) // { meta = meta // { inherit outputHash; }; };
+
+  # The library with other pinned output hashes for some steps: overrides.<system>.<step> = "sha256-…".
+  # `rootstock stages repin` instantiates the chain with the hashes a build has found so far, so each step
+  # after a changed one is built exactly as it will be once the new hashes are written, without touching
+  # stages.toml. Empty overrides leave every derivation as it is.
+  withOutputs =
+    overrides:
+    {
+      inherit static fetchurl gitSource withOutputs;
+      mkStep =
+        if overrides == { } then mkStep
+        else step: mkStep (step // {
+          outputHash = (overrides.${step.system} or { }).${step.name} or (step.outputHash or null);
+        });
+    };
 }

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "rootstock.commands.hash",
     "rootstock.commands.render",
     "rootstock.commands.build",
+    "rootstock.commands.stages",
     "rootstock.commands.sbom",
     "rootstock.commands.audit",
 )

@@ -13,21 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from common_support import commit, git, make_repo
-from rootstock.cli import main
+from common_support import PLACEHOLDER, commit, git, make_repo
+from common_support import cli as run
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import nar_hash
 from rootstock.host import nix
 from rootstock.pins.convert import load_pins
 from rootstock.pins.mirror import Mirror
 
-PLACEHOLDER = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 ZERO_REV = "0" * 40
-
-
-def run(root: Path, *args: str, mirror: Path | None = None) -> int:
-    extra = ["--mirror", str(mirror)] if mirror else []
-    return main(["--root", str(root), *extra, *args])
 
 
 @pytest.fixture

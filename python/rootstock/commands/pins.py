@@ -25,9 +25,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = actions.add_parser("verify", help="re-fetch pins (or read the mirror) and check tags and hashes")
     p.add_argument("names", nargs="*", metavar="NAME", help="pins to verify (default: all)")
     p.set_defaults(handler=verify_pins)
-    p = actions.add_parser("update", help="prefetch a new revision or file and rewrite the pin in place")
+    p = actions.add_parser(
+        "update",
+        help="prefetch a new revision, tag or file and rewrite the pin in place (rev, tag and version kept consistent)",
+    )
     p.add_argument("name", metavar="NAME")
-    p.add_argument("--rev", help="commit to pin (git pins; default: what the pinned tag names now)")
+    p.add_argument("--rev", help="commit to pin (git pins; default: what the tag names now); must be the tag's commit")
+    tagging = p.add_mutually_exclusive_group()
+    tagging.add_argument("--tag", help="move to this tag (git pins): the rev becomes the commit it names")
+    tagging.add_argument("--untag", action="store_true", help="drop the pin's tag and pin --rev as a bare commit")
+    p.add_argument(
+        "--version", dest="pin_version", metavar="VERSION", help="new version (default: follows a tag-derived version)"
+    )
+    p.add_argument("--file", type=Path, metavar="PATH", help="file and tarball pins: hash this local file instead")
     p.set_defaults(handler=update_pin)
     p = actions.add_parser("fetch", help="place pins in the Nix store (from upstream or the mirror), checked")
     p.add_argument("names", nargs="*", metavar="NAME", help="pins to place (default: all)")
@@ -78,14 +88,20 @@ def verify_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
 
 def update_pin(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Update one pin and show what changed."""
-    from rootstock.pins.update import update
+    from rootstock.pins.update import Request, update
     from rootstock.project import Project
 
     project = Project.load(options)
-    result = update(project.fetcher(), project.pins_file, project.pins.get(args.name), args.rev)
+    request = Request(args.rev, args.tag, args.untag, args.pin_version, args.file)
+    result = update(project.fetcher(), project.pins_file, project.pins.get(args.name), request)
     for key in result.new:
         old, new = result.old.get(key), result.new[key]
-        print(f"{result.name}.{key}: {old} -> {new}" if old != new else f"{result.name}.{key}: unchanged")
+        if old == new:
+            print(f"{result.name}.{key}: unchanged")
+        else:
+            print(f"{result.name}.{key}: {old or '(none)'} -> {new or '(removed)'}")
+    for note in result.notes:
+        print(f"{result.name}: {note}")
     return 0
 
 

@@ -46,8 +46,9 @@ def load_pins(path: Path) -> Pins:
     return structure_pins(read_toml(path, "pins file"), str(path))
 
 
-def update_pin_fields(path: Path, name: str, changes: dict[str, str]) -> Pins:
-    """Set fields of one pin in the file in place, keeping comments and order, then re-check the whole file.
+def update_pin_fields(path: Path, name: str, changes: dict[str, str | None]) -> Pins:
+    """Set fields of one pin in the file in place (None removes a field), keeping comments and order, then
+    re-check the whole file.
 
     Raises:
         InputError: the pin does not exist, or the edited file would not be valid (nothing is written then).
@@ -58,7 +59,10 @@ def update_pin_fields(path: Path, name: str, changes: dict[str, str]) -> Pins:
         msg = f"{path}: no pin named '{name}'"
         raise InputError(msg)
     for key, value in changes.items():
-        pins_table[name][key] = value
+        if value is not None:
+            pins_table[name][key] = value
+        elif key in pins_table[name]:
+            del pins_table[name][key]
     text = tomlkit.dumps(doc)
     pins = structure_pins(tomllib.loads(text), str(path))
     write_atomic(path, text)

@@ -105,6 +105,8 @@ class Runner:
     """Cores each derivation may use."""
     sandbox_paths: tuple[str, ...] = ()
     heartbeat_seconds: float = 60.0
+    nix_args: Mapping[str, str] = Factory(dict)
+    """Arguments of nix/default.nix (`--argstr`), such as the output hashes `stages repin` tries."""
     built: list[Built] = Factory(list)
     began: float = Factory(time.monotonic)
     failed: bool = False
@@ -139,7 +141,7 @@ class Runner:
             BuildError: a derivation failed (naming it and its log), or with check its second build differs.
         """
         project_root = self.plan.project.root
-        drvs = nix.instantiate(project_root / ENTRY, [attr_path(*t.attr) for t in targets])
+        drvs = nix.instantiate(project_root / ENTRY, [attr_path(*t.attr) for t in targets], self.nix_args)
         pairs = list(zip(targets, drvs, strict=True))
         try:
             if alone:

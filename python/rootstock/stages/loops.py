@@ -32,6 +32,15 @@ def _substitute(text: str, item: str | None, fail: Callable[[str], InputError]) 
     return ITEM_RE.sub(one, text)
 
 
+def expand_name(name: str, item: str) -> str:
+    """A template's step name for one item (what unrolling calls that step).
+
+    Raises:
+        InputError: the name uses an unknown transform.
+    """
+    return _substitute(name, item, InputError)
+
+
 class _Unroller:
     def __init__(self, lists: dict[str, tuple[str, ...]], source: str) -> None:
         self.lists = lists
