@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
 
 
-def run() -> NoReturn:
-    """Import the CLI and run it: a Ctrl-C or SIGTERM while it imports is one line and its exit code too."""
+# Not annotated NoReturn: importing typing alone takes long enough for a Ctrl-C to land in it, outside the try.
+def run() -> None:
+    """Import the CLI, run it and exit: a Ctrl-C or SIGTERM while it imports is one line and its exit code too."""
     try:
         from rootstock import interrupts
 
