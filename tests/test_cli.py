@@ -1,15 +1,23 @@
-"""The CLI border: where progress and command lines go at each loudness, and what start-up imports."""
+"""The CLI border: where progress and command lines go at each loudness, what start-up imports, exit codes."""
 
 from __future__ import annotations
 
+import builtins
+import errno
+import io
+import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from common_support import REPO
+from rootstock.__main__ import run
 from rootstock.cli import main
 from rootstock.core.nar import flat_hash
 
@@ -37,7 +45,7 @@ def test_progress_on_stderr_results_on_stdout(seed_checkout: Path, capsys: pytes
 def test_quiet_hides_progress_but_not_errors(seed_checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-q", "--root", str(seed_checkout), "pins", "verify"]) == 0
     assert capsys.readouterr().err == ""
-    assert main(["-q", "--root", str(seed_checkout), "pins", "verify", "nothing"]) == 1
+    assert main(["-q", "--root", str(seed_checkout), "pins", "verify", "nothing"]) == 3
     assert capsys.readouterr().err.startswith("rootstock: error: no pin named 'nothing'")
 
 
@@ -80,3 +88,144 @@ def test_start_up_imports_no_heavy_library(start_up: str) -> None:
     env = {"PYTHONPATH": str(REPO / "python")}
     done = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True)
     assert done.stdout.split() == []
+
+
+def exit_of(argv: list[str]) -> int:
+    """main's status, whether it returns it or argparse exits with it."""
+    try:
+        return main(argv)
+    except SystemExit as exited:
+        assert isinstance(exited.code, int)
+        return exited.code
+
+
+def seed_changed(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    (tmp_path / "seed").write_bytes(b"not the pinned seed\n")
+    return ["pins", "verify"]
+
+
+def pins_malformed(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    (root / "pins.toml").write_text("[pins.seed\n")
+    return ["pins", "list"]
+
+
+def mirror_empty(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    (tmp_path / "mirror").mkdir()
+    return ["--mirror", str(tmp_path / "mirror"), "pins", "verify"]
+
+
+def nix_missing(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    (tmp_path / "empty-bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    return ["pins", "verify"]
+
+
+def generated_unwritable(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    # A file where nix/generated/ should be: what root cannot write either (permissions do not stop root).
+    (root / "nix" / "generated").write_text("in the way\n")
+    return ["render"]
+
+
+class FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def stdout_on_a_full_disk(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    # `rootstock hash file seed > /full/disk/out`: an OSError no RootstockError anticipates is the machine's too.
+    monkeypatch.setattr(sys, "stdout", FullDisk())
+    return ["hash", "file", str(tmp_path / "seed")]
+
+
+def argv_only(*words: str) -> Callable[[Path, Path, pytest.MonkeyPatch], list[str]]:
+    return lambda root, tmp_path, monkeypatch: list(words)
+
+
+@pytest.mark.usefixtures("nix_store")
+@pytest.mark.parametrize(
+    "case",
+    [
+        (argv_only("pins", "verify"), 0, "seed: ok"),
+        (seed_changed, 1, "hash mismatch for pin 'seed'"),
+        (argv_only("pins", "frobnicate"), 2, "invalid choice"),
+        (argv_only("-q", "-v", "pins", "list"), 2, "not allowed with argument"),
+        (pins_malformed, 3, "malformed TOML"),
+        (argv_only("pins", "verify", "nothing"), 3, "no pin named 'nothing'"),
+        (argv_only("hash", "file", "/nonexistent/seed"), 3, "/nonexistent/seed"),
+        (mirror_empty, 3, "is not in the mirror"),
+        (nix_missing, 4, "required program 'nix-prefetch-url' is not installed"),
+        (generated_unwritable, 4, "cannot write"),
+        (stdout_on_a_full_disk, 4, "No space left on device"),
+    ],
+    ids=[
+        "ok",
+        "hash-mismatch",
+        "unknown-command",
+        "conflicting-options",
+        "malformed-pins",
+        "unknown-pin",
+        "missing-file",
+        "mirror-lacks-pin",
+        "tool-missing",
+        "cannot-write",
+        "full-disk",
+    ],
+)
+def test_exit_codes(
+    case: tuple[Callable[[Path, Path, pytest.MonkeyPatch], list[str]], int, str],
+    seed_checkout: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup, code, word = case
+    argv = ["--root", str(seed_checkout), *setup(seed_checkout, tmp_path, monkeypatch)]
+    assert exit_of(argv) == code
+    out, err = capsys.readouterr()
+    assert word in (out if code == 0 else err)
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def hanging_prefetch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A nix-prefetch-url that never ends, so a signal always arrives while rootstock waits for a child."""
+    bin_dir = tmp_path / "hanging-bin"
+    bin_dir.mkdir()
+    program = bin_dir / "nix-prefetch-url"
+    program.write_text("#!/bin/sh\nexec sleep 30\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+@pytest.mark.usefixtures("hanging_prefetch")
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_ends_the_command_and_its_child_with_its_code(
+    signum: int, code: int, seed_checkout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    threading.Timer(0.5, os.kill, (os.getpid(), signum)).start()
+    assert main(["--root", str(seed_checkout), "pins", "verify"]) == code
+    err = capsys.readouterr().err
+    assert err.count("rootstock: interrupted") == 1
+    assert "Traceback" not in err
+    sleepers = subprocess.run(["pgrep", "-f", "sleep 30"], capture_output=True, text=True, check=False).stdout
+    assert sleepers.split() == []
+    # An embedding program (here pytest) gets its own handlers back.
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def test_an_interrupt_while_importing_the_cli_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_import = builtins.__import__
+
+    def interrupted(name: str, *args: object, **kwargs: object) -> object:
+        if name == "rootstock.cli":
+            raise KeyboardInterrupt
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    with pytest.raises(SystemExit) as exited:
+        run()
+    assert exited.value.code == 130
+    assert capsys.readouterr().err == "rootstock: interrupted\n"

@@ -63,7 +63,7 @@ def test_check_static_needs_no_checkout(elsewhere: Path, capsys: pytest.CaptureF
 
 @pytest.mark.usefixtures("elsewhere")
 def test_a_command_that_reads_the_checkout_still_asks_for_one(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["pins", "list"]) == 1
+    assert main(["pins", "list"]) == 3
     assert capsys.readouterr().err == (
         "rootstock: error: no pins.toml here or in any parent directory; pass --root or set ROOTSTOCK_ROOT\n"
     )
@@ -75,7 +75,7 @@ def test_a_fifo_or_an_endless_device_is_refused_without_reading(elsewhere: Path,
     # Nobody writes to the FIFO: opening it would wait forever, and reading /dev/zero never ends.
     os.mkfifo(elsewhere / "fifo")
     done = rootstock_in_subprocess(elsewhere, "hash", action, special)
-    assert (done.returncode, done.stdout) == (1, "")
+    assert (done.returncode, done.stdout) == (3, "")
     kind = "a FIFO" if special == "fifo" else "a character device"
     expected = (
         f"{kind}; only a regular file has bytes to hash"
@@ -92,13 +92,13 @@ def test_hash_file_refuses_a_socket_and_a_symlink_to_a_fifo(
         sock.bind("socket")  # relative: a socket path is limited to 108 bytes
     os.mkfifo(elsewhere / "fifo")
     (elsewhere / "to-fifo").symlink_to("fifo")
-    assert main(["hash", "file", "socket"]) == 1
+    assert main(["hash", "file", "socket"]) == 3
     assert capsys.readouterr().err == "rootstock: error: socket: a socket; only a regular file has bytes to hash\n"
-    assert main(["hash", "file", "to-fifo"]) == 1
+    assert main(["hash", "file", "to-fifo"]) == 3
     assert capsys.readouterr().err == "rootstock: error: to-fifo: a FIFO; only a regular file has bytes to hash\n"
 
 
 @pytest.mark.usefixtures("elsewhere")
 def test_hash_file_points_a_directory_to_hash_path(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["hash", "file", "."]) == 1
+    assert main(["hash", "file", "."]) == 3
     assert "'rootstock hash path' hashes a tree" in capsys.readouterr().err

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rootstock import __version__
-from rootstock.errors import RootstockError
+from rootstock import __version__, interrupts
+from rootstock.errors import ExitCode, RootstockError
 
 # Each module defines register(subparsers); its handlers take (GlobalOptions, argparse.Namespace) -> int.
 # Start-up is mostly imports: a command module imports only what its parser needs and the rest in its handlers.
@@ -100,8 +100,23 @@ def configure_logging(level: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run rootstock with argv and return the process exit code."""
+    """Run rootstock with argv and return the process exit code (README.md, "Exit codes").
+
+    A usage error exits through argparse's SystemExit with status 2, as --help and --version exit with 0.
+    """
     words = sys.argv[1:] if argv is None else list(argv)
+    # From here to the return, SIGTERM unwinds as Ctrl-C does; an interrupt while the parser imports the
+    # command modules is one line too, not a traceback.
+    with interrupts.as_exceptions():
+        try:
+            return int(run(words))
+        except KeyboardInterrupt as interrupt:
+            log.error("rootstock: interrupted")
+            return interrupts.exit_code(interrupt)
+
+
+def run(words: list[str]) -> int:
+    """Parse words and run the handler, mapping each expected failure to one message and its exit code."""
     answer_version(words)
     args = build_parser().parse_args(words)
     configure_logging(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
@@ -113,7 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RootstockError as exc:
         log.error("rootstock: error: %s", exc)
         return exc.exit_code
-    except KeyboardInterrupt:
-        log.error("rootstock: interrupted")
-        return 130
+    except OSError as exc:
+        # A file system that refuses a read or a write no RootstockError anticipated (permissions, a full disk,
+        # an I/O error) is still the machine's fault, not the data's: one message, and the environment's code.
+        log.error("rootstock: error: %s", exc)
+        return ExitCode.ENVIRONMENT
     return code

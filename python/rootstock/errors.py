@@ -1,11 +1,34 @@
-"""User-facing errors: every expected failure is a RootstockError that the CLI prints as one message."""
+"""User-facing errors: every expected failure is a RootstockError that the CLI prints as one message.
+
+Each class says by its exit_code which kind of failure it is (README.md, "Exit codes"), so a script can tell a
+check that failed from data it must fix and from a machine that cannot run the command.
+"""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from pathlib import Path
 
 STDERR_TAIL_LINES = 25
+
+
+class ExitCode(enum.IntEnum):
+    """The exit statuses of rootstock, one per kind of outcome."""
+
+    OK = 0
+    CHECK_FAILED = 1
+    """A check ran and failed: a hash, a tag, drift, the audit, reproducibility, an oracle, a build."""
+    USAGE = 2
+    """The command line is malformed (argparse's own status)."""
+    BAD_INPUT = 3
+    """A file the user supplied is missing or malformed, or the mirror lacks an input: fix the data."""
+    ENVIRONMENT = 4
+    """The machine cannot run the command: a program missing or failing, a file that cannot be written."""
+    INTERRUPTED = 130
+    """SIGINT (Ctrl-C): 128 + 2, as a shell reports a program a signal ended."""
+    TERMINATED = 143
+    """SIGTERM: 128 + 15."""
 
 
 class RootstockError(Exception):
@@ -15,7 +38,7 @@ class RootstockError(Exception):
     follows on a line of its own, indented under it.
     """
 
-    exit_code = 1
+    exit_code: int = ExitCode.CHECK_FAILED
     drv: str | None = None
     """The derivation the failure belongs to, where a build names one (host/nix.py sets it)."""
 
@@ -24,7 +47,13 @@ class RootstockError(Exception):
 
 
 class CommandError(RootstockError):
-    """An external command exited with a status it was not allowed to."""
+    """An external command exited with a status it was not allowed to.
+
+    Where the data makes a command fail (a build, a patch that does not apply), the caller turns this into
+    the error that says so; one that reaches the user failed for a reason outside the data.
+    """
+
+    exit_code = ExitCode.ENVIRONMENT
 
     def __init__(self, argv: Sequence[str], exit_code: int, stderr: str) -> None:
         self.argv = list(argv)
@@ -40,6 +69,8 @@ class CommandError(RootstockError):
 class ToolMissingError(RootstockError):
     """A required external program is not installed."""
 
+    exit_code = ExitCode.ENVIRONMENT
+
     def __init__(self, tool: str, hint: str = "") -> None:
         self.tool = tool
         super().__init__(f"required program '{tool}' is not installed or not on PATH", hint)
@@ -48,9 +79,13 @@ class ToolMissingError(RootstockError):
 class InputError(RootstockError):
     """A file the user supplied (pins, stage graph, mirror, seed) is missing or malformed."""
 
+    exit_code = ExitCode.BAD_INPUT
+
 
 class WriteError(RootstockError):
     """A file rootstock writes (pins, generated Nix, a log, a report) could not be written."""
+
+    exit_code = ExitCode.ENVIRONMENT
 
     def __init__(self, path: Path, reason: str, remedy: str = "") -> None:
         self.path = path
@@ -84,6 +119,8 @@ class TagMovedError(RootstockError):
 
 class MirrorMissingError(RootstockError):
     """A local mirror was requested but does not hold an input."""
+
+    exit_code = ExitCode.BAD_INPUT
 
     def __init__(self, pin: str, expected: str, where: str) -> None:
         self.pin = pin

@@ -147,7 +147,7 @@ def test_remove_pattern_matching_nothing_is_an_error(
     nix_store: Path, checkout: Path, upstream: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (checkout / "pins.toml").write_text(git_pin((upstream / "main").as_uri(), remove='remove = ["nothing/*"]\n'))
-    assert run(checkout, "pins", "update", "src") == 1
+    assert run(checkout, "pins", "update", "src") == 3
     assert "remove pattern 'nothing/*' matches nothing" in capsys.readouterr().err
 
 
@@ -197,7 +197,7 @@ def test_mirror_serves_everything_offline(
     upstream.rename(tmp_path / "gone")
     tarball.unlink()
     capsys.readouterr()
-    assert run(checkout, "pins", "verify") == 1
+    assert run(checkout, "pins", "verify") == 3
     assert "cannot reach" in capsys.readouterr().err
     assert run(checkout, "pins", "verify", mirror=mirror) == 0
     assert run(checkout, "pins", "fetch", mirror=mirror) == 0
@@ -210,7 +210,7 @@ def test_missing_mirror_entry_names_pin_and_hash(
     (checkout / "pins.toml").write_text(
         f'[pins.seed]\nkind = "file"\nurls = ["https://example.invalid/seed"]\nhash = "{digest.sri}"\n'
     )
-    assert run(checkout, "pins", "verify", mirror=tmp_path / "empty-mirror") == 1
+    assert run(checkout, "pins", "verify", mirror=tmp_path / "empty-mirror") == 3
     err = capsys.readouterr().err
     assert "pin 'seed' is not in the mirror" in err
     assert digest.sri in err
@@ -222,7 +222,7 @@ def test_unreachable_url_without_mirror(
     (checkout / "pins.toml").write_text(
         f'[pins.seed]\nkind = "file"\nurls = ["{(tmp_path / "absent").as_uri()}"]\nhash = "{PLACEHOLDER}"\n'
     )
-    assert run(checkout, "pins", "verify") == 1
+    assert run(checkout, "pins", "verify") == 3
     err = capsys.readouterr().err
     assert "pin 'seed': cannot download any of its URLs and no mirror is configured" in err
     assert "Traceback" not in err
@@ -237,7 +237,7 @@ def test_nix_not_installed_is_one_clear_error(
     bare = tmp_path / "bin-without-nix"
     bare.mkdir()
     monkeypatch.setenv("PATH", str(bare))
-    assert run(checkout, "pins", "fetch") == 1
+    assert run(checkout, "pins", "fetch") == 4
     err = capsys.readouterr().err
     assert "required program 'nix-store' is not installed" in err
     assert "apt-get install nix-bin" in err
@@ -313,7 +313,7 @@ def test_read_only_mirror_without_refs_still_fails_clearly_and_cleans_up(
         (checkout / "pins.toml").read_text().replace(pinned.rev, "1" * 40).replace('tag = "v1"\n', "")
     )
     capsys.readouterr()
-    assert run(checkout, "pins", "verify", "src", mirror=refless_mirror) == 1
+    assert run(checkout, "pins", "verify", "src", mirror=refless_mirror) == 3
     err = capsys.readouterr().err
     assert f"lacks commit {'1' * 40}" in err
     assert "Traceback" not in err
@@ -328,7 +328,7 @@ def test_repository_missing_from_a_mirror_without_refs_names_the_pin(
     subprocess.run(["chmod", "u+w", str(repo.parent)], check=True)
     shutil.rmtree(repo)
     capsys.readouterr()
-    assert run(checkout, "pins", command, "src", mirror=refless_mirror) == 1
+    assert run(checkout, "pins", command, "src", mirror=refless_mirror) == 3
     err = capsys.readouterr().err
     assert "pin 'src' is not in the mirror" in err
     assert str(repo) in err

@@ -198,7 +198,7 @@ def test_only_the_plan_loads_and_resolves_the_data_files() -> None:
 def test_an_unwritable_generated_directory_is_one_message(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = golden_checkout(checkout)
     (root / "nix" / "generated").write_text("a file where the directory should be\n")
-    assert main(["--root", str(root), "render"]) == 1
+    assert main(["--root", str(root), "render"]) == 4
     err = capsys.readouterr().err
     assert err.startswith(f"rootstock: error: cannot write {root / GENERATED / 'pins.nix'}: File exists\n")
     assert "a file stands where the directory" in err
@@ -225,7 +225,7 @@ def test_render_writes_nothing_when_a_template_emits_broken_nix(
     pins.write_text(pins.read_text().replace("https://example.invalid/tool", "https://example.invalid/moved"))
     break_template(root)
     capsys.readouterr()
-    assert main(["--root", str(root), "render"]) == 1
+    assert main(["--root", str(root), "render"]) == 3
     err = capsys.readouterr().err
     assert err.startswith(
         "rootstock: error: templates/stages.nix.j2 renders nix/generated/stages.nix as Nix that does not parse:\n"
@@ -245,7 +245,7 @@ def test_render_check_fails_on_committed_files_that_do_not_parse(
     for item in render_all(plan):
         (root / item.path).parent.mkdir(parents=True, exist_ok=True)
         (root / item.path).write_text(item.text)
-    assert main(["--root", str(root), "render", "--check"]) == 1
+    assert main(["--root", str(root), "render", "--check"]) == 3
     assert "templates/stages.nix.j2 renders nix/generated/stages.nix as Nix that does not parse" in (
         capsys.readouterr().err
     )

@@ -57,7 +57,7 @@ def test_derive_writes_all_three_documents(
 def test_derive_without_link_evidence_is_refused(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     b = build_fixture(root / "w", ("greet", "hdronly"))
     code = main(derive_args(root, b))
-    assert code == 1
+    assert code == 3
     assert "no linker trace" in capsys.readouterr().err
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import sh
 from attrs import frozen
 
+from rootstock import interrupts
 from rootstock.errors import CommandError, ToolMissingError
 
 log = logging.getLogger(__name__)
@@ -96,21 +97,24 @@ def run(
         kwargs["_err"] = lines.put
     if stdin is not None:
         kwargs["_in"] = stdin
-    try:
-        running = _start(program, words, kwargs)
-    except sh.ForkException as exc:
-        # The program exists but cannot be executed (wrong architecture, not executable): exit 126 as a shell says.
-        raise CommandError(words, 126, str(exc).strip().splitlines()[-1]) from None
+    running: sh.RunningCommand | None = None
     received: list[str] = []
     try:
+        # A signal while sh forks and sets up would leave a child that nothing ends: it waits for `running`.
+        with interrupts.held():
+            running = _start(program, words, kwargs)
         if on_stderr_line is not None:
             _relay(running, lines, received, on_stderr_line)
         running.wait()
+    except sh.ForkException as exc:
+        # The program exists but cannot be executed (wrong architecture, not executable): exit 126 as a shell says.
+        raise CommandError(words, 126, str(exc).strip().splitlines()[-1]) from None
     except sh.ErrorReturnCode as exc:
         stderr = "".join(received) if on_stderr_line is not None else exc.stderr.decode(errors="replace")
         raise CommandError(words, exc.exit_code, stderr) from None
     except BaseException:
-        _stop(running)
+        if running is not None:
+            _stop(running)
         raise
     stderr = "".join(received) if on_stderr_line is not None else running.stderr.decode(errors="replace")
     return Completed(

@@ -1,0 +1,80 @@
+"""SIGINT and SIGTERM as exceptions in the main thread, so that both unwind like Ctrl-C: every `with` and
+`finally` runs (temporary directories go, child process groups are ended, no half-written file stays).
+
+Imported before anything else at start-up, so it imports only the standard library's cheapest modules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+from rootstock.errors import ExitCode
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived. A KeyboardInterrupt, so that whatever cleans up after Ctrl-C cleans up after it too."""
+
+
+def exit_code(interrupt: KeyboardInterrupt) -> int:
+    """The documented status for an interrupt: 143 for SIGTERM, 130 for SIGINT."""
+    return ExitCode.TERMINATED if isinstance(interrupt, Terminated) else ExitCode.INTERRUPTED
+
+
+class _State:
+    """Whether signals are exceptions now, and whether one was raised: process-wide, as signal handlers are."""
+
+    active = False
+    raised = False
+    holding = 0
+    held: int | None = None
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    # Only the first signal raises. Later ones would interrupt the unwinding the first one started (removing a
+    # temporary directory, waiting for a child group to end), which is short and bounded, and leave its mess.
+    if _State.raised:
+        return
+    if _State.holding:
+        _State.held = _State.held or signum
+        return
+    _State.raised = True
+    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Within the block a signal waits; it is raised as the block ends. For a step that must not be cut in
+    two, such as starting a child process: interrupted halfway, nothing would know the child to end it."""
+    _State.holding += 1
+    try:
+        yield
+    finally:
+        _State.holding -= 1
+        if not _State.holding and _State.held is not None:
+            signum, _State.held = _State.held, None
+            _State.raised = True
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def as_exceptions() -> Iterator[None]:
+    """Within the block, SIGINT raises KeyboardInterrupt and SIGTERM raises Terminated (once); afterwards
+    the previous handlers are back. Nested uses, and uses outside the main thread (where Python lets no one
+    install a handler), change nothing."""
+    if _State.active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    # A signal the parent ignores (a shell's background job ignores SIGINT; nohup, SIGHUP) stays ignored.
+    wanted = [s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, _handler) for s in wanted}
+    _State.active, _State.raised, _State.held = True, False, None
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        _State.active = False
