@@ -68,13 +68,13 @@ def test_rev_the_tag_does_not_name_is_refused(tagged: Path, released: Path, caps
     checkout = tagged
     before = (checkout / "pins.toml").read_text()
     head = git(released, "rev-parse", "HEAD")
-    assert run(checkout, "pins", "update", "src", "--rev", head) == 1
+    assert run(checkout, "pins", "update", "src", "--rev", head) == 3
     err = capsys.readouterr().err
     assert f"its tag 'Release_1.0' names {tag_commit(released, 'Release_1.0')}, not {head}" in err
     assert "--untag" in err
     assert "Traceback" not in err
     assert (checkout / "pins.toml").read_text() == before
-    assert run(checkout, "pins", "update", "src", "--rev", head, "--tag", "Release_2.0") == 1
+    assert run(checkout, "pins", "update", "src", "--rev", head, "--tag", "Release_2.0") == 3
     assert f"tag 'Release_2.0' names {tag_commit(released, 'Release_2.0')}, not --rev {head}" in capsys.readouterr().err
 
 
@@ -92,7 +92,7 @@ def test_a_hand_written_version_must_be_given_when_the_tag_changes(
 ) -> None:
     pinned(checkout, released, version="1.0-fixed")
     capsys.readouterr()
-    assert run(checkout, "pins", "update", "src", "--tag", "Release_2.0") == 1
+    assert run(checkout, "pins", "update", "src", "--tag", "Release_2.0") == 3
     assert "version '1.0-fixed' was not derived from tag 'Release_1.0'" in capsys.readouterr().err
     assert run(checkout, "pins", "update", "src", "--tag", "Release_2.0", "--version", "2.0-fixed") == 0
     assert load_pins(checkout / "pins.toml").get("src").pin.version == "2.0-fixed"
@@ -100,7 +100,7 @@ def test_a_hand_written_version_must_be_given_when_the_tag_changes(
 
 def test_unknown_tag_names_the_tag(tagged: Path, released: Path, capsys: pytest.CaptureFixture[str]) -> None:
     checkout = tagged
-    assert run(checkout, "pins", "update", "src", "--tag", "Release_9") == 1
+    assert run(checkout, "pins", "update", "src", "--tag", "Release_9") == 3
     assert f"tag 'Release_9' does not exist at {released.as_uri()}" in capsys.readouterr().err
 
 
@@ -119,7 +119,7 @@ def test_file_pin_with_a_mirror_wants_the_new_file_and_says_where_it_goes(
     seed_pins(checkout, (tmp_path / "upstream-seed").as_uri(), old)
     mirror = tmp_path / "mirror"
     capsys.readouterr()
-    assert run(checkout, "pins", "update", "seed", mirror=mirror) == 1
+    assert run(checkout, "pins", "update", "seed", mirror=mirror) == 3
     assert "run 'rootstock pins update seed --file PATH'" in capsys.readouterr().err
     assert run(checkout, "pins", "update", "seed", "--file", str(new), mirror=mirror) == 0
     new.chmod(0o555)
@@ -127,7 +127,7 @@ def test_file_pin_with_a_mirror_wants_the_new_file_and_says_where_it_goes(
     assert load_pins(checkout / "pins.toml").get("seed").pin.hash == expected
     where = Mirror(mirror).file_path(expected)
     assert f"add the file to the mirror before building: cp {new} {where}" in capsys.readouterr().out
-    assert run(checkout, "pins", "verify", "seed", mirror=mirror) == 1
+    assert run(checkout, "pins", "verify", "seed", mirror=mirror) == 3
     where.parent.mkdir(parents=True)
     where.write_bytes(new.read_bytes())
     assert run(checkout, "pins", "verify", "seed", mirror=mirror) == 0
@@ -164,7 +164,7 @@ def test_file_pin_refusals(
     old.write_bytes(b"x")
     seed_pins(checkout, old.as_uri(), old)
     capsys.readouterr()
-    assert run(checkout, "pins", "update", "seed", *args) == 1
+    assert run(checkout, "pins", "update", "seed", *args) == 3
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
