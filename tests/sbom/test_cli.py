@@ -94,9 +94,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> FixtureBuild:
     return build_fixture(tmp_path_factory.mktemp("refusals") / "w")
 
 
-def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    """Run `sbom derive`, assert it failed with one message and no traceback, and return that message."""
-    assert main(argv) == 1
+def refused(argv: list[str], capsys: pytest.CaptureFixture[str], code: int = 1) -> str:
+    """Run `sbom derive`, assert it failed with code, one message and no traceback, and return that message."""
+    assert main(argv) == code
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     assert captured.err.count("rootstock: error:") == 1
@@ -247,6 +247,6 @@ def test_a_missing_output_directory_writes_nothing(
     (root / "out").mkdir()
     targets = [root / "out" / "sbom.csv", root / "missing" / "sbom.cdx.json", root / "out" / "sbom.spdx.json"]
     argv = with_evidence(root, built, *("--csv", str(targets[0]), "--cyclonedx", str(targets[1])))
-    err = refused([*argv, "--spdx", str(targets[2])], capsys)
+    err = refused([*argv, "--spdx", str(targets[2])], capsys, code=3)  # bad input: a path the user gave
     assert f"output directory {root / 'missing'} does not exist; create it first (no SBOM was written)" in err
     assert list((root / "out").iterdir()) == []
