@@ -4,6 +4,7 @@ types, no unknown keys, and every bad field reported with its path; plus reading
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -125,26 +126,34 @@ def field_errors(exc: Exception, path: str) -> list[str]:
 STRUCTURE_ERRORS = (ClassValidationError, cattrs.IterableValidationError, InputError, ValueError)
 
 
-def read_toml(path: Path, what: str) -> dict[str, Any]:
-    """A TOML file's tables.
+def read_document(path: Path, what: str, parse: Callable[[str], Any], error: type[Exception], syntax: str) -> Any:
+    """A data file's contents parsed with parse (whose failures raise error).
 
     Raises:
-        InputError: the file is missing, unreadable, not UTF-8 or not TOML (naming it and what it should be).
+        InputError: the file is missing, unreadable, not UTF-8 or not valid syntax (naming it and what it should be).
     """
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         msg = f"{path}: {what} not found"
         raise InputError(msg) from None
     except UnicodeDecodeError as exc:
-        msg = f"{path}: not UTF-8 text (byte {exc.start}); expected the {what} as TOML"
+        msg = f"{path}: not UTF-8 text (byte {exc.start}); expected the {what} as {syntax}"
         raise InputError(msg) from None
     except OSError as exc:
         msg = f"{path}: cannot read the {what} ({exc.strerror})"
         raise InputError(msg) from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path}: malformed TOML: {exc}"
+    try:
+        return parse(text)
+    except error as exc:
+        msg = f"{path}: malformed {syntax}: {exc}"
         raise InputError(msg) from None
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML data file's tables (errors as read_document's)."""
+    data: dict[str, Any] = read_document(path, what, tomllib.loads, tomllib.TOMLDecodeError, "TOML")
+    return data
 
 
 def structure(data: Any, cls: type[T], *, source: str, what: str, path: str) -> T:

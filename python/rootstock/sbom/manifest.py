@@ -11,7 +11,7 @@ from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.errors import HashMismatchError, InputError
 from rootstock.sbom.errors import MissingSourceError
-from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors
+from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors, read_document
 
 
 @frozen
@@ -101,14 +101,7 @@ def load(path: Path) -> Manifest:
         InputError: the file is missing, not JSON, or not shaped like a manifest (the message gives the field),
             or it declares a dependency twice.
     """
-    try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        msg = f"manifest {path}: cannot be read ({exc.strerror})"
-        raise InputError(msg) from None
-    except json.JSONDecodeError as exc:
-        msg = f"manifest {path}: not JSON ({exc})"
-        raise InputError(msg) from None
+    data = read_document(path, "manifest", json.loads, json.JSONDecodeError, "JSON")
     if not isinstance(data, dict):
         msg = f"manifest {path}: expected a JSON object, got {type(data).__name__}"
         raise InputError(msg)
