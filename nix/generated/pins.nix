@@ -190,4 +190,53 @@
     executable = true;
     unpack = false;
   };
+  mes = lib.fetchurl {
+    name = "mes-0.24.2";
+    url = "https://ftpmirror.gnu.org/mes/mes-0.24.2.tar.gz";
+    hash = "sha256-fdrghU5G6/oYwTqzfmSDmnuG6oiu7TZqjQF+/RHa6G4=";
+    executable = false;
+    unpack = false;
+  };
+  mes-m2-planet = lib.gitSource {
+    name = "mes-m2-planet-1.11.0-source";
+    pin = "mes-m2-planet";
+    url = "https://github.com/oriansj/M2-Planet";
+    rev = "51dc63b349ca13fa57b345964254cf26930c0a7d";
+    hash = "sha256-xVwUO67PlRiBj/YBnnTXFGh3jH470fcbaNjABoyYes4=";
+  };
+  mes-m2libc = lib.gitSource {
+    name = "mes-m2libc-de7c75f-source";
+    pin = "mes-m2libc";
+    url = "https://github.com/oriansj/M2libc";
+    rev = "de7c75f144176c3b9be77695d9bf94440445aeae";
+    hash = "sha256-248plvODhBRfmx7zOmf05ICbk8vzSbaceZJ0j+wPaAY=";
+  };
+  nyacc = lib.gitSource {
+    name = "nyacc-1.00.2-source";
+    pin = "nyacc";
+    url = "https://github.com/mwette/nyacc";
+    rev = "06a0985332cfbc76e759da50d228d5aa01b4f6a9";
+    hash = "sha256-7uNCzWEMD2wM67zpYLv3SPj9gxO0ob2YQgHOUclNGbw=";
+  };
+  tinycc-bootstrappable = lib.fetchurl {
+    name = "tinycc-bootstrappable-unstable-2023-04-20";
+    url = "https://gitlab.com/janneke/tinycc/-/archive/80114c4da6b17fbaabb399cc29f427e368309bc8/tinycc-80114c4da6b17fbaabb399cc29f427e368309bc8.tar.gz";
+    hash = "sha256-eHXFKzka4NRtpkHw3Jv4eq+V+7hV6mIxNodhYVTiDKg=";
+    executable = false;
+    unpack = false;
+  };
+  tinycc-mes = lib.fetchurl {
+    name = "tinycc-mes-unstable-2023-04-20";
+    url = "https://repo.or.cz/tinycc.git/snapshot/86f3d8e33105435946383aee52487b5ddf918140.tar.gz";
+    hash = "sha256-V3XBXYyzHi9f4JSYGeQwz6+1biUp7cwGaEE+x9fOLYY=";
+    executable = false;
+    unpack = false;
+  };
+  musl = lib.fetchurl {
+    name = "musl-1.2.5";
+    url = "https://musl.libc.org/releases/musl-1.2.5.tar.gz";
+    hash = "sha256-qaEYu+hNh2TaDqDSizqz+uhHf8fkCF2QECuFlvx8deQ=";
+    executable = false;
+    unpack = false;
+  };
 }

@@ -1505,9 +1505,68 @@ let
             pins = [ ];
           };
         };
+        mes-m2-planet = lib.mkStep {
+          name = "mes-m2-planet";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/mes-m2-planet.kaem")}"
+          ];
+          env = {
+            ARCH = "${vars.m2arch}";
+            BASE_ADDRESS = "${vars.base-address}";
+            BLOOD_FLAG = "${vars.blood-flag}";
+            ENDIAN_FLAG = "--little-endian";
+            M2_PLANET = "${pins.mes-m2-planet}";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            STAGE0 = "${pins.stage0-posix}";
+          };
+          outputHash = "sha256-3NaTJQZr0LJWo1tGdBdn1D5tNwmFB4+126vxoTzOPzM=";
+          meta = {
+            description = "M2-Planet 1.11.0, the M2-Planet mes 0.24.2 is written for, compiled by the chain's M2-Planet";
+            pins = [ "mes-m2-planet" "stage0-posix" ];
+          };
+        };
+        mes-m2 = lib.mkStep {
+          name = "mes-m2";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/mes-m2.kaem")}"
+          ];
+          env = {
+            BASE_ADDRESS = "${vars.boot-base-address}";
+            CONFIG_H = "${(root + "/nix/bootstrap/stage1/mes-config.h")}";
+            M2_ARCH = "${vars.m2arch}";
+            MES_CPU = "${vars.m2arch}";
+            MES_M2LIBC = "${pins.mes-m2libc}";
+            MES_TARBALL = "${pins.mes}";
+            PATH = "${steps.mes-m2-planet}/bin:${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            PREPARE = "${(root + "/nix/bootstrap/stage1/mes-prepare.kaem")}";
+            mes_cpu = "${vars.m2arch}";
+            stage0_cpu = "${vars.m2arch}";
+          };
+          outputHash = "sha256-lzcXTdguYj9TtRGl4JdTG2pBF9gMifTB1wXQ/Z3GPuU=";
+          meta = {
+            description = "mes-m2, GNU Mes 0.24.2's Scheme interpreter built by M2-Planet 1.11.0 with mes's kaem.run, with mescc.scm and the prepared source tree";
+            pins = [ "mes-m2libc" "mes" ];
+          };
+        };
       };
     in
     # `nix build .#default`: the final step and everything it needs (`nix flake check` builds every step).
-    steps // { default = steps.mescc-tools-extra; };
+    removeAttrs steps {
+  i686-linux = [ ];
+  x86_64-linux = [ "mes-m2-planet" "mes-m2" ];
+}.${system} // { default = steps.${{
+  i686-linux = "mes-m2";
+  x86_64-linux = "mescc-tools-extra";
+}.${system}}; };
 in
 builtins.mapAttrs chain systems
