@@ -1558,14 +1558,256 @@ let
             pins = [ "mes-m2libc" "mes" ];
           };
         };
+        mes-libc-objects = lib.mkStep {
+          name = "mes-libc-objects";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/mes-libc-objects.kaem")}"
+          ];
+          env = {
+            GUILE_LOAD_PATH = "${steps.mes-m2}/share/mes-0.24.2/mes/module:${steps.mes-m2}/share/mes-0.24.2/module:${pins.nyacc}/module";
+            MES = "${steps.mes-m2}/bin/mes-m2";
+            MESCC = "${steps.mes-m2}/bin/mescc.scm";
+            MES_ARENA = "20000000";
+            MES_CPU = "${vars.m2arch}";
+            MES_MAX_ARENA = "20000000";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            MES_STACK = "6000000";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+          };
+          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          meta = {
+            description = "the objects of mes-libc's crt1, libc-mini, libmescc and libc, compiled by mescc on mes-m2";
+            pins = [ "nyacc" ];
+          };
+        };
+        mes-tcc-objects = lib.mkStep {
+          name = "mes-tcc-objects";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/mes-tcc-objects.kaem")}"
+          ];
+          env = {
+            GUILE_LOAD_PATH = "${steps.mes-m2}/share/mes-0.24.2/mes/module:${steps.mes-m2}/share/mes-0.24.2/module:${pins.nyacc}/module";
+            MES = "${steps.mes-m2}/bin/mes-m2";
+            MESCC = "${steps.mes-m2}/bin/mescc.scm";
+            MES_ARENA = "20000000";
+            MES_CPU = "${vars.m2arch}";
+            MES_MAX_ARENA = "20000000";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            MES_STACK = "6000000";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+          };
+          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          meta = {
+            description = "the objects libc+tcc.a adds to mes-libc, and mes's own, compiled by mescc on mes-m2";
+            pins = [ "nyacc" ];
+          };
+        };
+        mes = lib.mkStep {
+          name = "mes";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/mes.kaem")}"
+          ];
+          env = {
+            BASE_ADDRESS = "${vars.base-address}";
+            GUILE_LOAD_PATH = "${steps.mes-m2}/share/mes-0.24.2/mes/module:${steps.mes-m2}/share/mes-0.24.2/module:${pins.nyacc}/module";
+            LIBC_OBJECTS = "${steps.mes-libc-objects}";
+            MES = "${steps.mes-m2}/bin/mes-m2";
+            MESCC = "${steps.mes-m2}/bin/mescc.scm";
+            MES_ARENA = "20000000";
+            MES_CPU = "${vars.m2arch}";
+            MES_MAX_ARENA = "20000000";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            MES_STACK = "6000000";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC_OBJECTS = "${steps.mes-tcc-objects}";
+          };
+          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          meta = {
+            description = "GNU Mes 0.24.2: mes compiled by mescc, and mes-libc's archives as build-aux/configure-lib.sh composes them";
+            pins = [ "nyacc" ];
+          };
+        };
+        mes-live-bootstrap = lib.mkStep {
+          name = "mes-live-bootstrap";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/mes-live-bootstrap.kaem")}"
+          ];
+          env = {
+            BASE_ADDRESS = "${vars.base-address}";
+            GUILE_LOAD_PATH = "${steps.mes-m2}/share/mes-0.24.2/mes/module:${steps.mes-m2}/share/mes-0.24.2/module:${pins.nyacc}/module";
+            LIBC_OBJECTS = "${steps.mes-libc-objects}";
+            MES = "${steps.mes-m2}/bin/mes-m2";
+            MESCC = "${steps.mes-m2}/bin/mescc.scm";
+            MES_ARENA = "20000000";
+            MES_CPU = "${vars.m2arch}";
+            MES_MAX_ARENA = "20000000";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            MES_STACK = "6000000";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC_OBJECTS = "${steps.mes-tcc-objects}";
+          };
+          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          meta = {
+            description = "step mes with libc.a composed as live-bootstrap composes it, for its published sha256s";
+            pins = [ "nyacc" ];
+          };
+        };
+        mes-libc-unified = lib.mkStep {
+          name = "mes-libc-unified";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/mes-libc-unified.kaem")}"
+          ];
+          env = {
+            MES_CPU = "${vars.m2arch}";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+          };
+          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          meta = {
+            description = "the mes C library as tinycc compiles it: one libc.c, crt1/crtn/crti.c, libtcc1.c and libgetopt.c";
+            pins = [ ];
+          };
+        };
+        tinycc-boot-mes = lib.mkStep {
+          name = "tinycc-boot-mes";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/tinycc-boot-mes.kaem")}"
+          ];
+          env = {
+            BASE_ADDRESS = "${vars.base-address}";
+            GUILE_LOAD_PATH = "${steps.mes-m2}/share/mes-0.24.2/mes/module:${steps.mes-m2}/share/mes-0.24.2/module:${pins.nyacc}/module";
+            MES = "${steps.mes}/bin/mes";
+            MESCC = "${steps.mes-m2}/bin/mescc.scm";
+            MES_ARENA = "30000000";
+            MES_CPU = "${vars.m2arch}";
+            MES_LIB = "${steps.mes}/lib";
+            MES_LIBC = "${steps.mes-libc-unified}";
+            MES_MAX_ARENA = "30000000";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            MES_STACK = "15000000";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC_DIR = "tinycc-80114c4da6b17fbaabb399cc29f427e368309bc8";
+            TCC_TARBALL = "${pins.tinycc-bootstrappable}";
+          };
+          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          meta = {
+            description = "tinycc-bootstrappable (80114c4) compiled by mescc on mes: the first tcc, with its libraries";
+            pins = [ "nyacc" "tinycc-bootstrappable" ];
+          };
+        };
+        tinycc-bootstrappable = lib.mkStep {
+          name = "tinycc-bootstrappable";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/tinycc-bootstrappable.kaem")}"
+          ];
+          env = {
+            MES_CPU = "${vars.m2arch}";
+            MES_LIBC = "${steps.mes-libc-unified}";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC_DIR = "tinycc-80114c4da6b17fbaabb399cc29f427e368309bc8";
+            TCC_TARBALL = "${pins.tinycc-bootstrappable}";
+            TINYCC_BOOT_MES = "${steps.tinycc-boot-mes}";
+          };
+          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          meta = {
+            description = "tinycc-bootstrappable compiled by itself five times (boot0 to boot3, then the last), with its libraries";
+            pins = [ "tinycc-bootstrappable" ];
+          };
+        };
+        tinycc-mes = lib.mkStep {
+          name = "tinycc-mes";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/tinycc-mes.kaem")}"
+          ];
+          env = {
+            MES_CPU = "${vars.m2arch}";
+            MES_LIBC = "${steps.mes-libc-unified}";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC_DIR = "tinycc-86f3d8e";
+            TCC_TARBALL = "${pins.tinycc-mes}";
+            TINYCC_BOOTSTRAPPABLE = "${steps.tinycc-bootstrappable}";
+          };
+          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          meta = {
+            description = "tinycc-mes (upstream 86f3d8e) compiled by tinycc-bootstrappable, then by itself, with its libraries";
+            pins = [ "tinycc-mes" ];
+          };
+        };
+        tinycc-mes-again = lib.mkStep {
+          name = "tinycc-mes-again";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/tinycc-mes-again.kaem")}"
+          ];
+          env = {
+            MES_CPU = "${vars.m2arch}";
+            MES_LIBC = "${steps.mes-libc-unified}";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC_DIR = "tinycc-86f3d8e";
+            TCC_TARBALL = "${pins.tinycc-mes}";
+            TINYCC_MES = "${steps.tinycc-mes}";
+          };
+          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          meta = {
+            description = "tinycc-mes compiled once more by itself: its fixed point, the same bytes as step tinycc-mes";
+            pins = [ "tinycc-mes" ];
+          };
+        };
       };
     in
     # `nix build .#default`: the final step and everything it needs (`nix flake check` builds every step).
     removeAttrs steps {
   i686-linux = [ ];
-  x86_64-linux = [ "mes-m2-planet" "mes-m2" ];
+  x86_64-linux = [ "mes-m2-planet" "mes-m2" "mes-libc-objects" "mes-tcc-objects" "mes" "mes-live-bootstrap" "mes-libc-unified" "tinycc-boot-mes" "tinycc-bootstrappable" "tinycc-mes" "tinycc-mes-again" ];
 }.${system} // { default = steps.${{
-  i686-linux = "mes-m2";
+  i686-linux = "tinycc-mes-again";
   x86_64-linux = "mescc-tools-extra";
 }.${system}}; };
 in

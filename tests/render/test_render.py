@@ -4,33 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
+from render_support import GOLDEN, golden_checkout, load_plan
 
 from common_support import REPO, plan_loads
 from rootstock.cli import main
 from rootstock.errors import InputError
 from rootstock.host import nix, proc
-from rootstock.options import GlobalOptions
-from rootstock.plan import Plan
-from rootstock.project import Project
 from rootstock.render import GENERATED, render_all
 from rootstock.render.filters import nix_ident, nix_str
-
-GOLDEN = REPO / "tests" / "golden"
-
-
-def golden_checkout(checkout: Path) -> Path:
-    shutil.copy(GOLDEN / "pins.toml", checkout / "pins.toml")
-    shutil.copy(GOLDEN / "stages.toml", checkout / "stages.toml")
-    shutil.copy(GOLDEN / "static-nix.toml", checkout / "static-nix.toml")
-    return checkout
-
-
-def load_plan(root: Path) -> Plan:
-    return Plan.load(Project.load(GlobalOptions(root, root / "pins.toml", None, verbose=False)))
 
 
 def test_rendered_files_match_golden(checkout: Path) -> None:

@@ -159,3 +159,29 @@ def test_a_build_loads_and_resolves_the_data_once(chain: Chain, caplog: pytest.L
     caplog.set_level(logging.DEBUG, logger="rootstock.plan")
     assert chain.build() == 0
     assert plan_loads(caplog.records) == 1
+
+
+@pytest.mark.parametrize("same_args", [True, False])
+def test_a_fixed_point_step_passes_only_on_identical_bytes(
+    chain: Chain, capsys: pytest.CaptureFixture[str], same_args: bool
+) -> None:
+    second = "b.txt" if same_args else "a.txt"
+    with (chain.root / "stages.toml").open("a") as stages:
+        stages.write(
+            f'\n[[step]]\nname = "joined-again"\nbuilder = "catm"\n'
+            f'args = ["{{out}}", "{{pin:src}}/a.txt", "{{pin:src}}/{second}"]\n'
+            f'output = {{ {chain.system} = "step:joined" }}\n'
+        )
+    assert chain.cli("render") == 0
+    capsys.readouterr()
+    if same_args:
+        assert chain.build() == 0
+        report = json.loads((chain.root / "build-logs" / chain.system / "report.json").read_text())
+        rows = {row["name"]: row for row in report["steps"]}
+        assert rows["joined-again"]["pinned"] == rows["joined"]["pinned"]
+        assert "equal to step 'joined', a fixed point" in rows["joined-again"]["check"]
+    else:
+        assert chain.build() == 1
+        err = capsys.readouterr().err
+        assert "hash mismatch for step 'joined-again'" in err
+        assert "no fixed point: the rebuild differs from step 'joined', whose output it must equal" in err

@@ -13,8 +13,13 @@ if TYPE_CHECKING:
 HOST_SYSTEMS = {"x86_64": "x86_64-linux", "i686": "i686-linux", "aarch64": "aarch64-linux"}
 
 
+# The stages `build` knows, as stages.toml's steps name them (`stage = "…"`); the parser exists before the data is
+# read, so a new stage is added here as well as in the data.
+STAGES = {"stage0": "stage0-posix, from the hex0 seed to mescc-tools-extra", "stage1": "mes, tinycc and musl"}
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `build stage0` and `build nix-static`, each with only the options it understands."""
+    """Add `build stage0`, `build stage1` and `build nix-static`, each with only the options it understands."""
     group = sub.add_parser("build", help="build with Nix (offline, sandboxed, every output checked)")
     targets = group.add_subparsers(dest="target", metavar="TARGET", required=True)
 
@@ -24,11 +29,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--log-dir", type=Path, default=None, help="report and one log per derivation (default: build-logs/)"
     )
 
-    p = targets.add_parser("stage0", parents=[common], help="every step of stages.toml on one system")
-    p.add_argument("--system", default=None, help="Nix system (default: this machine's)")
-    p.add_argument("--until", metavar="STEP", help="stop after this step")
-    p.add_argument("--jobs", type=int, default=2, metavar="N", help="derivations built at a time (default: 2)")
-    p.set_defaults(handler=run_stage0)
+    for stage, what in STAGES.items():
+        p = targets.add_parser(stage, parents=[common], help=f"the steps of stages.toml's {stage} ({what})")
+        p.add_argument("--system", default=None, help="Nix system (default: this machine's)")
+        p.add_argument("--until", metavar="STEP", help="stop after this step")
+        p.add_argument("--jobs", type=int, default=2, metavar="N", help="derivations built at a time (default: 2)")
+        p.set_defaults(handler=run_stage, stage=stage)
 
     p = targets.add_parser("nix-static", parents=[common], help="the static musl nix of static-nix.toml")
     p.add_argument("--toolchain", default=None, help="toolchain of static-nix.toml (default: its default_toolchain)")
@@ -36,20 +42,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run_static)
 
 
-def run_stage0(options: GlobalOptions, args: argparse.Namespace) -> int:
-    """Build the chain and print one line per step."""
+def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
+    """Build one stage of the chain and print one line per step."""
     from rootstock.plan import Plan
     from rootstock.stages.build import build_steps
 
     plan = Plan.from_options(options)
     system = args.system or HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")
+    # Stage 0's report stays where it always was; a later stage's sits beside it, so neither replaces the other.
+    log_dir = args.log_dir or plan.project.root / "build-logs"
     built = build_steps(
         plan,
         system,
+        stage=args.stage,
         until=args.until,
         check=args.check,
         jobs=args.jobs,
-        log_dir=args.log_dir or plan.project.root / "build-logs",
+        log_dir=log_dir if args.stage == "stage0" else log_dir / args.stage,
     )
     for item in built:
         print(f"{item.target.name}\t{item.out}\t{item.target.pinned}")

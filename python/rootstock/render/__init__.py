@@ -1,4 +1,5 @@
-"""Rendering nix/generated/ from pins and the stage graph, and checking the committed files for drift."""
+"""Rendering nix/generated/ and the data-driven kaem scripts from pins and the stage graph, and checking the
+committed files for drift."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ from rootstock.stages.resolve import share_steps
 
 GENERATED = Path("nix/generated")
 TEMPLATES = {"pins.nix": "pins.nix.j2", "stages.nix": "stages.nix.j2", "static-nix.nix": "static-nix.nix.j2"}
+# A step's script nix/bootstrap/<stage>/<name>.kaem is rendered when templates/bootstrap/<stage>/<name>.kaem.j2
+# exists: its commands come from stages.toml's [lists] (kaem cannot loop); committed beside the hand-written ones.
+SCRIPT_TEMPLATES = Path("bootstrap")
+SCRIPTS = Path("nix/bootstrap")
 
 
 @frozen
@@ -39,11 +44,13 @@ def render_all(plan: Plan) -> list[Rendered]:
     """
     root, pins, recipe = plan.project.root, plan.pins, plan.recipe
     versions = {pkg.name: pins.get(pkg.source).pin.version or "0" for pkg in recipe.package}
-    steps = {system: list(resolved.steps) for system, resolved in plan.systems.items()}
-    for resolved in steps.values():
-        for step in resolved:
+    env = environment(root / "templates")
+    scripts = render_scripts(plan, env)
+    rendered_scripts = {item.path.as_posix() for item in scripts}
+    for resolved in plan.systems.values():
+        for step in resolved.steps:
             for ref in step.refs():
-                if ref.kind == "file" and not (root / ref.name).is_file():
+                if ref.kind == "file" and ref.name not in rendered_scripts and not (root / ref.name).is_file():
                     msg = f"step '{step.name}' refers to {{file:{ref.name}}}, which is not a file in {root}"
                     raise InputError(msg)
     context = {
@@ -53,16 +60,43 @@ def render_all(plan: Plan) -> list[Rendered]:
         "recipe": recipe,
         "versions": versions,
     }
+    nix_files = [
+        Rendered(GENERATED / target, _render(env, template, context)) for target, template in TEMPLATES.items()
+    ]
+    return nix_files + scripts
+
+
+def render_scripts(plan: Plan, env: jinja2.Environment) -> list[Rendered]:
+    """The kaem scripts the graph's steps run that have a template: `{file:nix/bootstrap/<stage>/<name>.kaem}`
+    is rendered from templates/bootstrap/<stage>/<name>.kaem.j2 with the graph's [lists]."""
+    used = sorted(
+        {
+            ref.name
+            for resolved in plan.systems.values()
+            for step in resolved.steps
+            for ref in step.refs()
+            if ref.kind == "file"
+        }
+    )
+    context = {"lists": {name: list(items) for name, items in plan.graph.lists.items()}}
     out = []
-    env = environment(root / "templates")
-    for target, template in TEMPLATES.items():
-        try:
-            text = env.get_template(template).render(context, template=f"templates/{template}")
-        except jinja2.TemplateError as exc:
-            msg = f"templates/{template}: {exc}"
-            raise InputError(msg) from None
-        out.append(Rendered(GENERATED / target, text))
+    for name in used:
+        path = Path(name)
+        if path.parent.parent != SCRIPTS or path.suffix != ".kaem":
+            continue
+        template = SCRIPT_TEMPLATES / path.parent.name / f"{path.name}.j2"
+        if (plan.project.root / "templates" / template).is_file():
+            out.append(Rendered(path, _render(env, template.as_posix(), context)))
     return out
+
+
+def _render(env: jinja2.Environment, template: str, context: dict[str, object]) -> str:
+    try:
+        return env.get_template(template).render(context, template=f"templates/{template}")
+    except (jinja2.TemplateError, TypeError, KeyError) as exc:
+        # A template's own expression failing (a wrong operand, a missing list) is as much its error as bad syntax.
+        msg = f"templates/{template}: {exc}"
+        raise InputError(msg) from None
 
 
 def parse_all(rendered: list[Rendered]) -> None:
@@ -72,6 +106,8 @@ def parse_all(rendered: list[Rendered]) -> None:
         InputError: names the first template whose output does not parse, with Nix's error.
     """
     for item in rendered:
+        if item.path.suffix != ".nix":
+            continue
         error = nix.syntax_error(item.text)
         if error is not None:
             # Nix read the text on stdin; its positions are lines of the file the text was rendered for.
@@ -105,7 +141,7 @@ def drift(root: Path, rendered: list[Rendered]) -> str:
     expected = {item.path: item.text for item in rendered}
     present = {p.relative_to(root) for p in (root / GENERATED).glob("*.nix")} if (root / GENERATED).is_dir() else set()
     for path in sorted(set(expected) | present):
-        old = (root / path).read_text() if path in present else ""
+        old = (root / path).read_text() if (root / path).is_file() else ""
         new = expected.get(path, "")
         if old != new:
             chunks.extend(

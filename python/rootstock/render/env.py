@@ -36,5 +36,7 @@ def environment(templates: Path) -> jinja2.Environment:
         nix_list=filters.nix_list,
         nix_of_systems=filters.nix_of_systems,
         nix_chain_result=filters.nix_chain_result,
+        object_stem=filters.object_stem,
+        distinct_objects=filters.distinct_objects,
     )
     return env

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from rootstock.errors import InputError
 from rootstock.stages.resolve import Ref, ResolvedStep, SharedPart, SharedStep, Splice, SystemPlan, Text, Var
 
 IDENT_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_'-]*$")
@@ -137,3 +138,23 @@ def nix_chain_result(plans: Mapping[str, SystemPlan], shared: Sequence[SharedSte
         else "${" + nix_by_system({s: nix_str(n) for s, n in last.items()}) + "}"
     )
     return f"{steps} // {{ default = steps.{default}; }}"
+
+
+def object_stem(source: str) -> str:
+    """The object mescc writes for a C source (`lib/mes/eputs.c` -> `eputs`): it names objects by basename."""
+    return source.rsplit("/", 1)[-1].removesuffix(".c")
+
+
+def distinct_objects(sources: Sequence[str]) -> list[str]:
+    """The sources, refused when two would write the same object in one directory.
+
+    Raises:
+        InputError: names both sources.
+    """
+    seen: dict[str, str] = {}
+    for source in sources:
+        other = seen.setdefault(object_stem(source), source)
+        if other != source:
+            msg = f"{other} and {source} would both compile to {object_stem(source)}.o in one step"
+            raise InputError(msg, "compile them in different steps")
+    return list(sources)

@@ -50,6 +50,8 @@ class Target:
     """Checks the built output; raises a RootstockError naming the target when it is not what was pinned."""
     rebuild_attr: tuple[str, ...] | None = None
     """With check: the same derivation under other store paths, built again and compared (reproduce.py)."""
+    mismatch: str = ""
+    """What other bytes than pinned mean for this target, said with the hash mismatch (e.g. a missed fixed point)."""
 
     def describe(self) -> str:
         """The target as messages name it: step 'hex1', package 'zlib'."""
@@ -264,6 +266,7 @@ class Runner:
                 built = Built(target, drv, outputs[drv], path, None)
                 write_atomic(path, nix.read_log(drv))
                 self.built.append(built)
+        failed_target = next((target for target, drv in remaining if drv == failed_drv), None)
         if failed_name is None:
             failed_name = f"derivation {failed_drv}"
         where = f"; log: {failed_log}" if failed_log is not None else ""
@@ -276,8 +279,9 @@ class Runner:
         )
         report.write(self.directory)
         if isinstance(exc, HashMismatchError):
+            meaning = f"{failed_target.mismatch}; " if failed_target is not None and failed_target.mismatch else ""
             raise HashMismatchError(
-                failed_name, exc.expected, exc.actual, f"{exc.remedy}{where}".removeprefix("; ")
+                failed_name, exc.expected, exc.actual, f"{meaning}{exc.remedy}{where}".removeprefix("; ")
             ) from None
         if isinstance(exc, NotReproducibleError):
             raise exc

@@ -49,11 +49,16 @@ def verifier(step: ResolvedStep) -> Callable[[Path], None]:
 
 def target(step: ResolvedStep) -> Target:
     """A step as the runner builds it."""
-    if step.output is not None:
+    mismatch = ""
+    if step.same_as is not None:
+        pinned, checked_by = step.output.sri, f"Nix (fixed-output): equal to step '{step.same_as}', a fixed point"
+        mismatch = f"no fixed point: the rebuild differs from step '{step.same_as}', whose output it must equal"
+    elif step.output is not None:
         pinned, checked_by = step.output.sri, "Nix (fixed-output) and rootstock"
     else:
         pinned, checked_by = f"{len(step.files)} file sha256s", "rootstock, after the build"
-    return Target(step.name, ("stages", step.system, step.name), pinned, checked_by, verify=verifier(step))
+    attr = ("stages", step.system, step.name)
+    return Target(step.name, attr, pinned, checked_by, verify=verifier(step), mismatch=mismatch)
 
 
 def consult_oracles(chain: SystemPlan, built: list[Built], paths: dict[Ref, Path]) -> list[Verdict]:
@@ -63,14 +68,18 @@ def consult_oracles(chain: SystemPlan, built: list[Built], paths: dict[Ref, Path
     for resolved in chain.oracles:
         if not set(resolved.oracle.steps) <= set(outputs):
             continue
-        known = paths | {Ref("step", name): out for name, out in outputs.items()}
-        answers_path = Path(materialize(resolved.answers, known))
-        try:
-            text = answers_path.read_text()
-        except OSError as exc:
-            msg = f"oracle '{resolved.oracle.name}': cannot read {answers_path} ({exc.strerror})"
-            raise InputError(msg) from None
-        answers = parse_answers(text, resolved.prefix, str(answers_path))
+        if resolved.answers is None:
+            checksums = resolved.oracle.checksums.items()
+            answers = {path.removeprefix(resolved.prefix): digest.lower() for path, digest in checksums}
+        else:
+            known = paths | {Ref("step", name): out for name, out in outputs.items()}
+            answers_path = Path(materialize(resolved.answers, known))
+            try:
+                text = answers_path.read_text()
+            except OSError as exc:
+                msg = f"oracle '{resolved.oracle.name}': cannot read {answers_path} ({exc.strerror})"
+                raise InputError(msg) from None
+            answers = parse_answers(text, resolved.prefix, str(answers_path))
         verdicts += judge(resolved.oracle, answers, outputs)
     return verdicts
 
@@ -79,12 +88,14 @@ def build_steps(
     plan: Plan,
     system: str,
     *,
+    stage: str | None = None,
     until: str | None = None,
     check: bool = False,
     jobs: int = 2,
     log_dir: Path,
 ) -> list[Built]:
-    """Build the chain on one system (optionally only up to a step; with check, rebuild and compare).
+    """Build the chain (or one stage of it) on one system, optionally only up to a step; with check, rebuild
+    and compare. Nix builds the earlier stages a stage needs as its inputs; only the stage's steps are reported.
 
     Raises:
         DriftError: nix/generated/ does not match the data (the build would not be what the data says).
@@ -92,7 +103,7 @@ def build_steps(
         BuildError: a step failed.
     """
     chain = plan.system(system)
-    steps = chain.until(until)
+    steps = chain.until(until, stage)
     runner = Runner(
         plan, log_dir / system, f"rootstock build report: {system}", len(steps), where=f" on {system}", jobs=jobs
     )

@@ -38,6 +38,8 @@ class StepBody:
     name: str
     builder: str
     args: tuple[str, ...] = ()
+    # The stage `rootstock build <stage>` builds the step in (docs/stages-format.md).
+    stage: str = "stage0"
     systems: tuple[str, ...] | None = None
     env: dict[str, str] = Factory(dict)
     description: str | None = None
@@ -76,13 +78,23 @@ class StepTemplate(StepBody):
 
 @frozen
 class Oracle:
-    """An independent record of what built programs must hash to, such as stage0-posix's `<arch>.answers`."""
+    """An independent record of what built programs must hash to: a sha256sum-style `answers` file in a pin
+    (stage0-posix's `<arch>.answers`), or `checksums` written out here from a `source` no pin holds
+    (live-bootstrap's published `*.checksums`), path -> sha256 hex.
+    """
 
     name: str
-    answers: str
     steps: tuple[str, ...]
+    answers: str | None = None
+    checksums: dict[str, str] = Factory(dict)
+    source: str | None = None
     prefix: str = ""
+    systems: tuple[str, ...] | None = None
     explained: dict[str, str] = Factory(dict)
+
+    def applies_to(self, system: str) -> bool:
+        """Whether this oracle judges the chain on system."""
+        return self.systems is None or system in self.systems
 
 
 @frozen

@@ -56,16 +56,17 @@ def materialize(parts: tuple[Part, ...], paths: dict[Ref, Path]) -> str:
 
 
 def find_program(program: str, outputs: dict[str, Path], steps: tuple[str, ...]) -> Path | None:
-    """The built file for a program: a step of that name whose output is the file, or `<out>/bin/<program>`."""
+    """The built file for a program: a step of that name whose output is the file, `<out>/bin/<program>`, or,
+    for a path such as `lib/x86-mes/libc.a`, `<out>/<path>`; the first of the steps that has it."""
     for step in steps:
         out = outputs.get(step)
         if out is None:
             continue
         if step == program and out.is_file():
             return out
-        candidate = out / "bin" / program
-        if candidate.is_file():
-            return candidate
+        for candidate in (out / "bin" / program, out / program):
+            if candidate.is_file():
+                return candidate
     return None
 
 

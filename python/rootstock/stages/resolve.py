@@ -66,6 +66,9 @@ class ResolvedStep:
     output: Hash | None
     files: tuple[tuple[str, Hash], ...]
     description: str
+    stage: str = "stage0"
+    same_as: str | None = None
+    """The earlier step whose output this one must equal (`output = "step:NAME"`: a compiler's fixed point)."""
 
     def refs(self) -> list[Ref]:
         """Every reference the step makes (builder first)."""
@@ -79,10 +82,11 @@ class ResolvedStep:
 
 @frozen
 class ResolvedOracle:
-    """An oracle on one system: where its answers file is and which path prefix its entries carry."""
+    """An oracle on one system: where its answers file is (None: the oracle's own checksums) and which path
+    prefix its entries carry."""
 
     oracle: Oracle
-    answers: tuple[Part, ...]
+    answers: tuple[Part, ...] | None
     prefix: str
 
 
@@ -93,6 +97,7 @@ class _Resolver:
         self.spec: SystemSpec = graph.systems[system]
         self.source = source
         self.earlier: set[str] = set()
+        self.outputs: dict[str, Hash] = {}
         self.where = ""
 
     def fail(self, what: str) -> InputError:
@@ -183,6 +188,12 @@ class _Resolver:
             value = TOKEN_RE.sub(lambda m: self.var(m.group(1)), step.output[self.system])
             if value.startswith("pin:"):
                 return self.pins.get(value.removeprefix("pin:")).pin.hash, ()
+            if value.startswith("step:"):
+                # A fixed point: the step must rebuild an earlier step's output byte for byte.
+                same = self.outputs.get(value.removeprefix("step:"))
+                if same is None:
+                    raise self.fail(f"output: {value} names no earlier step with a pinned output on this system")
+                return same, ()
             try:
                 return Hash.sri_only(value), ()
             except InputError as exc:
@@ -200,6 +211,8 @@ class _Resolver:
         if step.name in self.earlier:
             raise self.fail("a step with this name comes earlier")
         output, files = self.output(step)
+        written = step.output.get(self.system, "")
+        same_as = written.removeprefix("step:") if written.startswith("step:") else None
         builder = self.builder(step.builder)
         by = builder.name if builder.kind == "step" else f"the pinned file {builder.name}"
         resolved = ResolvedStep(
@@ -211,8 +224,12 @@ class _Resolver:
             output=output,
             files=files,
             description=step.description or f"{step.name}: built by {by}",
+            stage=step.stage,
+            same_as=same_as,
         )
         self.earlier.add(step.name)
+        if output is not None:
+            self.outputs[step.name] = output
         return resolved
 
 
@@ -241,15 +258,24 @@ class SystemPlan:
         msg = f"no step '{name}' on {self.system} (steps: {', '.join(self.names())})"
         raise InputError(msg)
 
-    def until(self, name: str | None) -> tuple[ResolvedStep, ...]:
-        """All steps, or the steps up to and including name.
+    def until(self, name: str | None, stage: str | None = None) -> tuple[ResolvedStep, ...]:
+        """All steps (of one stage), or those up to and including name.
 
         Raises:
-            InputError: no step of that name is built on this system.
+            InputError: no step of that name is built on this system, or none of that stage.
         """
+        steps = self.steps if stage is None else tuple(step for step in self.steps if step.stage == stage)
+        if not steps:
+            stages = sorted({step.stage for step in self.steps})
+            msg = f"no step of stage '{stage}' is built on {self.system} (stages: {', '.join(stages) or 'none'})"
+            raise InputError(msg)
         if name is None:
-            return self.steps
-        return self.steps[: self.steps.index(self.step(name)) + 1]
+            return steps
+        step = self.step(name)
+        if step not in steps:
+            msg = f"step '{name}' is in stage '{step.stage}', not '{stage}'"
+            raise InputError(msg)
+        return steps[: steps.index(step) + 1]
 
 
 @frozen
@@ -317,10 +343,16 @@ def resolve_system(graph: Graph, pins: Pins, system: str, *, source: str = "stag
     names = [step.name for step in steps]
     oracles = []
     for oracle in graph.oracle:
+        if not oracle.applies_to(system):
+            continue
         resolver.where = f"oracle '{oracle.name}'"
+        if (oracle.answers is None) == (not oracle.checksums):
+            msg = f"{source}: oracle '{oracle.name}' needs exactly one of `answers` (a file) and `checksums` (a table)"
+            raise InputError(msg)
         for name in oracle.steps:
             if name not in names:
                 resolver.unknown("step", name, names)
         prefix = TOKEN_RE.sub(lambda m: resolver.var(m.group(1)), oracle.prefix)
-        oracles.append(ResolvedOracle(oracle, resolver.parts(oracle.answers), prefix))
+        answers = None if oracle.answers is None else resolver.parts(oracle.answers)
+        oracles.append(ResolvedOracle(oracle, answers, prefix))
     return SystemPlan(system, graph.systems[system], steps, tuple(oracles))
