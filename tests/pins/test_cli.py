@@ -332,3 +332,34 @@ def test_repository_missing_from_a_mirror_without_refs_names_the_pin(
     err = capsys.readouterr().err
     assert "pin 'src' is not in the mirror" in err
     assert str(repo) in err
+
+
+SEED = f'[pins.seed]\nkind = "file"\nurls = ["https://example.invalid/seed"]\nhash = "{PLACEHOLDER}"\n'
+
+
+@pytest.mark.parametrize("command", [["pins", "list"], ["render", "--check"], ["pins", "fetch"]])
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ("nosuchpin", "pins.src.patches[0]: no pin named 'nosuchpin'; a patch is the name of a file pin"),
+        ("src", "pins.src.patches[0]: pin 'src' is a git pin; a patch is the name of a file pin"),
+    ],
+)
+def test_a_patch_naming_no_file_pin_fails_every_command_that_loads_pins(
+    checkout: Path, command: list[str], patch: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pins = checkout / "pins.toml"
+    pins.write_text(git_pin("https://example.invalid/src") + f'patches = ["{patch}"]\n\n' + SEED)
+    assert run(checkout, *command) == 3
+    assert capsys.readouterr().err == f"rootstock: error: {pins}: {message}\n"
+
+
+@pytest.mark.parametrize(("table", "where"), [("[pins.Bad_Name]", "pins.Bad_Name"), ('[pins."a b"]', 'pins."a b"')])
+def test_a_bad_pin_name_is_one_line(checkout: Path, table: str, where: str, capsys: pytest.CaptureFixture[str]) -> None:
+    pins = checkout / "pins.toml"
+    pins.write_text(SEED.replace("[pins.seed]", table))
+    assert run(checkout, "pins", "list") == 3
+    assert capsys.readouterr().err == (
+        f"rootstock: error: {pins}: {where}: a pin name is lower-case letters, digits and '-' (or '.', '_', '+'), "
+        "starting with a letter or digit\n"
+    )

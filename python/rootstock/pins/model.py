@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal, NewType
 
-from attrs import Factory, field, frozen, validators
+from attrs import Factory, field, frozen
 
 from rootstock.core.hashes import Hash
 from rootstock.errors import InputError
@@ -93,7 +93,7 @@ Pin = GitPin | FilePin | TarballPin
 class NamedPin:
     """A pin together with its name in the pins file."""
 
-    name: str = field(validator=validators.matches_re(NAME_RE))
+    name: str
     pin: Pin
 
     @property

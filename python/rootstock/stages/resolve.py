@@ -182,7 +182,8 @@ class _Resolver:
         if self.system in step.output:
             value = TOKEN_RE.sub(lambda m: self.var(m.group(1)), step.output[self.system])
             if value.startswith("pin:"):
-                return self.pins.get(value.removeprefix("pin:")).pin.hash, ()
+                ref = self.ref("pin", value.removeprefix("pin:"))
+                return self.pins.get(ref.name).pin.hash, ()
             try:
                 return Hash.sri_only(value), ()
             except InputError as exc:
