@@ -124,11 +124,53 @@ class MirrorMissingError(RootstockError):
 
     def __init__(self, pin: str, expected: str, where: str) -> None:
         self.pin = pin
-        msg = (
-            f"pin '{pin}' is not in the mirror: expected {expected} at {where}; "
-            "run 'rootstock mirror fill' on a machine with network access and copy the mirror over"
-        )
+        msg = f"pin '{pin}' is not in the mirror: expected {expected} at {where}; {MIRROR_REMEDY}"
         super().__init__(msg)
+
+
+MIRROR_REMEDY = "run 'rootstock mirror fill' on a machine with network access and copy the mirror over"
+
+
+class SubmoduleError(InputError):
+    """A submodule cannot be checked out at the commit its superproject records: its repository does not answer
+    (`reachable` false), or answers without that commit.
+
+    git's own report of this is a dozen lines from several processes; this is the one line that says which
+    submodule, where it comes from, what it must hold, and (once the caller adds it) the pin and what to do.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        url: str,
+        rev: str,
+        *,
+        reachable: bool,
+        pin: str = "",
+        mirror: Path | None = None,
+        remedy: str = "",
+    ) -> None:
+        self.path = path
+        self.url = url
+        self.rev = rev
+        self.reachable = reachable
+        who = f"pin '{pin}': submodule '{path}' ({url})" if pin else f"submodule '{path}' ({url})"
+        if mirror is not None and not reachable:
+            msg = f"{who} is not in the mirror: expected a repository holding commit {rev} at {mirror}; {MIRROR_REMEDY}"
+        elif mirror is not None:
+            msg = f"{who}: the mirror's {mirror} lacks commit {rev}, which the pinned commit records; {MIRROR_REMEDY}"
+        elif not reachable:
+            msg = f"{who} cannot be reached to fetch commit {rev} (offline? use --mirror DIR or ROOTSTOCK_MIRROR)"
+        else:
+            msg = f"{who} lacks commit {rev}, which the pinned commit records"
+            msg += f"; {remedy}" if remedy else ""
+        super().__init__(msg)
+
+    def of_pin(self, pin: str, mirror: Path | None, remedy: str) -> SubmoduleError:
+        """The same failure named by the pin it belongs to (and the mirror repository it was looked for in)."""
+        return SubmoduleError(
+            self.path, self.url, self.rev, reachable=self.reachable, pin=pin, mirror=mirror, remedy=remedy
+        )
 
 
 class DriftError(RootstockError):

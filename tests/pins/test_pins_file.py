@@ -215,5 +215,6 @@ def test_several_bad_fields_are_listed_under_the_file(tmp_path: Path) -> None:
     assert str(info.value).splitlines() == [
         f"{path}: invalid pins",
         "  pins.src.submodules: expected a boolean, got a string 'yes'",
-        "  pins.Seed: a pin name is lower-case letters, digits and '-' (or '.', '_', '+'), starting with a letter or digit",
+        "  pins.Seed: a pin name is lower-case letters, digits and '-' (or '.', '_', '+'), starting with a letter or "
+        "digit",
     ]
