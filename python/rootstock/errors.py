@@ -11,6 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 STDERR_TAIL_LINES = 25
+# A command line in a message shows this many arguments; `-v` logs it whole. A build's argv names every
+# derivation of the chain, which made one line of kilobytes.
+SHOWN_ARGS = 12
+
+
+def listing(items: Sequence[str], limit: int = 8) -> str:
+    """Items for a message, comma-separated, the rest counted: `a, b, c and 12 more`."""
+    shown = ", ".join(items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
 
 
 class ExitCode(enum.IntEnum):
@@ -59,7 +68,9 @@ class CommandError(RootstockError):
         self.argv = list(argv)
         self.exit_code_of_command = exit_code
         self.stderr_tail = "\n".join(stderr.rstrip().splitlines()[-STDERR_TAIL_LINES:])
-        shown = " ".join(self.argv)
+        shown = " ".join(self.argv[:SHOWN_ARGS])
+        if len(self.argv) > SHOWN_ARGS:
+            shown += f" … ({len(self.argv) - SHOWN_ARGS} more arguments; -v logs the whole command)"
         msg = f"command failed (exit {exit_code}): {shown}"
         if self.stderr_tail:
             msg += "\n" + self.stderr_tail
