@@ -177,7 +177,7 @@ def _raise_build_failure(exc: CommandError) -> None:
             what,
             Hash.parse(m["expected"]).sri,
             Hash.parse(m["actual"]).sri,
-            "the output was not registered; fix the input or, after review, the pinned output hash",
+            "the pinned output path stays unbuilt; fix the input or, after review, the pinned output hash",
         )
     elif m := Failure.NOT_DETERMINISTIC.search(exc.stderr_tail):
         what, detail = f"derivation '{drv_name(m['drv'])}'", f"rebuilding it gave other bytes than {m['out']}"
