@@ -6,6 +6,7 @@ check that failed from data it must fix and from a machine that cannot run the c
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,13 @@ def listing(items: Sequence[str], limit: int = 8) -> str:
     """Items for a message, comma-separated, the rest counted: `a, b, c and 12 more`."""
     shown = ", ".join(items[:limit])
     return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+
+
+def known_names(name: str, known: Sequence[str]) -> str:
+    """The names a misspelt one could have meant, closest first, the rest counted (`none` when there are none):
+    a chain of seventy steps or forty pins is not listed whole in one line."""
+    close = difflib.get_close_matches(name, known, n=3)
+    return listing([*close, *(k for k in known if k not in close)]) or "none"
 
 
 class ExitCode(enum.IntEnum):

@@ -218,3 +218,15 @@ def test_several_bad_fields_are_listed_under_the_file(tmp_path: Path) -> None:
         "  pins.Seed: a pin name is lower-case letters, digits and '-' (or '.', '_', '+'), starting with a letter or "
         "digit",
     ]
+
+
+def test_an_unknown_pin_among_many_names_the_closest_and_counts_the_rest(tmp_path: Path) -> None:
+    many = "".join(
+        f'[pins.seed-{i}]\nkind = "file"\nurls = ["https://example.invalid/{i}"]\nhash = "{HASH}"\n' for i in range(30)
+    )
+    with pytest.raises(InputError) as info:
+        load_pins(write(tmp_path, many)).get("seed-2x")
+    assert str(info.value) == (
+        "no pin named 'seed-2x' (known pins: seed-2, seed-29, seed-28, seed-0, seed-1, seed-3, seed-4, seed-5 "
+        "and 22 more)"
+    )

@@ -9,7 +9,7 @@ from typing import Literal
 from attrs import frozen
 
 from rootstock.core.hashes import Hash
-from rootstock.errors import InputError
+from rootstock.errors import InputError, known_names
 from rootstock.pins.model import Pins
 from rootstock.stages.model import Graph, Oracle, Step, SystemSpec
 
@@ -119,7 +119,7 @@ class _Resolver:
         raise self.fail(f"unknown reference kind '{kind}:' (use pin:, step: or file:)")
 
     def unknown(self, what: str, name: str, known: list[str]) -> None:
-        raise self.fail(f"unknown {what} '{name}' (known: {', '.join(known) or 'none'})")
+        raise self.fail(f"unknown {what} '{name}' (known: {known_names(name, known)})")
 
     def parts(self, text: str) -> tuple[Part, ...]:
         out: list[Part] = []
