@@ -30,8 +30,8 @@ rec {
       outputHashMode = "recursive";
     };
 
-  # One bootstrap step. With a pinned outputHash it is fixed-output: Nix rejects any other output and
-  # registers nothing. Its name carries a digest of builder, argv and environment, so a changed input
+  # One bootstrap step. With a pinned outputHash it is fixed-output: Nix rejects any other output, and the
+  # pinned path is never marked built (the other bytes stay valid only under their own hash). Its name carries a digest of builder, argv and environment, so a changed input
   # can never be satisfied by an older valid path that merely has the same pinned hash.
   # meta (description, pins, files) and the pinned hash are merged onto the result, not passed to the
   # derivation, so `nix eval` answers them without building and they never change a store path.

@@ -6,11 +6,28 @@ check that failed from data it must fix and from a machine that cannot run the c
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Sequence
 from pathlib import Path
 
 STDERR_TAIL_LINES = 25
+# A command line in a message shows this many arguments; `-v` logs it whole. A build's argv names every
+# derivation of the chain, which made one line of kilobytes.
+SHOWN_ARGS = 12
+
+
+def listing(items: Sequence[str], limit: int = 8) -> str:
+    """Items for a message, comma-separated, the rest counted: `a, b, c and 12 more`."""
+    shown = ", ".join(items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+
+
+def known_names(name: str, known: Sequence[str]) -> str:
+    """The names a misspelt one could have meant, closest first, the rest counted (`none` when there are none):
+    a chain of seventy steps or forty pins is not listed whole in one line."""
+    close = difflib.get_close_matches(name, known, n=3)
+    return listing([*close, *(k for k in known if k not in close)]) or "none"
 
 
 class ExitCode(enum.IntEnum):
@@ -59,7 +76,9 @@ class CommandError(RootstockError):
         self.argv = list(argv)
         self.exit_code_of_command = exit_code
         self.stderr_tail = "\n".join(stderr.rstrip().splitlines()[-STDERR_TAIL_LINES:])
-        shown = " ".join(self.argv)
+        shown = " ".join(self.argv[:SHOWN_ARGS])
+        if len(self.argv) > SHOWN_ARGS:
+            shown += f" … ({len(self.argv) - SHOWN_ARGS} more arguments; -v logs the whole command)"
         msg = f"command failed (exit {exit_code}): {shown}"
         if self.stderr_tail:
             msg += "\n" + self.stderr_tail
@@ -124,11 +143,53 @@ class MirrorMissingError(RootstockError):
 
     def __init__(self, pin: str, expected: str, where: str) -> None:
         self.pin = pin
-        msg = (
-            f"pin '{pin}' is not in the mirror: expected {expected} at {where}; "
-            "run 'rootstock mirror fill' on a machine with network access and copy the mirror over"
-        )
+        msg = f"pin '{pin}' is not in the mirror: expected {expected} at {where}; {MIRROR_REMEDY}"
         super().__init__(msg)
+
+
+MIRROR_REMEDY = "run 'rootstock mirror fill' on a machine with network access and copy the mirror over"
+
+
+class SubmoduleError(InputError):
+    """A submodule cannot be checked out at the commit its superproject records: its repository does not answer
+    (`reachable` false), or answers without that commit.
+
+    git's own report of this is a dozen lines from several processes; this is the one line that says which
+    submodule, where it comes from, what it must hold, and (once the caller adds it) the pin and what to do.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        url: str,
+        rev: str,
+        *,
+        reachable: bool,
+        pin: str = "",
+        mirror: Path | None = None,
+        remedy: str = "",
+    ) -> None:
+        self.path = path
+        self.url = url
+        self.rev = rev
+        self.reachable = reachable
+        who = f"pin '{pin}': submodule '{path}' ({url})" if pin else f"submodule '{path}' ({url})"
+        if mirror is not None and not reachable:
+            msg = f"{who} is not in the mirror: expected a repository holding commit {rev} at {mirror}; {MIRROR_REMEDY}"
+        elif mirror is not None:
+            msg = f"{who}: the mirror's {mirror} lacks commit {rev}, which the pinned commit records; {MIRROR_REMEDY}"
+        elif not reachable:
+            msg = f"{who} cannot be reached to fetch commit {rev} (offline? use --mirror DIR or ROOTSTOCK_MIRROR)"
+        else:
+            msg = f"{who} lacks commit {rev}, which the pinned commit records"
+            msg += f"; {remedy}" if remedy else ""
+        super().__init__(msg)
+
+    def of_pin(self, pin: str, mirror: Path | None, remedy: str) -> SubmoduleError:
+        """The same failure named by the pin it belongs to (and the mirror repository it was looked for in)."""
+        return SubmoduleError(
+            self.path, self.url, self.rev, reachable=self.reachable, pin=pin, mirror=mirror, remedy=remedy
+        )
 
 
 class DriftError(RootstockError):

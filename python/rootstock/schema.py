@@ -3,13 +3,15 @@ types, no unknown keys, and every bad field reported with its path; plus reading
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, is_mapping, is_sequence, mapping_structure_factory
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, override
 
@@ -21,11 +23,34 @@ from rootstock.stages.model import Step, StepTemplate
 T = TypeVar("T")
 
 KINDS: dict[str, type[GitPin | FilePin | TarballPin]] = {"git": GitPin, "file": FilePin, "tarball": TarballPin}
+# Fields whose key in the file is not their Python name: error paths give the key the user wrote.
+RENAMED = {"env_each": "env-each"}
+
+
+# What the user wrote, in the data files' own words rather than Python's.
+TYPE_NAMES = {
+    str: "a string",
+    bool: "a boolean",
+    int: "an integer",
+    float: "a float",
+    list: "an array",
+    dict: "a table",
+}
+
+
+def type_name(kind: type) -> str:
+    """A value type as the data files call it (`a string`, `a table`)."""
+    return TYPE_NAMES.get(kind, kind.__name__)
+
+
+def shown(value: Any) -> str:
+    """A value the user wrote, with its type: `a string 'x'`."""
+    return f"{type_name(type(value))} {value!r}"
 
 
 def _structure_hash(value: Any, _type: type) -> Hash:
     if not isinstance(value, str):
-        msg = f"expected an SRI sha256 hash string, got {type(value).__name__}"
+        msg = f"expected an SRI sha256 hash string, got {shown(value)}"
         raise InputError(msg)
     return Hash.sri_only(value)
 
@@ -34,7 +59,7 @@ def _strict(kind: type) -> Any:
     # cattrs would turn "yes" into True and 1 into "1"; a pins file says exactly what it means or is rejected.
     def hook(value: Any, _type: type) -> Any:
         if type(value) is not kind:
-            msg = f"expected {kind.__name__}, got {type(value).__name__} {value!r}"
+            msg = f"expected {type_name(kind)}, got {shown(value)}"
             raise InputError(msg)
         return value
 
@@ -50,17 +75,25 @@ def _structure_rev(value: Any, _type: type) -> Rev:
 
 def _structure_pin(value: Any, _type: type) -> Pin:
     if not isinstance(value, dict):
-        msg = f"expected a table, got {type(value).__name__}"
+        msg = f"expected a table, got {shown(value)}"
         raise InputError(msg)
     kind = value.get("kind")
     if kind not in KINDS:
-        msg = f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}"
+        choices = ", ".join(KINDS)
+        msg = (
+            f"required key 'kind' is missing ({choices})"
+            if kind is None
+            else f"'kind' must be one of {choices}, got {kind!r}"
+        )
         raise InputError(msg)
     return converter.structure(value, KINDS[kind])
 
 
 def _structure_step_entry(value: Any, _type: type) -> Step | StepTemplate:
     # A `[[step]]` with `each` is a template; anything else is one step.
+    if not isinstance(value, dict):
+        msg = f"expected a table, got {shown(value)}"
+        raise InputError(msg)
     kind = StepTemplate if isinstance(value, dict) and "each" in value else Step
     return converter.structure(value, kind)
 
@@ -72,7 +105,7 @@ def _tables(conv: cattrs.Converter) -> Any:
 
         def hook(value: Any, _type: type) -> Any:
             if not isinstance(value, dict):
-                msg = f"expected a table, got {type(value).__name__} {value!r}"
+                msg = f"expected a table, got {shown(value)}"
                 raise InputError(msg)
             return structure(value, _type)
 
@@ -81,16 +114,63 @@ def _tables(conv: cattrs.Converter) -> Any:
     return factory
 
 
+def _arrays(conv: cattrs.Converter) -> Any:
+    # cattrs makes a tuple of any iterable: a string would become its characters and a table its keys.
+    def factory(cls: type) -> Any:
+        structure = homogenous_tuple_structure_factory(cls, conv)
+
+        def hook(value: Any, _type: type) -> Any:
+            if not isinstance(value, list):
+                msg = f"expected an array, got {shown(value)}"
+                raise InputError(msg)
+            return structure(value, _type)
+
+        return hook
+
+    return factory
+
+
+def _mappings(conv: cattrs.Converter) -> Any:
+    def factory(cls: type) -> Any:
+        structure = mapping_structure_factory(cls, conv)
+
+        def hook(value: Any, _type: type) -> Any:
+            if not isinstance(value, dict):
+                msg = f"expected a table, got {shown(value)}"
+                raise InputError(msg)
+            return structure(value, _type)
+
+        return hook
+
+    return factory
+
+
+def _structure_literal(value: Any, literal: Any) -> Any:
+    choices = get_args(literal)
+    if value not in choices:
+        msg = f"expected one of {', '.join(map(repr, choices))}, got {shown(value)}"
+        raise InputError(msg)
+    return value
+
+
+def _is_literal(cls: Any) -> bool:
+    return getattr(cls, "__origin__", None) is Literal
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
     conv.register_structure_hook_factory(attrs.has, _tables(conv))
+    conv.register_structure_hook_factory(is_sequence, _arrays(conv))
+    conv.register_structure_hook_factory(is_mapping, _mappings(conv))
+    conv.register_structure_hook_func(_is_literal, _structure_literal)
     conv.register_structure_hook(Hash, _structure_hash)
     conv.register_unstructure_hook(Hash, lambda h: h.sri)
     conv.register_structure_hook(Pin, _structure_pin)
     conv.register_structure_hook(Rev, _structure_rev)
     for kind in (str, bool, int):
         conv.register_structure_hook(kind, _strict(kind))
-    conv.register_structure_hook(Step, make_dict_structure_fn(Step, conv, env_each=override(rename="env-each")))
+    renames = {name: override(rename=key) for name, key in RENAMED.items()}
+    conv.register_structure_hook(Step, make_dict_structure_fn(Step, conv, **renames))
     conv.register_structure_hook(Step | StepTemplate, _structure_step_entry)
     return conv
 
@@ -110,6 +190,16 @@ def _describe(exc: BaseException, _type: type | None) -> str:
     return str(exc)
 
 
+BARE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# cattrs writes a table's key as a Python subscript (`systems['x86_64-linux']`); the user wrote a dotted key.
+SUBSCRIPT_RE = re.compile(r"\['([^'\\]*)'\]")
+
+
+def toml_key(key: str) -> str:
+    """A key as TOML spells it in a dotted path: bare when it can be, else in quotes."""
+    return key if BARE_KEY_RE.match(key) else f'"{key}"'
+
+
 def field_errors(exc: Exception, path: str) -> list[str]:
     """One `path.to.field: what was expected` line per bad field of a failed structuring."""
     if isinstance(exc, ClassValidationError | cattrs.IterableValidationError):
@@ -119,7 +209,10 @@ def field_errors(exc: Exception, path: str) -> list[str]:
     out = []
     for line in lines:
         message, _, where = line.rpartition(" @ ")
-        out.append(f"{where.replace('$.', '')}: {message}")
+        where = SUBSCRIPT_RE.sub(lambda m: "." + toml_key(m.group(1)), where.replace("$.", ""))
+        for name, key in RENAMED.items():
+            where = where.replace(f".{name}", f".{key}")
+        out.append(f"{where}: {message}")
     return out
 
 
@@ -160,10 +253,17 @@ def structure(data: Any, cls: type[T], *, source: str, what: str, path: str) -> 
     """data as a cls record.
 
     Raises:
-        InputError: `<source>: invalid <what>` and one line per bad field (`<path>.<field>: …`).
+        InputError: as invalid() words it.
     """
     try:
         return converter.structure(data, cls)
     except STRUCTURE_ERRORS as exc:
-        msg = f"{source}: invalid {what}\n  " + "\n  ".join(field_errors(exc, path))
-        raise InputError(msg) from None
+        raise invalid(source, what, field_errors(exc, path)) from None
+
+
+def invalid(source: str, what: str, errors: list[str]) -> InputError:
+    """The error for a data file with bad fields: one field is one line (`<source>: <path>: <expected>`), several
+    are listed each on its own line under `<source>: invalid <what>`."""
+    if len(errors) == 1:
+        return InputError(f"{source}: {errors[0]}")
+    return InputError(f"{source}: invalid {what}", *errors)

@@ -74,7 +74,7 @@ def test_a_policy_named_by_the_graph_is_the_one_applied(amd64: Tree) -> None:
     ("change", "expected"),
     [
         ({"colour": "red"}, "step 'hex1' (stages.step[2]).audit: unknown key(s) colour"),
-        ({"source": 3}, "step 'hex1' (stages.step[2]).audit.source: expected str, got int 3"),
+        ({"source": 3}, "step 'hex1' (stages.step[2]).audit.source: expected a string, got an integer 3"),
     ],
 )
 def test_a_malformed_audit_field_names_the_step_and_the_field(
@@ -82,13 +82,13 @@ def test_a_malformed_audit_field_names_the_step_and_the_field(
 ) -> None:
     edit_graph(amd64, lambda doc: step(doc, "hex1")["audit"].update(change))
     message = load_error(amd64)
-    assert message.splitlines()[1:] == [f"  {expected}"]
+    assert message.splitlines() == [f"{amd64.checkout / 'stages.toml'}: {expected}"]
 
 
 def test_an_audit_value_that_is_not_a_table_is_refused(amd64: Tree) -> None:
     edit_graph(amd64, lambda doc: step(doc, "catm").update(audit="catm"))
-    assert load_error(amd64).splitlines()[1:] == [
-        "  step 'catm' (stages.step[4]).audit: expected a table, got str 'catm'"
+    assert load_error(amd64).splitlines() == [
+        f"{amd64.checkout / 'stages.toml'}: step 'catm' (stages.step[4]).audit: expected a table, got a string 'catm'"
     ]
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rootstock.errors import NotReproducibleError
+from rootstock.errors import CommandError, NotReproducibleError, listing
 from rootstock.host import nix
 
 # Different bytes on every build: the kernel hands out a fresh UUID each time.
@@ -23,6 +23,36 @@ def test_a_check_that_gives_other_bytes_is_not_reproducible(nix_store: Path, tmp
     expr = tmp_path / "noisy.nix"
     expr.write_text(NOISY)
     (out,) = nix.build([], file=expr, sandbox=False)
-    with pytest.raises(NotReproducibleError, match=r"derivation .*-noisy\.drv is not reproducible: .*than .*-noisy"):
+    with pytest.raises(NotReproducibleError, match=r"derivation 'noisy' is not reproducible: .*than .*-noisy"):
         nix.build([], file=expr, sandbox=False, check=True)
     assert out.is_file()
+
+
+@pytest.mark.parametrize(
+    ("drv", "name"),
+    [
+        # mkStep's digest of builder, argv and environment is not part of the step's name.
+        ("/nix/store/0c2cd976e62b8b1f7239e2687a6fc987-hex1-7248a1b2c3d4.drv", "hex1"),
+        ("/nix/store/0c2cd976e62b8b1f7239e2687a6fc987-M0.hex2-0123456789ab.drv", "M0.hex2"),
+        ("/nix/store/0c2cd976e62b8b1f7239e2687a6fc987-zlib-1.3.1.drv", "zlib-1.3.1"),
+        ("/nix/store/0c2cd976e62b8b1f7239e2687a6fc987-noisy.drv", "noisy"),
+    ],
+)
+def test_a_derivation_is_named_as_the_data_names_it(drv: str, name: str) -> None:
+    assert nix.drv_name(drv) == name
+
+
+def test_lists_in_messages_are_cut_short() -> None:
+    assert listing(["a", "b"]) == "a, b"
+    assert listing([f"s{i}" for i in range(20)], limit=3) == "s0, s1, s2 and 17 more"
+
+
+def test_a_command_line_in_a_message_is_cut_short() -> None:
+    drvs = [f"/nix/store/{i:032d}-step-{i}.drv" for i in range(60)]
+    error = CommandError(["nix-build", "--no-out-link", *drvs], 1, "error: something\n")
+    first = str(error).splitlines()[0]
+    assert first == (
+        "command failed (exit 1): nix-build --no-out-link "
+        + " ".join(drvs[:10])
+        + " … (50 more arguments; -v logs the whole command)"
+    )

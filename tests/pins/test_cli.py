@@ -332,3 +332,149 @@ def test_repository_missing_from_a_mirror_without_refs_names_the_pin(
     err = capsys.readouterr().err
     assert "pin 'src' is not in the mirror" in err
     assert str(repo) in err
+
+
+SEED = f'[pins.seed]\nkind = "file"\nurls = ["https://example.invalid/seed"]\nhash = "{PLACEHOLDER}"\n'
+
+
+@pytest.mark.parametrize("command", [["pins", "list"], ["render", "--check"], ["pins", "fetch"]])
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ("nosuchpin", "pins.src.patches[0]: no pin named 'nosuchpin'; a patch is the name of a file pin"),
+        ("src", "pins.src.patches[0]: pin 'src' is a git pin; a patch is the name of a file pin"),
+    ],
+)
+def test_a_patch_naming_no_file_pin_fails_every_command_that_loads_pins(
+    checkout: Path, command: list[str], patch: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pins = checkout / "pins.toml"
+    pins.write_text(git_pin("https://example.invalid/src") + f'patches = ["{patch}"]\n\n' + SEED)
+    assert run(checkout, *command) == 3
+    assert capsys.readouterr().err == f"rootstock: error: {pins}: {message}\n"
+
+
+@pytest.mark.parametrize(("table", "where"), [("[pins.Bad_Name]", "pins.Bad_Name"), ('[pins."a b"]', 'pins."a b"')])
+def test_a_bad_pin_name_is_one_line(checkout: Path, table: str, where: str, capsys: pytest.CaptureFixture[str]) -> None:
+    pins = checkout / "pins.toml"
+    pins.write_text(SEED.replace("[pins.seed]", table))
+    assert run(checkout, "pins", "list") == 3
+    assert capsys.readouterr().err == (
+        f"rootstock: error: {pins}: {where}: a pin name is lower-case letters, digits and '-' (or '.', '_', '+'), "
+        "starting with a letter or digit\n"
+    )
+
+
+@pytest.fixture
+def filled_mirror(checkout: Path, upstream: Path, tmp_path: Path) -> Path:
+    """The git pin 'src' (with its submodule 'sub') pinned and filled into a mirror."""
+    (checkout / "pins.toml").write_text(git_pin((upstream / "main").as_uri()))
+    assert run(checkout, "pins", "update", "src") == 0
+    mirror = tmp_path / "mirror"
+    assert run(checkout, "mirror", "fill", str(mirror)) == 0
+    return mirror
+
+
+def the_error(err: str) -> str:
+    """The one line stderr holds besides the progress lines (`[1/1] …`)."""
+    lines = [line for line in err.splitlines() if not line.startswith("[")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def submodule_rev(upstream: Path) -> str:
+    return git(upstream / "main", "rev-parse", "HEAD:sub")
+
+
+def test_a_submodule_missing_from_the_mirror_is_one_message(
+    nix_store: Path, checkout: Path, upstream: Path, filled_mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sub_url = (upstream / "sub").as_uri()
+    repo = Mirror(filled_mirror).git_path(sub_url)
+    rev = submodule_rev(upstream)
+    shutil.rmtree(repo)
+    capsys.readouterr()
+    assert run(checkout, "pins", "fetch", "src", mirror=filled_mirror) == 3
+    assert the_error(capsys.readouterr().err) == (
+        f"rootstock: error: pin 'src': submodule 'sub' ({sub_url}) is not in the mirror: expected a repository "
+        f"holding commit {rev} at {repo}; run 'rootstock mirror fill' on a machine with network access and copy "
+        "the mirror over"
+    )
+
+
+def test_a_mirrored_submodule_without_the_recorded_commit_is_one_message(
+    nix_store: Path,
+    checkout: Path,
+    upstream: Path,
+    filled_mirror: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sub_url = (upstream / "sub").as_uri()
+    repo = Mirror(filled_mirror).git_path(sub_url)
+    rev = submodule_rev(upstream)
+    # Another history under the same URL (a force-push upstream, then a fill of the new history alone).
+    rewritten = filled_mirror.parent / "rewritten"
+    make_repo(rewritten, {"other.txt": "rewritten\n"})
+    shutil.rmtree(repo)
+    git(rewritten, "clone", "-q", "--mirror", str(rewritten), str(repo))
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify", "src", mirror=filled_mirror) == 3
+    assert the_error(capsys.readouterr().err) == (
+        f"rootstock: error: pin 'src': submodule 'sub' ({sub_url}): the mirror's {repo} lacks commit {rev}, which "
+        "the pinned commit records; run 'rootstock mirror fill' on a machine with network access and copy the "
+        "mirror over"
+    )
+
+
+def test_an_unreachable_upstream_submodule_is_one_message(
+    nix_store: Path, checkout: Path, upstream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (checkout / "pins.toml").write_text(git_pin((upstream / "main").as_uri()))
+    assert run(checkout, "pins", "update", "src") == 0
+    rev = submodule_rev(upstream)
+    shutil.rmtree(upstream / "sub")
+    capsys.readouterr()
+    assert run(checkout, "pins", "fetch", "src") == 3
+    assert the_error(capsys.readouterr().err) == (
+        f"rootstock: error: pin 'src': submodule 'sub' ({(upstream / 'sub').as_uri()}) cannot be reached to fetch "
+        f"commit {rev} (offline? use --mirror DIR or ROOTSTOCK_MIRROR)"
+    )
+
+
+def test_an_upstream_submodule_without_the_recorded_commit_is_one_message(
+    nix_store: Path, checkout: Path, upstream: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (checkout / "pins.toml").write_text(git_pin((upstream / "main").as_uri()))
+    assert run(checkout, "pins", "update", "src") == 0
+    rev = submodule_rev(upstream)
+    shutil.rmtree(upstream / "sub")
+    make_repo(upstream / "sub", {"other.txt": "rewritten\n"})
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify", "src") == 3
+    assert the_error(capsys.readouterr().err) == (
+        f"rootstock: error: pin 'src': submodule 'sub' ({(upstream / 'sub').as_uri()}) lacks commit {rev}, which "
+        "the pinned commit records; if upstream changed on purpose, review the change, then run "
+        "'rootstock pins update src'"
+    )
+
+
+def test_a_nested_submodule_is_named_by_its_path_in_the_pin(
+    nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inner = tmp_path / "inner"
+    inner_rev = make_repo(inner, {"deep.txt": "deep\n"})
+    sub = upstream / "sub"
+    git(sub, "-c", "protocol.file.allow=always", "submodule", "add", "-q", inner.as_uri(), "deps/inner")
+    commit(sub, {}, "add nested submodule")
+    git(upstream / "main" / "sub", "-c", "protocol.file.allow=always", "pull", "-q", "origin", "main")
+    commit(upstream / "main", {}, "move the submodule")
+    git(upstream / "main", "tag", "-f", "-a", "v1", "-m", "release 1")
+    (checkout / "pins.toml").write_text(git_pin((upstream / "main").as_uri()))
+    assert run(checkout, "pins", "update", "src") == 0
+    shutil.rmtree(inner)
+    capsys.readouterr()
+    assert run(checkout, "pins", "fetch", "src") == 3
+    assert the_error(capsys.readouterr().err) == (
+        f"rootstock: error: pin 'src': submodule 'sub/deps/inner' ({inner.as_uri()}) cannot be reached to fetch "
+        f"commit {inner_rev} (offline? use --mirror DIR or ROOTSTOCK_MIRROR)"
+    )

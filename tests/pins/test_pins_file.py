@@ -53,7 +53,7 @@ def test_good_file_loads_in_order(tmp_path: Path) -> None:
     ("change", "message"),
     [
         (('hash = "' + HASH + '"\nremove', 'hash = "sha256-short"\nremove'), "pins.src.hash: expected an SRI sha256"),
-        (("submodules = true", 'submodules = "yes"'), "pins.src.submodules: expected bool"),
+        (("submodules = true", 'submodules = "yes"'), "pins.src.submodules: expected a boolean"),
         (("submodules = true", "submodules = true\ncolour = 1"), "pins.src: unknown key(s) colour"),
         ((f'rev = "{REV}"', 'rev = "main"'), "pins.src.rev: expected a full 40-character"),
         (('kind = "file"', 'kind = "svn"'), "pins.seed: 'kind' must be one of"),
@@ -132,3 +132,101 @@ def test_prefetch_git_without_hash_is_rejected() -> None:
 
     with pytest.raises(InputError, match="no 'hash' or 'sha256'"):
         parse_prefetch_git_json('{"url": "u"}')
+
+
+PATCH = f'\n[pins.fix]\nkind = "file"\nurls = ["https://example.invalid/fix.patch"]\nhash = "{HASH}"\n'
+
+
+def test_a_patch_pin_that_exists_and_is_a_file_loads(tmp_path: Path) -> None:
+    pins = load_pins(write(tmp_path, GOOD.replace('remove = ["vendor/*"]', 'patches = ["fix"]') + PATCH))
+    src = pins.get("src").pin
+    assert isinstance(src, GitPin)
+    assert src.patches == ("fix",)
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ("nosuchpin", "pins.src.patches[0]: no pin named 'nosuchpin'; a patch is the name of a file pin"),
+        ("src", "pins.src.patches[0]: pin 'src' is a git pin; a patch is the name of a file pin"),
+    ],
+)
+def test_a_patch_naming_no_file_pin_fails_at_load(tmp_path: Path, patch: str, message: str) -> None:
+    path = write(tmp_path, GOOD.replace('remove = ["vendor/*"]', f'patches = ["{patch}"]') + PATCH)
+    with pytest.raises(InputError) as info:
+        load_pins(path)
+    assert str(info.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("table", "where"),
+    [("[pins.Bad_Name]", "pins.Bad_Name"), ('[pins."a b"]', 'pins."a b"'), ("[pins.-x]", "pins.-x")],
+)
+def test_a_bad_pin_name_is_one_line_without_internals(tmp_path: Path, table: str, where: str) -> None:
+    path = write(tmp_path, GOOD.replace("[pins.seed]", table))
+    with pytest.raises(InputError) as info:
+        load_pins(path)
+    assert str(info.value) == (
+        f"{path}: {where}: a pin name is lower-case letters, digits and '-' (or '.', '_', '+'), "
+        "starting with a letter or digit"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # Strings and tables are iterable: without a check they became tuples of characters or of keys.
+        (
+            ('remove = ["vendor/*"]', 'remove = "vendor/*"'),
+            "pins.src.remove: expected an array, got a string 'vendor/*'",
+        ),
+        (
+            ('urls = ["https://example.invalid/seed"]', 'urls = { a = "https://example.invalid/seed" }'),
+            "pins.seed.urls: expected an array, got a table {'a': 'https://example.invalid/seed'}",
+        ),
+        (('remove = ["vendor/*"]', "published = [1]"), "pins.src.published: expected a table, got an array [1]"),
+        (
+            ('remove = ["vendor/*"]', 'published = { "a b" = 1 }'),
+            'pins.src.published."a b": expected an SRI sha256 hash string, got an integer 1',
+        ),
+        (('kind = "file"\n', ""), "pins.seed: required key 'kind' is missing (git, file, tarball)"),
+    ],
+)
+def test_schema_errors_are_one_line_in_the_file_s_words(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    path = write(tmp_path, GOOD.replace(*change, 1))
+    with pytest.raises(InputError) as info:
+        load_pins(path)
+    assert str(info.value) == f"{path}: {message}"
+
+
+def test_pins_that_are_not_tables_are_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "pins = 1\n")
+    with pytest.raises(InputError) as info:
+        load_pins(path)
+    assert str(info.value) == f"{path}: pins: expected [pins.<name>] tables, got an integer 1"
+
+
+def test_several_bad_fields_are_listed_under_the_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, GOOD.replace("submodules = true", 'submodules = "yes"').replace("[pins.seed]", "[pins.Seed]")
+    )
+    with pytest.raises(InputError) as info:
+        load_pins(path)
+    assert str(info.value).splitlines() == [
+        f"{path}: invalid pins",
+        "  pins.src.submodules: expected a boolean, got a string 'yes'",
+        "  pins.Seed: a pin name is lower-case letters, digits and '-' (or '.', '_', '+'), starting with a letter or "
+        "digit",
+    ]
+
+
+def test_an_unknown_pin_among_many_names_the_closest_and_counts_the_rest(tmp_path: Path) -> None:
+    many = "".join(
+        f'[pins.seed-{i}]\nkind = "file"\nurls = ["https://example.invalid/{i}"]\nhash = "{HASH}"\n' for i in range(30)
+    )
+    with pytest.raises(InputError) as info:
+        load_pins(write(tmp_path, many)).get("seed-2x")
+    assert str(info.value) == (
+        "no pin named 'seed-2x' (known pins: seed-2, seed-29, seed-28, seed-0, seed-1, seed-3, seed-4, seed-5 "
+        "and 22 more)"
+    )

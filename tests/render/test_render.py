@@ -151,6 +151,44 @@ def test_bad_graph_is_one_clear_error(checkout: Path, change: tuple[str, str], m
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        # A string or a table where an array belongs was split into characters or keys before.
+        (
+            ('args = ["{out}"]', 'args = "{out}"'),
+            "step 'tools' (stages.step[3]).args: expected an array, got a string '{out}'",
+        ),
+        (('tools = ["cat", "cp"]', 'tools = "cat"'), "stages.lists.tools: expected an array, got a string 'cat'"),
+        (("[[step]]", "[[step]]\ncolour = 1"), "step 'hex0' (stages.step[0]): unknown key(s) colour"),
+        (
+            ("env-each = { tools", "env-each = { tools = 1, x"),
+            "step 'tools' (stages.step[3]).env-each.tools: expected a table, got an integer 1",
+        ),
+    ],
+)
+def test_a_bad_graph_field_is_one_line(checkout: Path, change: tuple[str, str], message: str) -> None:
+    root = golden_checkout(checkout)
+    stages = root / "stages.toml"
+    stages.write_text(stages.read_text().replace(*change, 1))
+    with pytest.raises(InputError) as info:
+        load_plan(root)
+    assert str(info.value) == f"{stages}: {message}"
+
+
+def test_an_unknown_output_pin_names_the_step(checkout: Path) -> None:
+    root = golden_checkout(checkout)
+    stages = root / "stages.toml"
+    stages.write_text(
+        stages.read_text().replace(
+            'output = { x86_64-linux = "pin:{seed}" }', 'output = { x86_64-linux = "pin:nope" }', 1
+        )
+    )
+    with pytest.raises(InputError) as info:
+        load_plan(root)
+    assert str(info.value).startswith(f"{stages}: step 'hex0' on x86_64-linux: unknown pin 'nope' (known: ")
+
+
 def test_missing_repository_file_is_reported(checkout: Path) -> None:
     root = golden_checkout(checkout)
     (root / "nix" / "lib" / "default.nix").rename(root / "nix" / "lib" / "moved.nix")

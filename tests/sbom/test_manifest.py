@@ -52,7 +52,7 @@ def test_missing_prefix_names_the_dependency(tmp_path: Path) -> None:
     ("change", "message"),
     [
         ({"sha": "x"}, r"manifest\.dependencies\[0\]: unknown key\(s\) sha"),
-        ({"version": 3}, r"manifest\.dependencies\[0\]\.version: expected str, got int 3"),
+        ({"version": 3}, r"manifest\.dependencies\[0\]\.version: expected a string, got an integer 3"),
         ({"url": None}, r"manifest\.dependencies\[0\]\.url: required key is missing"),
     ],
 )

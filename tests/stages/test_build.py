@@ -185,3 +185,31 @@ def test_a_fixed_point_step_passes_only_on_identical_bytes(
         err = capsys.readouterr().err
         assert "hash mismatch for step 'joined-again'" in err
         assert "no fixed point: the rebuild differs from step 'joined', whose output it must equal" in err
+
+
+def test_a_failed_step_with_many_dependents_is_a_short_message_naming_steps(
+    nix_store: Path, checkout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chain = Chain(checkout, tmp_path, "x86_64-linux")
+    stages = checkout / "stages.toml"
+    # catm's source is missing, so its builder fails; joined and forty more steps wait on it. nix-build then
+    # names every one of them by store path on a single line, and listed them all before building.
+    text = stages.read_text().replace("/catm.hex0", "/absent.hex0", 1).partition("[[oracle]]")[0]
+    for i in range(40):
+        text += (
+            f'[[step]]\nname = "copy-{i}"\nbuilder = "catm"\nargs = ["{{out}}", "{{pin:src}}/a.txt"]\n'
+            f'output = {{ x86_64-linux = "{chain.outputs["joined"]}" }}\n\n'
+        )
+    stages.write_text(text)
+    assert chain.cli("render") == 0
+    capsys.readouterr()
+    assert chain.build() == 1
+    err = capsys.readouterr().err
+    log = checkout / "build-logs" / "x86_64-linux" / "002-catm.log"
+    assert err.splitlines()[-4:] == [
+        f"rootstock: error: step 'catm' failed to build; log: {log}",
+        "  nix-build failed",
+        "    error: builder for 'catm' failed with exit code 1",
+        "    not built (41): copy-0, copy-1, copy-2, copy-3, copy-4, copy-5, copy-6, copy-7 and 33 more",
+    ]
+    assert "/store/" not in err

@@ -64,7 +64,10 @@ def test_no_recipe_is_an_empty_one(tmp_path: Path) -> None:
     ("change", "message"),
     [
         (('deps = ["a"]', 'deps = ["c"]'), r"package 'b': dependency 'c' is not a package listed before it"),
-        (('source = "a-src"\nbuild = "make"', 'source = "zz"\nbuild = "make"'), r"no pin named 'zz'"),
+        (
+            ('source = "a-src"\nbuild = "make"', 'source = "zz"\nbuild = "make"'),
+            r"static-nix\.toml: package 'a': source: no pin named 'zz' in the pins file",
+        ),
         (('build = "make"', 'build = "bazel"'), r"recipe\.package\[0\]\.build"),
         (('build = "make"', 'build = "script"\nscript = "none"'), r"build script nix/static/scripts/none\.sh"),
         (('build = "make"', 'build = "make"\nflavour = 1'), r"recipe\.package\[0\]\.flavour|flavour"),
@@ -76,3 +79,29 @@ def test_no_recipe_is_an_empty_one(tmp_path: Path) -> None:
 def test_bad_recipes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     with pytest.raises(InputError, match=message):
         load(tmp_path, GOOD.replace(*change, 1))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('cc = ["gcc"]', 'cc = "gcc"'), "recipe.toolchain.host.cc: expected an array, got a string 'gcc'"),
+        (
+            ('kind = "host"', 'kind = "gcc"'),
+            "recipe.toolchain.host.kind: expected one of 'zig', 'host', got a string 'gcc'",
+        ),
+        (
+            ('build = "make"', 'build = "bazel"'),
+            "recipe.package[0].build: expected one of 'configure', 'autogen', 'cmake', 'meson', 'make', 'script', "
+            "got a string 'bazel'",
+        ),
+        (
+            ('build = "make"', 'build = "make"\nevidence = "yes"'),
+            "recipe.package[0].evidence: expected a boolean, got a string 'yes'",
+        ),
+        (('subject = "b"', 'subject = "b"\ncolour = 1'), "recipe: unknown key(s) colour"),
+    ],
+)
+def test_a_bad_field_is_one_line_in_the_file_s_words(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    with pytest.raises(InputError) as info:
+        load(tmp_path, GOOD.replace(*change, 1))
+    assert str(info.value) == f"{tmp_path / 'static-nix.toml'}: {message}"

@@ -6,10 +6,11 @@ import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urljoin
 
 from attrs import frozen
 
-from rootstock.errors import CommandError, InputError
+from rootstock.errors import CommandError, InputError, SubmoduleError
 from rootstock.host import proc
 
 # Reproducible git behaviour: no user or system configuration leaks into what is fetched.
@@ -68,11 +69,33 @@ def checkout(
         raise InputError(msg) from None
     _git(["checkout", "--quiet", "--detach", rev], cwd=dest)
     if submodules:
+        _update_submodules(dest, url, rewrites=rewrites, prefix="")
+
+
+def _update_submodules(tree: Path, url: str, *, rewrites: Sequence[tuple[str, str]], prefix: str) -> None:
+    # One submodule at a time (recursing by hand, not --recursive): a failure then names its submodule.
+    for sub in submodules_at(tree, "HEAD"):
+        sub_url = submodule_url(url, sub.url)
         try:
-            _git(["submodule", "update", "--quiet", "--init", "--recursive"], cwd=dest, rewrites=rewrites)
-        except CommandError as exc:
-            msg = f"cannot fetch the submodules of {url} at {rev}:\n{exc.stderr_tail}"
-            raise InputError(msg) from None
+            _git(["submodule", "update", "--quiet", "--init", "--", sub.path], cwd=tree, rewrites=rewrites)
+        except CommandError:
+            reachable = _answers(sub_url, rewrites)
+            raise SubmoduleError(prefix + sub.path, sub_url, sub.rev, reachable=reachable) from None
+        _update_submodules(tree / sub.path, sub_url, rewrites=rewrites, prefix=f"{prefix}{sub.path}/")
+
+
+def _answers(url: str, rewrites: Sequence[tuple[str, str]]) -> bool:
+    # Whether a repository is there at all: a fetch of a commit from one that is means it lacks the commit.
+    try:
+        _git(["ls-remote", url, "HEAD"], rewrites=rewrites)
+    except CommandError:
+        return False
+    return True
+
+
+def submodule_url(superproject: str, url: str) -> str:
+    """A submodule's URL as git resolves it: `./x` and `../x` relative to the superproject's URL."""
+    return urljoin(superproject.rstrip("/") + "/", url) if url.startswith(("./", "../")) else url
 
 
 def apply_patch(tree: Path, patch: Path) -> None:

@@ -22,6 +22,7 @@ from rootstock.errors import (
     InputError,
     NotReproducibleError,
     RootstockError,
+    listing,
 )
 from rootstock.host import proc
 
@@ -35,6 +36,15 @@ FRESH_STORE_CONF = "build-users-group =\nsandbox = true\nsubstituters =\n"
 # nix-build announces how many derivations it will build, then each one as it starts (or checks) it.
 WILL_BUILD_RE = re.compile(r"^(?:these (?P<n>\d+) derivations|this derivation) will be built:")
 BUILDING_RE = re.compile(r"^(?:building|checking outputs of) '(?P<drv>[^']+\.drv)'")
+# A derivation's path in Nix's messages, quoted or not, and the lines of the list under WILL_BUILD_RE.
+DRV_PATH_RE = re.compile(r"'?(/[^'\s]*/[0-9a-z]{32}-[^'\s/]+\.drv)'?")
+LISTED_DRV_RE = re.compile(r"^\s+/\S+\.drv$")
+# nix-build's last words when a build of many fails: every requested derivation not built, on one line.
+BUILD_OF_RE = re.compile(r"^error: build of (?P<drvs>.+) failed$")
+# mkStep (nix/lib/default.nix) appends a digest of a fixed-output step's builder, argv and environment to its name.
+STEP_DIGEST_RE = re.compile(r"-[0-9a-f]{12}$")
+# Of the builder's own output and Nix's errors, the last this many lines go into the message (the log has all).
+SHOWN_BUILD_LINES = 15
 
 
 class Failure(Enum):
@@ -82,9 +92,33 @@ class BuildProgress:
 
 
 def drv_name(drv: str) -> str:
-    """The name part of a store path: /nix/store/<hash>-hex1.drv -> hex1."""
+    """What a derivation is called in stages.toml and static-nix.toml: /nix/store/<hash>-hex1-<digest>.drv -> hex1."""
     base = Path(drv).name.removesuffix(".drv")
-    return base.split("-", 1)[1] if "-" in base else base
+    return STEP_DIGEST_RE.sub("", base.split("-", 1)[1] if "-" in base else base)
+
+
+def _natural(name: str) -> list[str | int]:
+    # copy-2 before copy-10.
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _build_failure_lines(stderr: str) -> list[str]:
+    """What of a failed nix-build's stderr says why, derivations named as the data files name them: the list of
+    what it will build and its `building …` lines dropped, its one-line list of what it did not build cut short."""
+    lines: list[str] = []
+    not_built: list[str] = []
+    for line in stderr.splitlines():
+        if not line.strip() or WILL_BUILD_RE.match(line) or BUILDING_RE.match(line) or LISTED_DRV_RE.match(line):
+            continue
+        if m := BUILD_OF_RE.match(line):
+            failed = failed_drv(stderr)
+            not_built = [drv_name(drv) for drv in DRV_PATH_RE.findall(m["drvs"]) if drv != failed]
+            continue
+        lines.append(DRV_PATH_RE.sub(lambda m: f"'{drv_name(m[1])}'", line))
+    lines = lines[-SHOWN_BUILD_LINES:]
+    if not_built:
+        lines.append(f"not built ({len(not_built)}): {listing(sorted(not_built, key=_natural))}")
+    return lines
 
 
 def version() -> str:
@@ -138,19 +172,18 @@ def failed_drv(message: str) -> str | None:
 def _raise_build_failure(exc: CommandError) -> None:
     error: RootstockError
     if m := Failure.HASH_MISMATCH.search(exc.stderr_tail):
-        what = f"derivation {m['drv']}"
+        what = f"derivation '{drv_name(m['drv'])}'"
         error = HashMismatchError(
             what,
             Hash.parse(m["expected"]).sri,
             Hash.parse(m["actual"]).sri,
-            "the output was not registered; fix the input or, after review, the pinned output hash",
+            "the pinned output path stays unbuilt; fix the input or, after review, the pinned output hash",
         )
     elif m := Failure.NOT_DETERMINISTIC.search(exc.stderr_tail):
-        what, detail = f"derivation {m['drv']}", f"rebuilding it gave other bytes than {m['out']}"
+        what, detail = f"derivation '{drv_name(m['drv'])}'", f"rebuilding it gave other bytes than {m['out']}"
         error = NotReproducibleError(what, detail)
     else:
-        lines = [line for line in exc.stderr_tail.splitlines() if line.strip()]
-        error = BuildError("nix-build failed:\n" + "\n".join(lines[-15:]))
+        error = BuildError("nix-build failed", *_build_failure_lines(exc.stderr_tail))
     error.drv = failed_drv(exc.stderr_tail)
     raise error from None
 

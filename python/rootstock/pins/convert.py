@@ -10,8 +10,15 @@ import tomlkit
 
 from rootstock.core.files import write_atomic
 from rootstock.errors import InputError
-from rootstock.pins.model import NamedPin, Pin, Pins
-from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors, read_toml
+from rootstock.pins.model import NAME_RE, FilePin, GitPin, NamedPin, Pin, Pins
+from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors, invalid, read_toml, shown, toml_key
+
+NAME_RULE = "a pin name is lower-case letters, digits and '-' (or '.', '_', '+'), starting with a letter or digit"
+
+
+def key_path(name: str) -> str:
+    """`pins.<name>` as TOML spells it."""
+    return f"pins.{toml_key(name)}"
 
 
 def structure_pins(data: dict[str, Any], source: str) -> Pins:
@@ -25,16 +32,38 @@ def structure_pins(data: dict[str, Any], source: str) -> Pins:
     if extra:
         errors.append(f"unknown top-level key(s) {', '.join(extra)} (only [pins.<name>] tables are allowed)")
     table = data.get("pins", {})
+    if not isinstance(table, dict):
+        errors.append(f"pins: expected [pins.<name>] tables, got {shown(table)}")
+        table = {}
     entries = []
     for name, raw in table.items():
+        if not NAME_RE.match(name):
+            errors.append(f"{key_path(name)}: {NAME_RULE}")
+            continue
         try:
             entries.append(NamedPin(name, converter.structure(raw, Pin)))
         except STRUCTURE_ERRORS as exc:
-            errors.extend(field_errors(exc, f"pins.{name}"))
+            errors.extend(field_errors(exc, key_path(name)))
+    errors += _patch_errors(entries)
     if errors:
-        msg = f"{source}: invalid pins\n  " + "\n  ".join(errors)
-        raise InputError(msg)
+        raise invalid(source, "pins", errors)
     return Pins(tuple(entries))
+
+
+def _patch_errors(entries: list[NamedPin]) -> list[str]:
+    # A patch is applied while the pin is fetched, long after loading: a wrong name must not wait until then.
+    pins = {entry.name: entry.pin for entry in entries}
+    errors = []
+    for entry in entries:
+        if not isinstance(entry.pin, GitPin):
+            continue
+        for i, patch in enumerate(entry.pin.patches):
+            where = f"{key_path(entry.name)}.patches[{i}]"
+            if patch not in pins:
+                errors.append(f"{where}: no pin named '{patch}'; a patch is the name of a file pin")
+            elif not isinstance(pins[patch], FilePin):
+                errors.append(f"{where}: pin '{patch}' is a {pins[patch].kind} pin; a patch is the name of a file pin")
+    return errors
 
 
 def load_pins(path: Path) -> Pins:

@@ -12,7 +12,7 @@ from attrs import frozen
 
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
-from rootstock.errors import CommandError, HashMismatchError, InputError, MirrorMissingError
+from rootstock.errors import CommandError, HashMismatchError, InputError, MirrorMissingError, SubmoduleError
 from rootstock.host import git, nix
 from rootstock.pins.mirror import Mirror, Rewrites
 from rootstock.pins.model import FilePin, GitPin, NamedPin, Pins, TarballPin
@@ -107,8 +107,12 @@ class Fetcher:
         raise InputError(msg)
 
     def _git_tree(self, named: NamedPin, pin: GitPin, dest: Path) -> None:
-        with self._remote(named, f"commit {pin.rev}") as rewrites:
-            git.checkout(pin.url, pin.rev, dest, submodules=pin.submodules, rewrites=rewrites)
+        try:
+            with self._remote(named, f"commit {pin.rev}") as rewrites:
+                git.checkout(pin.url, pin.rev, dest, submodules=pin.submodules, rewrites=rewrites)
+        except SubmoduleError as exc:
+            where = self.mirror.git_path(exc.url) if self.mirror is not None else None
+            raise exc.of_pin(named.name, where, remedy(named.name)) from None
         git.strip_git_metadata(dest)
         for pattern in pin.remove:
             matches = sorted(dest.glob(pattern))

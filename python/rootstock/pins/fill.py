@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from urllib.parse import urljoin
 
 from rootstock.host import git
 from rootstock.pins.fetch import Fetcher
@@ -17,8 +16,7 @@ def _mirror_repo(mirror: Mirror, url: str, rev: str) -> None:
     dest = mirror.git_path(url)
     git.mirror_clone(url, dest)
     for sub in git.submodules_at(dest, rev):
-        sub_url = urljoin(url.rstrip("/") + "/", sub.url) if sub.url.startswith("../") else sub.url
-        _mirror_repo(mirror, sub_url, sub.rev)
+        _mirror_repo(mirror, git.submodule_url(url, sub.url), sub.rev)
 
 
 def fill(upstream: Fetcher, mirror: Mirror, named: NamedPin) -> Path:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Literal, NewType
 
-from attrs import Factory, field, frozen, validators
+from attrs import Factory, field, frozen
 
 from rootstock.core.hashes import Hash
-from rootstock.errors import InputError
+from rootstock.errors import InputError, known_names
 
 REV_RE = re.compile(r"^[0-9a-f]{40}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
@@ -93,7 +93,7 @@ Pin = GitPin | FilePin | TarballPin
 class NamedPin:
     """A pin together with its name in the pins file."""
 
-    name: str = field(validator=validators.matches_re(NAME_RE))
+    name: str
     pin: Pin
 
     @property
@@ -124,8 +124,7 @@ class Pins:
         for entry in self.entries:
             if entry.name == name:
                 return entry
-        known = ", ".join(self.names()) or "none"
-        msg = f"no pin named '{name}' (known pins: {known})"
+        msg = f"no pin named '{name}' (known pins: {known_names(name, self.names())})"
         raise InputError(msg)
 
     def select(self, names: list[str]) -> list[NamedPin]:

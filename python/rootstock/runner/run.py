@@ -268,7 +268,7 @@ class Runner:
                 self.built.append(built)
         failed_target = next((target for target, drv in remaining if drv == failed_drv), None)
         if failed_name is None:
-            failed_name = f"derivation {failed_drv}"
+            failed_name = f"derivation '{nix.drv_name(failed_drv)}'" if failed_drv is not None else "nix-build"
         where = f"; log: {failed_log}" if failed_log is not None else ""
         report = BuildReport(
             self.title,
@@ -286,8 +286,8 @@ class Runner:
         if isinstance(exc, NotReproducibleError):
             raise exc
         if isinstance(exc, CommandError | BuildError):
-            msg = f"{failed_name} failed to build{where}\n{exc}"
-            raise BuildError(msg) from None
+            msg = f"{failed_name} failed to build{where}"
+            raise BuildError(msg, *str(exc).splitlines()) from None
         raise exc
 
     def finish(

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rootstock.errors import InputError
-from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors, read_toml
+from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors, invalid, read_toml
 from rootstock.stages.loops import unroll
 from rootstock.stages.model import Graph, StagesFile
 
@@ -24,9 +23,7 @@ def structure_graph(data: dict[str, Any], source: str) -> Graph:
     try:
         written = converter.structure(data, StagesFile)
     except STRUCTURE_ERRORS as exc:
-        errors = [_name_step(line, data) for line in field_errors(exc, "stages")]
-        msg = f"{source}: invalid stage graph\n  " + "\n  ".join(errors)
-        raise InputError(msg) from None
+        raise invalid(source, "stage graph", [_name_step(line, data) for line in field_errors(exc, "stages")]) from None
     return unroll(written, source)
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 from attrs import frozen
 
 from rootstock.core.hashes import Hash
-from rootstock.errors import InputError
+from rootstock.errors import InputError, known_names
 from rootstock.pins.model import Pins
 from rootstock.stages.model import Graph, Oracle, Step, SystemSpec
 
@@ -124,7 +124,7 @@ class _Resolver:
         raise self.fail(f"unknown reference kind '{kind}:' (use pin:, step: or file:)")
 
     def unknown(self, what: str, name: str, known: list[str]) -> None:
-        raise self.fail(f"unknown {what} '{name}' (known: {', '.join(known) or 'none'})")
+        raise self.fail(f"unknown {what} '{name}' (known: {known_names(name, known)})")
 
     def parts(self, text: str) -> tuple[Part, ...]:
         out: list[Part] = []
@@ -187,7 +187,8 @@ class _Resolver:
         if self.system in step.output:
             value = TOKEN_RE.sub(lambda m: self.var(m.group(1)), step.output[self.system])
             if value.startswith("pin:"):
-                return self.pins.get(value.removeprefix("pin:")).pin.hash, ()
+                ref = self.ref("pin", value.removeprefix("pin:"))
+                return self.pins.get(ref.name).pin.hash, ()
             if value.startswith("step:"):
                 # A fixed point: the step must rebuild an earlier step's output byte for byte.
                 same = self.outputs.get(value.removeprefix("step:"))

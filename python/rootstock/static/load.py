@@ -36,13 +36,17 @@ def _check(recipe: Recipe, pins: Pins, root: Path, path: Path) -> None:
     def toolchain_fail(name: str, what: str) -> InputError:
         return fail(f"toolchain '{name}'", what)
 
+    def check_pin(where: str, key: str, name: str) -> None:
+        if name not in pins.names():
+            raise fail(where, f"{key}: no pin named '{name}' in the pins file")
+
     for name, toolchain in recipe.toolchain.items():
         if toolchain.kind == "zig" and (toolchain.pin is None or toolchain.target is None):
             raise toolchain_fail(name, "a zig toolchain needs `pin` (the wheel) and `target`")
         if toolchain.kind == "host" and not (toolchain.cc and toolchain.cxx):
             raise toolchain_fail(name, "a host toolchain needs `cc` and `cxx` (argv of the compilers)")
         if toolchain.pin is not None:
-            pins.get(toolchain.pin)
+            check_pin(f"toolchain '{name}'", "pin", toolchain.pin)
     if recipe.package and recipe.default_toolchain not in recipe.toolchain:
         msg = f"{path}: default_toolchain: '{recipe.default_toolchain}' is not a toolchain of the recipe"
         raise InputError(msg)
@@ -51,7 +55,7 @@ def _check(recipe: Recipe, pins: Pins, root: Path, path: Path) -> None:
         where = f"package '{package.name}'"
         if package.name in seen:
             raise fail(where, "a package with this name comes earlier")
-        pins.get(package.source)
+        check_pin(where, "source", package.source)
         for dep in package.deps:
             if dep not in seen:
                 raise fail(where, f"dependency '{dep}' is not a package listed before it")
