@@ -1579,7 +1579,7 @@ let
             MES_STACK = "6000000";
             PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
           };
-          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          outputHash = "sha256-FWo2lK6fZ3vRF1NAgWVScdDvGYkOfiogg/hoDqf4pTA=";
           meta = {
             description = "the objects of mes-libc's crt1, libc-mini, libmescc and libc, compiled by mescc on mes-m2";
             pins = [ "nyacc" ];

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rootstock.errors import CommandError, NotReproducibleError, listing
+from rootstock.errors import BuildError, CommandError, NotReproducibleError, listing
 from rootstock.host import nix
 
 # Different bytes on every build: the kernel hands out a fresh UUID each time.
@@ -56,3 +56,34 @@ def test_a_command_line_in_a_message_is_cut_short() -> None:
         + " ".join(drvs[:10])
         + " … (50 more arguments; -v logs the whole command)"
     )
+
+
+# One derivation that fails at once, one that is still running when it does.
+PAIR = """{
+  fails = derivation {
+    name = "fails";
+    system = builtins.currentSystem;
+    builder = "/bin/sh";
+    args = [ "-c" "exit 1" ];
+  };
+  slow = derivation {
+    name = "slow";
+    system = builtins.currentSystem;
+    builder = "/bin/sh";
+    args = [ "-c" "/bin/sleep 3; echo done > $out" ];
+  };
+}
+"""
+
+
+@pytest.mark.parametrize("keep_going", [True, False])
+def test_keep_going_finishes_what_does_not_depend_on_a_failure(
+    nix_store: Path, tmp_path: Path, keep_going: bool
+) -> None:
+    expr = tmp_path / "pair.nix"
+    expr.write_text(PAIR)
+    (slow_drv,) = nix.instantiate(expr, ["slow"])
+    slow = nix.derivation_outputs([slow_drv])[slow_drv]["out"]
+    with pytest.raises(BuildError, match="fails"):
+        nix.build(["fails", "slow"], file=expr, sandbox=False, max_jobs=2, keep_going=keep_going)
+    assert nix.is_valid(slow) == keep_going

@@ -198,10 +198,12 @@ def build(
     sandbox: bool = True,
     cores: int = 1,
     sandbox_paths: Sequence[str] = (),
+    keep_going: bool = False,
     on_start: Callable[[BuildProgress, str], None] | None = None,
     on_line: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    """Build attributes of a file (or .drv paths when file is None) offline and return the output paths.
+    """Build attributes of a file (or .drv paths when file is None) offline and return the output paths; with
+    keep_going, derivations that do not depend on a failed one are still built (`--keep-going`).
 
     Raises:
         HashMismatchError: a fixed-output derivation produced other bytes than pinned.
@@ -211,6 +213,8 @@ def build(
     argv += ["--max-jobs", str(max_jobs), "--cores", str(cores)]
     if sandbox_paths:
         argv += ["--option", "extra-sandbox-paths", " ".join(sandbox_paths)]
+    if keep_going:
+        argv.append("--keep-going")
     if check:
         argv.append("--check")
     if file is not None:

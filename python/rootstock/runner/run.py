@@ -106,6 +106,9 @@ class Runner:
     cores: int = 1
     """Cores each derivation may use."""
     sandbox_paths: tuple[str, ...] = ()
+    keep_going: bool = False
+    """Let Nix finish what does not depend on a failure (`stages repin`: a step next to one whose hash moved
+    may have been building for an hour)."""
     heartbeat_seconds: float = 60.0
     nix_args: Mapping[str, str] = Factory(dict)
     """Arguments of nix/default.nix (`--argstr`), such as the output hashes `stages repin` tries."""
@@ -205,7 +208,8 @@ class Runner:
             index = first + len(progress.started)
             log.info("[%d/%d] %s %s%s (%s)", index, total, verb, name, self.where, self.elapsed())
 
-        nix.build([drv for _, drv in pairs], check=check, max_jobs=self.jobs, cores=self.cores, on_start=started)
+        drvs = [drv for _, drv in pairs]
+        nix.build(drvs, check=check, max_jobs=self.jobs, cores=self.cores, keep_going=self.keep_going, on_start=started)
         outputs = nix.derivation_outputs([drv for _, drv in pairs])
         done = []
         for index, (target, drv) in enumerate(pairs, first + 1):

@@ -101,6 +101,7 @@ def find_changes(plan: Plan, system: str, *, log_dir: Path, jobs: int = 2) -> Re
             len(targets),
             where=f" on {system}",
             jobs=jobs,
+            keep_going=True,
             nix_args={"outputs": json.dumps({system: overrides}, sort_keys=True)},
         )
         if first:
