@@ -33,7 +33,7 @@ def data(**ddc: Any) -> dict[str, Any]:
         "argv": ["gcc", "-m32"],
         "script": "{file:nix/ddc/t.sh}",
         "paths": ["/usr"],
-        "env": {"TCC_DIR": "t", "TARBALL": "{pin:src}"},
+        "env": {"TCC_DIR": "t", "TARBALL": "{pin:src}", "LIBC": "{step:tcc}/lib"},
     }
     table = {
         "name": "t",
@@ -76,6 +76,7 @@ def test_a_pass_is_read_with_its_kebab_keys_and_resolved() -> None:
     assert resolved.host_script == (Ref("file", "nix/ddc/t.sh"),)
     assert dict(resolved.host_env)["TARBALL"] == (Ref("pin", "src"),)
     assert dict(resolved.host_env)["TCC_DIR"] == (Text("t"),)
+    assert dict(resolved.host_env)["LIBC"] == (Ref("step", "tcc"), Text("/lib"))
     assert resolved.pin_names() == ["src", "seed"]
     assert resolved.flags({"opts": ("-D X=1",)}) == {"opts": ["-D X=1"]}
 
@@ -107,6 +108,14 @@ def test_host_mistakes_name_the_field() -> None:
     table = data()
     table["ddc"][0]["host"]["script"] = "nix/ddc/t.sh"
     with pytest.raises(InputError, match=r"host\.script: 'nix/ddc/t\.sh' must be one \{file:PATH\}"):
+        resolve(table)
+    table = data()
+    table["ddc"][0]["host"]["env"] = {"OUT": "{out}"}
+    with pytest.raises(InputError, match=r"host\.env\.OUT: \{out\} is the host build's own output"):
+        resolve(table)
+    table = data()
+    table["ddc"][0]["host"]["env"] = {"LIBC": "{step:later}"}
+    with pytest.raises(InputError, match="unknown earlier step 'later'"):
         resolve(table)
 
 

@@ -1,5 +1,6 @@
 """A `[[ddc]]` pass checked against the graph resolved on its system: the steps and pin it names exist, the
-self-compile step reads the source and takes its compiler from `compiler-var`, the host's env names pins only."""
+self-compile step reads the source and takes its compiler from `compiler-var`, the host's env names pins, files
+and the chain's steps."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def resolve_ddc(
     Raises:
         InputError: naming the pass and the field: an unknown system, step, pin or list; a self-compile step
             that is not after the chain step, does not read the source or has no `compiler-var` in its env;
-            a host argument with a space; a host script that is not one file; a host env naming a step.
+            a host argument with a space; a host script that is not one file; a host env naming {out}.
     """
     out: dict[str, ResolvedDdc] = {}
     for ddc in graph.ddc:
@@ -59,6 +60,8 @@ def resolve_ddc(
             raise InputError(msg)
         resolver = _Resolver(graph, pins, ddc.system, source)
         resolver.where = f"ddc '{ddc.name}' host"
+        # The host build may read the chain's outputs (its libc's sources, its headers), never its own out.
+        resolver.earlier = set(systems[ddc.system].names())
         script = resolver.parts(ddc.host.script)
         host_env = tuple((key, resolver.parts(value)) for key, value in sorted(ddc.host.env.items()))
         problem = _host_problem(ddc, script, host_env)
@@ -116,6 +119,6 @@ def _host_problem(ddc: Ddc, script: tuple[Part, ...], env: tuple[tuple[str, tupl
         return f"host.script: {ddc.host.script!r} must be one {{file:PATH}}"
     for key, value in env:
         for part in value:
-            if isinstance(part, Ref) and part.kind not in ("pin", "file"):
-                return f"host.env.{key}: the host build may read pins and files only, not {part.kind}s"
+            if isinstance(part, Ref) and part.kind == "out":
+                return f"host.env.{key}: {{out}} is the host build's own output: it reads pins, files and steps"
     return None
