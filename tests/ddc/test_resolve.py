@@ -144,4 +144,4 @@ def test_the_repositorys_tinycc_pass_is_what_the_brief_describes() -> None:
 
 def test_an_unknown_pass_exits_3_naming_the_passes(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(REPO, "ddc", "tinyc") == 3
-    assert "no [[ddc]] pass 'tinyc' (passes: tinycc)" in capsys.readouterr().err
+    assert "no [[ddc]] pass 'tinyc' (passes: tinycc, tinycc-glibc)" in capsys.readouterr().err
