@@ -6,6 +6,8 @@ let
   pins = import ./generated/pins.nix { inherit lib; };
   stages = import ./generated/stages.nix { inherit lib pins root; };
   generatedStatic = import ./generated/static-nix.nix { inherit lib pins; };
+  # DDC passes (docs/ddc.md): `ddc.<name>.host` and `ddc.<name>.host2`.
+  ddc = import ./generated/ddc.nix { inherit lib pins stages root; };
   # Second builds of every toolchain and package, for `build nix-static --check`.
   static = generatedStatic // {
     rebuilt = {
@@ -15,6 +17,6 @@ let
   };
 in
 {
-  inherit lib pins stages static;
+  inherit lib pins stages static ddc;
   systems = builtins.attrNames stages;
 }

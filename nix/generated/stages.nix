@@ -1790,6 +1790,7 @@ let
             MES_LIBC = "${steps.mes-libc-unified}";
             MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
             PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC = "${steps.tinycc-mes}/bin/tcc";
             TCC_DIR = "tinycc-86f3d8e";
             TCC_TARBALL = "${pins.tinycc-mes}";
             TINYCC_MES = "${steps.tinycc-mes}";

@@ -3,6 +3,9 @@ rec {
   # Static packages with an inherited toolchain (static-nix.toml, issue #5).
   static = import ./static.nix;
 
+  # Diverse double-compiling passes over the chain's compilers (docs/ddc.md).
+  ddc = import ./ddc.nix;
+
   # A pinned file or archive, fetched by Nix's built-in fetcher: no shell, no nixpkgs. If rootstock (or a
   # previous build) already placed the content in the store, nothing is downloaded.
   fetchurl =
@@ -54,7 +57,7 @@ rec {
   withOutputs =
     overrides:
     {
-      inherit static fetchurl gitSource withOutputs;
+      inherit static ddc fetchurl gitSource withOutputs;
       mkStep =
         if overrides == { } then mkStep
         else step: mkStep (step // {

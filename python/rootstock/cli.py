@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "rootstock.commands.stages",
     "rootstock.commands.sbom",
     "rootstock.commands.audit",
+    "rootstock.commands.ddc",
 )
 
 # The name of the handler main() installs on the `rootstock` logger, so a second main() replaces it.

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from attrs import frozen
+from attrs import Factory, frozen
 
-from rootstock.errors import InputError
+from rootstock.ddc.resolve import ResolvedDdc, resolve_ddc
+from rootstock.errors import InputError, known_names
 from rootstock.options import GlobalOptions
 from rootstock.pins.model import Pins
 from rootstock.project import Project
@@ -31,6 +32,8 @@ class Plan:
     graph: Graph
     systems: Mapping[str, SystemPlan]
     recipe: Recipe
+    ddc: Mapping[str, ResolvedDdc] = Factory(dict)
+    """stages.toml's DDC passes by name, resolved on their systems."""
 
     @property
     def pins(self) -> Pins:
@@ -47,14 +50,16 @@ class Plan:
         path = project.root / STAGES_FILE
         graph = load_graph(path)
         systems = {system: resolve_system(graph, project.pins, system, source=str(path)) for system in graph.systems}
+        ddc = resolve_ddc(graph, project.pins, systems, source=str(path))
         recipe = load_recipe(project.root, project.pins)
         log.debug(
-            "plan: %d systems, %d steps, %d static packages",
+            "plan: %d systems, %d steps, %d static packages, %d ddc passes",
             len(systems),
             sum(len(s.steps) for s in systems.values()),
             len(recipe.package),
+            len(ddc),
         )
-        return cls(project, graph, dict(sorted(systems.items())), recipe)
+        return cls(project, graph, dict(sorted(systems.items())), recipe, ddc)
 
     @classmethod
     def from_options(cls, options: GlobalOptions) -> Plan:
@@ -75,3 +80,14 @@ class Plan:
             msg = f"{STAGES_FILE}: no system '{name}' (systems: {', '.join(self.systems) or 'none'})"
             raise InputError(msg)
         return self.systems[name]
+
+    def ddc_pass(self, name: str) -> ResolvedDdc:
+        """One DDC pass by name.
+
+        Raises:
+            InputError: stages.toml has no `[[ddc]]` of that name.
+        """
+        if name not in self.ddc:
+            msg = f"{STAGES_FILE}: no [[ddc]] pass '{name}' (passes: {known_names(name, list(self.ddc))})"
+            raise InputError(msg)
+        return self.ddc[name]

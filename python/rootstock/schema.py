@@ -16,6 +16,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, override
 
 from rootstock.core.hashes import Hash
+from rootstock.ddc.model import Ddc
 from rootstock.errors import InputError
 from rootstock.pins.model import REV_RE, FilePin, GitPin, Pin, Rev, TarballPin
 from rootstock.stages.model import Step, StepTemplate
@@ -24,7 +25,7 @@ T = TypeVar("T")
 
 KINDS: dict[str, type[GitPin | FilePin | TarballPin]] = {"git": GitPin, "file": FilePin, "tarball": TarballPin}
 # Fields whose key in the file is not their Python name: error paths give the key the user wrote.
-RENAMED = {"env_each": "env-each"}
+RENAMED = {"env_each": "env-each", "self_compile": "self-compile", "compiler_var": "compiler-var"}
 
 
 # What the user wrote, in the data files' own words rather than Python's.
@@ -98,18 +99,22 @@ def _structure_step_entry(value: Any, _type: type) -> Step | StepTemplate:
     return converter.structure(value, kind)
 
 
-def _tables(conv: cattrs.Converter) -> Any:
+def _table(conv: cattrs.Converter, cls: type, **renames: Any) -> Any:
     # A record written as a string or a number is a mistake in the file, not a type puzzle for cattrs.
+    structure = make_dict_structure_fn(cls, conv, **renames)
+
+    def hook(value: Any, _type: type) -> Any:
+        if not isinstance(value, dict):
+            msg = f"expected a table, got {shown(value)}"
+            raise InputError(msg)
+        return structure(value, _type)
+
+    return hook
+
+
+def _tables(conv: cattrs.Converter) -> Any:
     def factory(cls: type) -> Any:
-        structure = make_dict_structure_fn(cls, conv)
-
-        def hook(value: Any, _type: type) -> Any:
-            if not isinstance(value, dict):
-                msg = f"expected a table, got {shown(value)}"
-                raise InputError(msg)
-            return structure(value, _type)
-
-        return hook
+        return _table(conv, cls)
 
     return factory
 
@@ -170,7 +175,9 @@ def _make_converter() -> cattrs.Converter:
     for kind in (str, bool, int):
         conv.register_structure_hook(kind, _strict(kind))
     renames = {name: override(rename=key) for name, key in RENAMED.items()}
-    conv.register_structure_hook(Step, make_dict_structure_fn(Step, conv, **renames))
+    for cls in (Step, Ddc):
+        fields = {name: rename for name, rename in renames.items() if name in attrs.fields_dict(cls)}
+        conv.register_structure_hook(cls, _table(conv, cls, **fields))
     conv.register_structure_hook(Step | StepTemplate, _structure_step_entry)
     return conv
 

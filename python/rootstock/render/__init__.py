@@ -17,14 +17,21 @@ from rootstock.core.files import write_atomic
 from rootstock.errors import DriftError, InputError
 from rootstock.host import nix
 from rootstock.render.env import environment
-from rootstock.stages.resolve import share_steps
+from rootstock.stages.resolve import Ref, share_steps
 
 GENERATED = Path("nix/generated")
-TEMPLATES = {"pins.nix": "pins.nix.j2", "stages.nix": "stages.nix.j2", "static-nix.nix": "static-nix.nix.j2"}
+TEMPLATES = {
+    "pins.nix": "pins.nix.j2",
+    "stages.nix": "stages.nix.j2",
+    "static-nix.nix": "static-nix.nix.j2",
+    "ddc.nix": "ddc.nix.j2",
+}
 # A step's script nix/bootstrap/<stage>/<name>.kaem is rendered when templates/bootstrap/<stage>/<name>.kaem.j2
 # exists: its commands come from stages.toml's [lists] (kaem cannot loop); committed beside the hand-written ones.
 SCRIPT_TEMPLATES = Path("bootstrap")
 SCRIPTS = Path("nix/bootstrap")
+# A DDC pass's host build script nix/ddc/<name>.sh is rendered from templates/ddc/<name>.sh.j2 likewise.
+DDC_SCRIPTS = Path("nix/ddc")
 
 
 @frozen
@@ -47,18 +54,17 @@ def render_all(plan: Plan) -> list[Rendered]:
     env = environment(root / "templates")
     scripts = render_scripts(plan, env)
     rendered_scripts = {item.path.as_posix() for item in scripts}
-    for resolved in plan.systems.values():
-        for step in resolved.steps:
-            for ref in step.refs():
-                if ref.kind == "file" and ref.name not in rendered_scripts and not (root / ref.name).is_file():
-                    msg = f"step '{step.name}' refers to {{file:{ref.name}}}, which is not a file in {root}"
-                    raise InputError(msg)
+    for who, ref in _file_refs(plan):
+        if ref.name not in rendered_scripts and not (root / ref.name).is_file():
+            msg = f"{who} refers to {{file:{ref.name}}}, which is not a file in {root}"
+            raise InputError(msg)
     context = {
         "pins": pins.entries,
         "systems": plan.systems,
         "shared": share_steps(plan.graph, plan.systems),
         "recipe": recipe,
         "versions": versions,
+        "ddc": plan.ddc,
     }
     nix_files = [
         Rendered(GENERATED / target, _render(env, template, context)) for target, template in TEMPLATES.items()
@@ -69,25 +75,35 @@ def render_all(plan: Plan) -> list[Rendered]:
 def render_scripts(plan: Plan, env: jinja2.Environment) -> list[Rendered]:
     """The kaem scripts the graph's steps run that have a template: `{file:nix/bootstrap/<stage>/<name>.kaem}`
     is rendered from templates/bootstrap/<stage>/<name>.kaem.j2 with the graph's [lists]."""
-    used = sorted(
-        {
-            ref.name
-            for resolved in plan.systems.values()
-            for step in resolved.steps
-            for ref in step.refs()
-            if ref.kind == "file"
-        }
-    )
+    used = sorted({ref.name for _, ref in _file_refs(plan)})
     context = {"lists": {name: list(items) for name, items in plan.graph.lists.items()}}
     out = []
     for name in used:
         path = Path(name)
-        if path.parent.parent != SCRIPTS or path.suffix != ".kaem":
+        if path.parent.parent == SCRIPTS and path.suffix == ".kaem":
+            template = SCRIPT_TEMPLATES / path.parent.name / f"{path.name}.j2"
+        elif path.parent == DDC_SCRIPTS and path.suffix == ".sh":
+            template = Path("ddc") / f"{path.name}.j2"
+        else:
             continue
-        template = SCRIPT_TEMPLATES / path.parent.name / f"{path.name}.j2"
         if (plan.project.root / "templates" / template).is_file():
             out.append(Rendered(path, _render(env, template.as_posix(), context)))
     return out
+
+
+def _file_refs(plan: Plan) -> list[tuple[str, Ref]]:
+    """Every `{file:…}` the steps and the DDC passes refer to, with who refers to it."""
+    refs = [
+        (f"step '{step.name}'", ref)
+        for resolved in plan.systems.values()
+        for step in resolved.steps
+        for ref in step.refs()
+        if ref.kind == "file"
+    ]
+    for name, ddc in plan.ddc.items():
+        parts = [*ddc.host_script, *(part for _, value in ddc.host_env for part in value)]
+        refs += [(f"ddc '{name}'", part) for part in parts if isinstance(part, Ref) and part.kind == "file"]
+    return refs
 
 
 def _render(env: jinja2.Environment, template: str, context: dict[str, object]) -> str:

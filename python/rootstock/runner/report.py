@@ -4,8 +4,9 @@ and how the run ended, as deterministic JSON and Markdown. Stage steps and stati
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from attrs import asdict, frozen
 
@@ -49,6 +50,8 @@ class BuildReport:
     status: Literal["ok", "failed"] = "ok"
     failure: Failure | None = None
     notes: tuple[str, ...] = ()
+    result: Mapping[str, Any] | None = None
+    """What the command established beyond the derivations, as data (a DDC pass's verdict and facts)."""
 
     def to_json(self) -> str:
         """Deterministic JSON: sorted keys, no timestamps, trailing newline."""

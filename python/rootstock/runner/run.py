@@ -9,7 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from attrs import Factory, define, frozen
 
@@ -295,10 +295,14 @@ class Runner:
         raise exc
 
     def finish(
-        self, verdicts: Sequence[Verdict] = (), notes: Sequence[str] = (), failure: Failure | None = None
+        self,
+        verdicts: Sequence[Verdict] = (),
+        notes: Sequence[str] = (),
+        failure: Failure | None = None,
+        result: Mapping[str, Any] | None = None,
     ) -> Path:
         """Write the report of the run: a success, or a failure found after the builds (an oracle, a result
-        check); returns report.json's path."""
+        check, a comparison); returns report.json's path. result is the command's own findings as data."""
         report = BuildReport(
             self.title,
             self.directory.name,
@@ -307,5 +311,6 @@ class Runner:
             status="ok" if failure is None else "failed",
             failure=failure,
             notes=tuple(notes),
+            result=result,
         )
         return report.write(self.directory)

@@ -131,4 +131,4 @@ def unroll(written: StagesFile, source: str) -> Graph:
         else:
             unroller.where = f"step '{entry.name}'"
             steps.append(unroller.step(entry))
-    return Graph(written.systems, tuple(steps), written.oracle, written.lists)
+    return Graph(written.systems, tuple(steps), written.oracle, written.lists, written.ddc)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from attrs import Factory, field, frozen
 
+from rootstock.ddc.model import Ddc
+
 
 @frozen
 class SystemSpec:
@@ -105,14 +107,17 @@ class StagesFile:
     lists: dict[str, tuple[str, ...]] = Factory(dict)
     step: tuple[Step | StepTemplate, ...] = ()
     oracle: tuple[Oracle, ...] = ()
+    ddc: tuple[Ddc, ...] = ()
 
 
 @frozen
 class Graph:
-    """All systems and all steps, in build order (templates expanded), and the oracles their outputs are
-    compared with."""
+    """All systems and all steps, in build order (templates expanded), the oracles their outputs are compared
+    with, and the DDC passes that check its compilers."""
 
     systems: dict[str, SystemSpec] = Factory(dict)
     step: tuple[Step, ...] = ()
     oracle: tuple[Oracle, ...] = ()
     lists: dict[str, tuple[str, ...]] = Factory(dict)
+    ddc: tuple[Ddc, ...] = ()
+    """The diverse double-compiling passes over the chain's compilers (docs/ddc.md)."""
