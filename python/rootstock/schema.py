@@ -3,6 +3,7 @@ types, no unknown keys, and every bad field reported with its path; plus reading
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from collections.abc import Callable
@@ -15,10 +16,11 @@ from cattrs.cols import homogenous_tuple_structure_factory, is_mapping, is_seque
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, override
 
+from rootstock.core.cpe import Cpe
 from rootstock.core.hashes import Hash
 from rootstock.ddc.model import Ddc
 from rootstock.errors import InputError
-from rootstock.pins.model import REV_RE, FilePin, GitPin, Pin, Rev, TarballPin
+from rootstock.pins.model import ADVISORY_RE, REV_RE, AdvisoryId, FilePin, GitPin, Pin, Rev, TarballPin
 from rootstock.stages.model import Step, StepTemplate
 
 T = TypeVar("T")
@@ -34,6 +36,8 @@ TYPE_NAMES = {
     bool: "a boolean",
     int: "an integer",
     float: "a float",
+    datetime.date: "a date",
+    datetime.datetime: "a date-time",
     list: "an array",
     dict: "a table",
 }
@@ -72,6 +76,31 @@ def _structure_rev(value: Any, _type: type) -> Rev:
         msg = f"expected a full 40-character lower-case commit hash, got {value!r}"
         raise InputError(msg)
     return Rev(value)
+
+
+def _structure_cpe(value: Any, _type: type) -> Cpe:
+    if not isinstance(value, str):
+        msg = f"expected a CPE 2.3 name string, got {shown(value)}"
+        raise InputError(msg)
+    try:
+        return Cpe.parse(value)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _structure_advisory(value: Any, _type: type) -> AdvisoryId:
+    if not isinstance(value, str) or not ADVISORY_RE.match(value):
+        msg = f"expected an advisory id such as CVE-2023-45853 or GHSA-…, got {value!r}"
+        raise InputError(msg)
+    return AdvisoryId(value)
+
+
+def _structure_date(value: Any, _type: type) -> datetime.date:
+    # TOML has dates of its own (`expires = 2026-06-30`); a string or a date-time is not one.
+    if type(value) is not datetime.date:
+        msg = f"expected a TOML date such as 2026-06-30 (unquoted), got {shown(value)}"
+        raise InputError(msg)
+    return value
 
 
 def _structure_pin(value: Any, _type: type) -> Pin:
@@ -172,6 +201,10 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(Hash, lambda h: h.sri)
     conv.register_structure_hook(Pin, _structure_pin)
     conv.register_structure_hook(Rev, _structure_rev)
+    conv.register_structure_hook(Cpe, _structure_cpe)
+    conv.register_unstructure_hook(Cpe, str)
+    conv.register_structure_hook(AdvisoryId, _structure_advisory)
+    conv.register_structure_hook(datetime.date, _structure_date)
     for kind in (str, bool, int):
         conv.register_structure_hook(kind, _strict(kind))
     renames = {name: override(rename=key) for name, key in RENAMED.items()}
@@ -216,7 +249,7 @@ def field_errors(exc: Exception, path: str) -> list[str]:
     out = []
     for line in lines:
         message, _, where = line.rpartition(" @ ")
-        where = SUBSCRIPT_RE.sub(lambda m: "." + toml_key(m.group(1)), where.replace("$.", ""))
+        where = SUBSCRIPT_RE.sub(lambda m: "." + toml_key(m.group(1)), where.replace("$.", "")).lstrip(".")
         for name, key in RENAMED.items():
             where = where.replace(f".{name}", f".{key}")
         out.append(f"{where}: {message}")

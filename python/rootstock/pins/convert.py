@@ -8,6 +8,7 @@ from typing import Any
 
 import tomlkit
 
+from rootstock.core.cpe import ANY
 from rootstock.core.files import write_atomic
 from rootstock.errors import InputError
 from rootstock.pins.model import NAME_RE, FilePin, GitPin, NamedPin, Pin, Pins
@@ -45,6 +46,8 @@ def structure_pins(data: dict[str, Any], source: str) -> Pins:
         except STRUCTURE_ERRORS as exc:
             errors.extend(field_errors(exc, key_path(name)))
     errors += _patch_errors(entries)
+    # Whether a patch is applied is known only when every pin could be read.
+    errors += _security_errors(entries, complete=len(entries) == len(table))
     if errors:
         raise invalid(source, "pins", errors)
     return Pins(tuple(entries))
@@ -63,6 +66,27 @@ def _patch_errors(entries: list[NamedPin]) -> list[str]:
                 errors.append(f"{where}: no pin named '{patch}'; a patch is the name of a file pin")
             elif not isinstance(pins[patch], FilePin):
                 errors.append(f"{where}: pin '{patch}' is a {pins[patch].kind} pin; a patch is the name of a file pin")
+    return errors
+
+
+def _security_errors(entries: list[NamedPin], *, complete: bool) -> list[str]:
+    # A CPE names the product; the pin's version is the version NVD's criteria are compared with.
+    errors = []
+    applied = {patch for entry in entries if isinstance(entry.pin, GitPin) for patch in entry.pin.patches}
+    for entry in entries:
+        pin = entry.pin
+        if pin.cpe is not None and pin.cpe.version != ANY:
+            errors.append(
+                f"{key_path(entry.name)}.cpe: the version attribute must be '*', got {pin.cpe.version!r} "
+                "(the pin's `version` is the version matched)"
+            )
+        elif pin.cpe is not None and not pin.version:
+            errors.append(f"{key_path(entry.name)}.cpe: a pin with a cpe needs a `version` to match advisories by")
+        if complete and isinstance(pin, FilePin) and pin.fixes and entry.name not in applied:
+            errors.append(
+                f"{key_path(entry.name)}.fixes: no git pin lists '{entry.name}' in its `patches`; "
+                "`fixes` is for a patch that is applied"
+            )
     return errors
 
 

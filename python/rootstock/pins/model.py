@@ -7,15 +7,20 @@ from typing import Literal, NewType
 
 from attrs import Factory, field, frozen
 
+from rootstock.core.cpe import Cpe
 from rootstock.core.hashes import Hash
 from rootstock.errors import InputError, known_names
 
 REV_RE = re.compile(r"^[0-9a-f]{40}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
+# An advisory identifier as OSV and NVD write them: CVE-2023-45853, GHSA-xxxx-xxxx-xxxx, OSV-2020-1, DSA-5000-1.
+ADVISORY_RE = re.compile(r"^(?:CVE-\d{4}-\d{4,}|(?!CVE-)[A-Z][A-Z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*)$")
 
 
 # A full commit hash; the converter checks its form so a bad rev is reported at its own path.
 Rev = NewType("Rev", str)
+# An advisory id (ADVISORY_RE), checked by the converter like Rev.
+AdvisoryId = NewType("AdvisoryId", str)
 
 
 def _non_empty(_instance: object, _attribute: object, value: tuple[str, ...]) -> None:
@@ -38,6 +43,8 @@ class GitPin:
     remove: tuple[str, ...] = ()
     patches: tuple[str, ...] = ()
     published: dict[str, Hash] = Factory(dict)
+    # The product's CPE 2.3 name (vendor and product; the version is `version`), for NVD matching.
+    cpe: Cpe | None = None
 
     @property
     def recursive(self) -> bool:
@@ -58,6 +65,7 @@ class _Download:
     hash: Hash
     version: str | None = None
     published: dict[str, Hash] = Factory(dict)
+    cpe: Cpe | None = None
 
 
 @frozen
@@ -66,6 +74,8 @@ class FilePin(_Download):
 
     kind: Literal["file"] = "file"
     executable: bool = False
+    # The advisories a patch fixes (or backports the fix of): a pin patched with it is not vulnerable to them.
+    fixes: tuple[AdvisoryId, ...] = ()
 
     @property
     def recursive(self) -> bool:
