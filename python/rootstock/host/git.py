@@ -172,3 +172,11 @@ def has_commit(repo: Path, rev: str) -> bool:
     """Whether a (bare) repository holds a commit."""
     done = proc.run(["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=repo, env=ISOLATED_ENV, ok_codes=(0, 1, 128))
     return done.exit_code == 0
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    """Whether commit ancestor is descendant or one of its ancestors, in a (bare) repository holding both."""
+    done = proc.run(
+        ["git", "merge-base", "--is-ancestor", ancestor, descendant], cwd=repo, env=ISOLATED_ENV, ok_codes=(0, 1)
+    )
+    return done.exit_code == 0
