@@ -1,0 +1,1 @@
+"""Vendored copies of known libraries inside binaries, found by signature and reconciled with an SBOM."""
