@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "rootstock.commands.sbom",
     "rootstock.commands.audit",
     "rootstock.commands.ddc",
+    "rootstock.commands.vulns",
+    "rootstock.commands.vendored",
 )
 
 # The name of the handler main() installs on the `rootstock` logger, so a second main() replaces it.
