@@ -1606,7 +1606,7 @@ let
             MES_STACK = "6000000";
             PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
           };
-          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          outputHash = "sha256-/zNPLlPxNA55YJp8cpCLNKUrDbD7wOUpURd8JU754UM=";
           meta = {
             description = "the objects libc+tcc.a adds to mes-libc, and mes's own, compiled by mescc on mes-m2";
             pins = [ "nyacc" ];
@@ -1636,7 +1636,7 @@ let
             PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
             TCC_OBJECTS = "${steps.mes-tcc-objects}";
           };
-          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          outputHash = "sha256-8uf87mtQk2EiHCx8wB61dZRbhLP8Ij9EnQYHioodmhE=";
           meta = {
             description = "GNU Mes 0.24.2: mes compiled by mescc, and mes-libc's archives as build-aux/configure-lib.sh composes them";
             pins = [ "nyacc" ];
@@ -1666,7 +1666,7 @@ let
             PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
             TCC_OBJECTS = "${steps.mes-tcc-objects}";
           };
-          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          outputHash = "sha256-DVmFjBVnGl1Gz2gCBExTYFHidVouMl4wzAtbggxAs6A=";
           meta = {
             description = "step mes with libc.a composed as live-bootstrap composes it, for its published sha256s";
             pins = [ "nyacc" ];
@@ -1687,7 +1687,7 @@ let
             MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
             PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
           };
-          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          outputHash = "sha256-XguEd7vqb21prcFDib1iQqNlcdKw/b9f4S+mdcvGYIU=";
           meta = {
             description = "the mes C library as tinycc compiles it: one libc.c, crt1/crtn/crti.c, libtcc1.c and libgetopt.c";
             pins = [ ];
@@ -1719,7 +1719,7 @@ let
             TCC_DIR = "tinycc-80114c4da6b17fbaabb399cc29f427e368309bc8";
             TCC_TARBALL = "${pins.tinycc-bootstrappable}";
           };
-          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          outputHash = "sha256-zYsiZ12IPPXNhQN8JBb3pSMAOBV63qYrrhnKvpWRTVc=";
           meta = {
             description = "tinycc-bootstrappable (80114c4) compiled by mescc on mes: the first tcc, with its libraries";
             pins = [ "nyacc" "tinycc-bootstrappable" ];
@@ -1744,7 +1744,7 @@ let
             TCC_TARBALL = "${pins.tinycc-bootstrappable}";
             TINYCC_BOOT_MES = "${steps.tinycc-boot-mes}";
           };
-          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          outputHash = "sha256-LvsKlMTChKSngxNGdhuI8n2OPtgEjheMcjjKiQmd6gw=";
           meta = {
             description = "tinycc-bootstrappable compiled by itself five times (boot0 to boot3, then the last), with its libraries";
             pins = [ "tinycc-bootstrappable" ];
@@ -1769,7 +1769,7 @@ let
             TCC_TARBALL = "${pins.tinycc-mes}";
             TINYCC_BOOTSTRAPPABLE = "${steps.tinycc-bootstrappable}";
           };
-          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          outputHash = "sha256-WHviRsotToejzeRghgXWUHrMWVRch1xCgQ2OeByu9WQ=";
           meta = {
             description = "tinycc-mes (upstream 86f3d8e) compiled by tinycc-bootstrappable, then by itself, with its libraries";
             pins = [ "tinycc-mes" ];
@@ -1795,7 +1795,7 @@ let
             TCC_TARBALL = "${pins.tinycc-mes}";
             TINYCC_MES = "${steps.tinycc-mes}";
           };
-          outputHash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+          outputHash = "sha256-WHviRsotToejzeRghgXWUHrMWVRch1xCgQ2OeByu9WQ=";
           meta = {
             description = "tinycc-mes compiled once more by itself: its fixed point, the same bytes as step tinycc-mes";
             pins = [ "tinycc-mes" ];

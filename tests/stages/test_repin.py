@@ -209,3 +209,30 @@ def test_writing_keeps_the_layout_of_outputs_files_and_template_items(tmp_path: 
         .replace(f'two = {{ x86_64-linux = "{old}" }}', f'two = {{ x86_64-linux = "{new}" }}')
     )
     assert graph.read_text() == expected
+
+
+def test_a_fixed_point_follows_its_step_and_is_never_written(
+    upgradable: Upgradable, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chain = upgradable
+    s = chain.system
+    with (chain.root / "stages.toml").open("a") as stages:
+        stages.write(
+            '\n[[step]]\nname = "joined-again"\nbuilder = "catm"\n'
+            'args = ["{out}", "{pin:src}/a.txt", "{pin:src}/b.txt"]\n'
+            f'output = {{ {s} = "step:joined" }}  # the fixed point\n'
+        )
+    assert chain.cli("render") == 0
+    assert chain.build() == 0
+    chain.release("Release_2", {"a.txt": "first, new\n"})
+    assert chain.cli("pins", "update", "src", "--tag", "Release_2", "--version", "2") == 0
+    assert chain.cli("render") == 0
+    capsys.readouterr()
+    assert chain.cli("stages", "repin", "--system", s, "--write") == 0
+    out = capsys.readouterr().out
+    assert "changed\tjoined\t" in out
+    assert "joined-again" not in out
+    after = (chain.root / "stages.toml").read_text()
+    assert f'output = {{ {s} = "step:joined" }}  # the fixed point' in after
+    assert chain.cli("render") == 0
+    assert chain.build() == 0

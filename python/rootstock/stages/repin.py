@@ -116,6 +116,11 @@ def find_changes(plan: Plan, system: str, *, log_dir: Path, jobs: int = 2) -> Re
             if step is None or step.name in overrides or _pinned_to_pin(plan, system, step):
                 why = "its output is a pin's hash: the seed does not reproduce itself; review the seed pin"
                 return Repin(system, tuple(changes), Failed(name or exc.what, f"{exc}\n  {why}"), 0, None)
+            if step.same_as is not None:
+                # A fixed point follows its step: it is written nowhere, and checked once the build is through
+                # (Nix may report it before the step it follows).
+                overrides[step.name] = exc.actual
+                continue
             log.info("step '%s' on %s now gives %s (pinned %s)", step.name, system, exc.actual, exc.expected)
             changes.append(Change(step.name, exc.expected, exc.actual))
             overrides[step.name] = exc.actual
@@ -123,6 +128,12 @@ def find_changes(plan: Plan, system: str, *, log_dir: Path, jobs: int = 2) -> Re
         except BuildError as exc:
             failed = by_target.get(str(exc).split(" failed to build", 1)[0], "")
             return Repin(system, tuple(changes), Failed(failed or "a derivation", str(exc)), 0, None)
+        for step in chain.steps:
+            if step.same_as is not None and step.name in overrides:
+                followed = overrides.get(step.same_as, steps[step.same_as].output.sri if step.output else "")
+                if overrides[step.name] != followed:
+                    why = f"no fixed point: it gives {overrides[step.name]}, step '{step.same_as}' gives {followed}"
+                    return Repin(system, tuple(changes), Failed(step.name, why), 0, None)
         report = runner.finish(notes=tuple(_note(change) for change in changes + checks.changes))
         return Repin(system, tuple(changes + checks.changes), None, len(built), report)
 
