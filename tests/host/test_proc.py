@@ -112,3 +112,13 @@ def test_an_exception_from_the_callback_ends_the_program() -> None:
     with pytest.raises(ValueError, match="stop here"):
         proc.run(["sh", "-c", "echo 'stop here' >&2; exec sleep 30"], on_stderr_line=refuse)
     assert not [child for child in children() if "sleep" in child]
+
+
+def test_without_inherit_env_the_program_sees_only_the_given_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROOTSTOCK_TEST_LEAK", "leaked")
+    env = shutil.which("env")
+    assert env is not None
+    inherited = proc.run([env], env={"ONLY": "this"}).stdout.splitlines()
+    assert "ROOTSTOCK_TEST_LEAK=leaked" in inherited
+    assert "ONLY=this" in inherited
+    assert proc.run([env], env={"ONLY": "this"}, inherit_env=False).stdout.splitlines() == ["ONLY=this"]

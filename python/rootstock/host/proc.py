@@ -54,6 +54,7 @@ def run(
     *,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
+    inherit_env: bool = True,
     stdin: str | bytes | None = None,
     ok_codes: Sequence[int] = (0,),
     on_stderr_line: Callable[[str], None] | None = None,
@@ -61,6 +62,8 @@ def run(
     """Run one program with an argv list (never a shell string) and return its output.
 
     on_stderr_line gets each line of standard error (without its newline) as it comes, on the calling thread.
+    env is added to this process's environment; with inherit_env=False it is the program's whole environment
+    (a step run bare sees only what Nix would give it).
     Whatever interrupts the wait (KeyboardInterrupt, an exception from on_stderr_line) ends the program and
     its process group before it propagates.
 
@@ -89,7 +92,7 @@ def run(
         "_tty_out": False,
         "_truncate_exc": False,
         "_ok_code": list(ok_codes),
-        "_env": {**os.environ, **(env or {})},
+        "_env": {**(os.environ if inherit_env else {}), **(env or {})},
         "_cwd": os.fspath(cwd) if cwd is not None else None,
         "_decode_errors": "replace",
     }
