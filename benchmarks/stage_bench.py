@@ -3,10 +3,8 @@
 Usage: .venv/bin/python benchmarks/stage_bench.py --system i686-linux [--runs 3] [--jobs 2]
            [--stages stage0,stage1 | --stages all] [--steps 'extra-*,mescc-tools-extra'] [--mirror DIR]
 
-Stages are read from the data: a step belongs to the stage whose directory holds the kaem script it runs
-(`{file:nix/bootstrap/<stage>/…}`); a step that runs no script (hex0 … kaem-unwrapped) belongs to the stage of
-the step before it, and the chain starts in stage0. So stage0 is every step up to and including
-`mescc-tools-extra`, and stage1 begins with the first step that runs a script of nix/bootstrap/stage1/.
+Stages are read from the data: each step's `stage` in stages.toml (`rootstock build <stage>` builds the same
+groups).
 `--steps` measures instead one group of the steps it names (fnmatch patterns such as `extra-*`).
 
 Each stage is measured twice per run, side by side (which side goes first alternates between runs):
@@ -42,7 +40,6 @@ import argparse
 import fnmatch
 import logging
 import os
-import re
 import resource
 import shutil
 import statistics
@@ -63,18 +60,13 @@ from rootstock.stages import bare
 from rootstock.stages.resolve import ResolvedStep, SystemPlan
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT_DIR_RE = re.compile(r"^nix/bootstrap/([^/]+)/")
-FIRST_STAGE = "stage0"
 
 
 def stages_of(chain: SystemPlan) -> dict[str, list[ResolvedStep]]:
-    """The chain's steps by stage: the directory of the first script a step reads, else the previous step's."""
+    """The chain's steps by stage (each step's `stage` in stages.toml), in build order."""
     stages: dict[str, list[ResolvedStep]] = {}
-    current = FIRST_STAGE
     for step in chain.steps:
-        dirs = [m.group(1) for ref in step.refs() if ref.kind == "file" and (m := SCRIPT_DIR_RE.match(ref.name))]
-        current = dirs[0] if dirs else current
-        stages.setdefault(current, []).append(step)
+        stages.setdefault(step.stage, []).append(step)
     return stages
 
 
@@ -188,7 +180,7 @@ def main() -> None:
     parser.add_argument("--system", default="x86_64-linux")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2, help="steps at a time, on both sides")
-    parser.add_argument("--stages", default=FIRST_STAGE, help="comma-separated stage names, or all")
+    parser.add_argument("--stages", default="stage0", help="comma-separated stage names, or all")
     parser.add_argument("--steps", help="measure these steps (comma-separated fnmatch patterns) as one group")
     parser.add_argument("--mirror", type=Path, default=os.environ.get("ROOTSTOCK_MIRROR"))
     args = parser.parse_args()
