@@ -1801,14 +1801,38 @@ let
             pins = [ "tinycc-mes" ];
           };
         };
+        tinycc-mes-check = lib.mkStep {
+          name = "tinycc-mes-check";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/tinycc-mes-check.kaem")}"
+          ];
+          env = {
+            CHECK = "${(root + "/nix/bootstrap/stage1/tests/check.c")}";
+            HELLO = "${(root + "/nix/bootstrap/stage1/tests/hello.c")}";
+            MES_CPU = "${vars.m2arch}";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TINYCC_MES = "${steps.tinycc-mes}";
+          };
+          outputHash = "sha256-kMehgx03ackWjOmsBB2NCLsFAB41ORb+Z1t4ElAf//k=";
+          meta = {
+            description = "hello world and the C checks of nix/bootstrap/stage1/tests/, compiled by tinycc-mes and run";
+            pins = [ ];
+          };
+        };
       };
     in
     # `nix build .#default`: the final step and everything it needs (`nix flake check` builds every step).
     removeAttrs steps {
   i686-linux = [ ];
-  x86_64-linux = [ "mes-m2-planet" "mes-m2" "mes-libc-objects" "mes-tcc-objects" "mes" "mes-live-bootstrap" "mes-libc-unified" "tinycc-boot-mes" "tinycc-bootstrappable" "tinycc-mes" "tinycc-mes-again" ];
+  x86_64-linux = [ "mes-m2-planet" "mes-m2" "mes-libc-objects" "mes-tcc-objects" "mes" "mes-live-bootstrap" "mes-libc-unified" "tinycc-boot-mes" "tinycc-bootstrappable" "tinycc-mes" "tinycc-mes-again" "tinycc-mes-check" ];
 }.${system} // { default = steps.${{
-  i686-linux = "tinycc-mes-again";
+  i686-linux = "tinycc-mes-check";
   x86_64-linux = "mescc-tools-extra";
 }.${system}}; };
 in
