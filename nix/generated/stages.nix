@@ -1825,14 +1825,185 @@ let
             pins = [ ];
           };
         };
+        musl-headers = lib.mkStep {
+          name = "musl-headers";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/musl-headers.kaem")}"
+          ];
+          env = {
+            MES_CPU = "${vars.m2arch}";
+            MES_PREFIX = "${steps.mes-m2}/share/mes-0.24.2";
+            MUSL_TARBALL = "${pins.musl}";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC = "${steps.tinycc-mes}/bin/tcc";
+            TCC_LIB = "${steps.tinycc-mes}/lib";
+            TOOL = "${(root + "/nix/bootstrap/stage1/tools/musl-headers.c")}";
+          };
+          outputHash = "sha256-NOeLgiH5aNRyvGd72jGLabcxjxgmhnVuNkH/XSbh2X8=";
+          meta = {
+            description = "musl 1.2.5's generated headers (alltypes.h, syscall.h, version.h), by our tools/musl-headers.c";
+            pins = [ "musl" ];
+          };
+        };
+        musl-intermediate = lib.mkStep {
+          name = "musl-intermediate";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/musl.kaem")}"
+          ];
+          env = {
+            MUSL_HEADERS = "${steps.musl-headers}";
+            MUSL_TARBALL = "${pins.musl}";
+            OBJECTS = "${(root + "/nix/bootstrap/stage1/musl-objects.list")}";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC = "${steps.tinycc-mes}/bin/tcc";
+            TCC_LIB = "${steps.tinycc-mes}/lib";
+          };
+          outputHash = "sha256-nlARxUSiF8hU9jceNvUVeCEMWogVbxZGAyQo3pFVoAU=";
+          meta = {
+            description = "musl 1.2.5 compiled by tinycc-mes";
+            pins = [ "musl" ];
+          };
+        };
+        tinycc-musl-intermediate = lib.mkStep {
+          name = "tinycc-musl-intermediate";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/tinycc-musl.kaem")}"
+          ];
+          env = {
+            MUSL = "${steps.musl-intermediate}";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC = "${steps.tinycc-mes}/bin/tcc";
+            TCC_DIR = "tinycc-86f3d8e";
+            TCC_HEADERS = "tinycc-86f3d8e/include";
+            TCC_LIB = "${steps.musl-intermediate}/lib";
+            TCC_TARBALL = "${pins.tinycc-mes}";
+          };
+          outputHash = "sha256-NceY1k+nkP6g9KrspY54bVAPPGKcVA8LD5xoJcwWjIs=";
+          meta = {
+            description = "tinycc 86f3d8e on musl-intermediate, compiled by tinycc-mes";
+            pins = [ "tinycc-mes" ];
+          };
+        };
+        musl = lib.mkStep {
+          name = "musl";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/musl.kaem")}"
+          ];
+          env = {
+            MUSL_HEADERS = "${steps.musl-headers}";
+            MUSL_TARBALL = "${pins.musl}";
+            OBJECTS = "${(root + "/nix/bootstrap/stage1/musl-objects.list")}";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC = "${steps.tinycc-musl-intermediate}/bin/tcc";
+            TCC_LIB = "${steps.tinycc-musl-intermediate}/lib";
+          };
+          outputHash = "sha256-6G88sjtFeUZPnNQ152463SrM5ie2GX4dE+Ube7WQUDU=";
+          meta = {
+            description = "musl 1.2.5 compiled by tinycc-musl-intermediate";
+            pins = [ "musl" ];
+          };
+        };
+        tinycc-musl = lib.mkStep {
+          name = "tinycc-musl";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/tinycc-musl.kaem")}"
+          ];
+          env = {
+            MUSL = "${steps.musl}";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC = "${steps.tinycc-musl-intermediate}/bin/tcc";
+            TCC_DIR = "tinycc-86f3d8e";
+            TCC_HEADERS = "${steps.tinycc-musl-intermediate}/lib/include";
+            TCC_LIB = "${steps.musl}/lib";
+            TCC_TARBALL = "${pins.tinycc-mes}";
+          };
+          outputHash = "sha256-NVtLLomm6YGaoGdNQ2gdBYPC+JqShDkO08PgqB2lSLQ=";
+          meta = {
+            description = "tinycc 86f3d8e on musl, compiled by tinycc-musl-intermediate";
+            pins = [ "tinycc-mes" ];
+          };
+        };
+        tinycc-musl-again = lib.mkStep {
+          name = "tinycc-musl-again";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/tinycc-musl.kaem")}"
+          ];
+          env = {
+            MUSL = "${steps.musl}";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TCC = "${steps.tinycc-musl}/bin/tcc";
+            TCC_DIR = "tinycc-86f3d8e";
+            TCC_HEADERS = "${steps.tinycc-musl}/lib/include";
+            TCC_LIB = "${steps.musl}/lib";
+            TCC_TARBALL = "${pins.tinycc-mes}";
+          };
+          outputHash = "sha256-NVtLLomm6YGaoGdNQ2gdBYPC+JqShDkO08PgqB2lSLQ=";
+          meta = {
+            description = "tinycc-musl compiled once more by itself: its fixed point, the same bytes as step tinycc-musl";
+            pins = [ "tinycc-mes" ];
+          };
+        };
+        tinycc-musl-check = lib.mkStep {
+          name = "tinycc-musl-check";
+          inherit system;
+          builder = steps.kaem-unwrapped;
+          args = [
+            "--verbose"
+            "--strict"
+            "--file"
+            "${(root + "/nix/bootstrap/stage1/tinycc-musl-check.kaem")}"
+          ];
+          env = {
+            CHECK = "${(root + "/nix/bootstrap/stage1/tests/check.c")}";
+            HELLO = "${(root + "/nix/bootstrap/stage1/tests/hello.c")}";
+            MUSL = "${steps.musl}";
+            PATH = "${steps.mescc-tools}/bin:${steps.mescc-tools-extra}/bin";
+            TINYCC_MUSL = "${steps.tinycc-musl}";
+          };
+          outputHash = "sha256-AirtA+IdZ5hlfRFHGRVRCS4FK7rYdI/GxUY2c6u7sp0=";
+          meta = {
+            description = "hello world and our C checks compiled by tinycc-musl against musl and run: every check must pass";
+            pins = [ ];
+          };
+        };
       };
     in
     # `nix build .#default`: the final step and everything it needs (`nix flake check` builds every step).
     removeAttrs steps {
   i686-linux = [ ];
-  x86_64-linux = [ "mes-m2-planet" "mes-m2" "mes-libc-objects" "mes-tcc-objects" "mes" "mes-live-bootstrap" "mes-libc-unified" "tinycc-boot-mes" "tinycc-bootstrappable" "tinycc-mes" "tinycc-mes-again" "tinycc-mes-check" ];
+  x86_64-linux = [ "mes-m2-planet" "mes-m2" "mes-libc-objects" "mes-tcc-objects" "mes" "mes-live-bootstrap" "mes-libc-unified" "tinycc-boot-mes" "tinycc-bootstrappable" "tinycc-mes" "tinycc-mes-again" "tinycc-mes-check" "musl-headers" "musl-intermediate" "tinycc-musl-intermediate" "musl" "tinycc-musl" "tinycc-musl-again" "tinycc-musl-check" ];
 }.${system} // { default = steps.${{
-  i686-linux = "tinycc-mes-check";
+  i686-linux = "tinycc-musl-check";
   x86_64-linux = "mescc-tools-extra";
 }.${system}}; };
 in

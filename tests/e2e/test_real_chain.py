@@ -59,7 +59,7 @@ def stage1_requested() -> None:
         pytest.skip("stage 1 is built by `dev/test --real` (ROOTSTOCK_TEST_STAGE1=1)")
 
 
-def test_real_stage1_builds_to_tinyccs_fixed_point_and_agrees_with_live_bootstrap(
+def test_real_stage1_reaches_tinyccs_fixed_points_passes_the_checks_and_agrees_with_live_bootstrap(
     stage1_requested: None, real_mirror: Path, untouched_checkout: Path, tmp_path: Path
 ) -> None:
     argv = ["--root", str(untouched_checkout), "--mirror", str(real_mirror), "build", "stage1"]
@@ -68,6 +68,9 @@ def test_real_stage1_builds_to_tinyccs_fixed_point_and_agrees_with_live_bootstra
     assert report["status"] == "ok"
     rows = {row["name"]: row for row in report["steps"]}
     assert rows["tinycc-mes-again"]["pinned"] == rows["tinycc-mes"]["pinned"]
+    assert rows["tinycc-musl-again"]["pinned"] == rows["tinycc-musl"]["pinned"]
+    check = Path(rows["tinycc-musl-check"]["out"]) / "share" / "check.txt"
+    assert check.read_text().endswith("\n0 failed\n")
     verdicts = {v["program"]: v["status"] for v in report["verdicts"] if v["oracle"] == "live-bootstrap mes-0.24.2"}
     assert len(verdicts) == 14
     assert all(status in ("match", "explained") for status in verdicts.values()), verdicts

@@ -73,14 +73,15 @@ def render_all(plan: Plan) -> list[Rendered]:
 
 
 def render_scripts(plan: Plan, env: jinja2.Environment) -> list[Rendered]:
-    """The kaem scripts the graph's steps run that have a template: `{file:nix/bootstrap/<stage>/<name>.kaem}`
-    is rendered from templates/bootstrap/<stage>/<name>.kaem.j2 with the graph's [lists]."""
+    """The files the graph's steps read that have a template: `{file:nix/bootstrap/<stage>/<name>}` (a kaem
+    script, or a list a script reads) is rendered from templates/bootstrap/<stage>/<name>.j2 with the graph's
+    [lists]."""
     used = sorted({ref.name for _, ref in _file_refs(plan)})
     context = {"lists": {name: list(items) for name, items in plan.graph.lists.items()}}
     out = []
     for name in used:
         path = Path(name)
-        if path.parent.parent == SCRIPTS and path.suffix == ".kaem":
+        if path.parent.parent == SCRIPTS:
             template = SCRIPT_TEMPLATES / path.parent.name / f"{path.name}.j2"
         elif path.parent == DDC_SCRIPTS and path.suffix == ".sh":
             template = Path("ddc") / f"{path.name}.j2"

@@ -38,5 +38,6 @@ def environment(templates: Path) -> jinja2.Environment:
         nix_chain_result=filters.nix_chain_result,
         object_stem=filters.object_stem,
         distinct_objects=filters.distinct_objects,
+        flat_object=filters.flat_object,
     )
     return env

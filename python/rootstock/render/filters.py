@@ -158,3 +158,9 @@ def distinct_objects(sources: Sequence[str]) -> list[str]:
             msg = f"{other} and {source} would both compile to {object_stem(source)}.o in one step"
             raise InputError(msg, "compile them in different steps")
     return list(sources)
+
+
+def flat_object(source: str) -> str:
+    """The object a musl-style build writes for a source, one directory for all (`src/stdio/printf.c` ->
+    `src_stdio_printf.c.o`): unique where basenames are not (src/math/i386/fabs.s and src/math/fabs.c)."""
+    return source.replace("/", "_") + ".o"
