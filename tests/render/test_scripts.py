@@ -91,3 +91,19 @@ def test_distinct_objects_keeps_the_order() -> None:
     assert distinct_objects(["b/x.c", "a/y.c"]) == ["b/x.c", "a/y.c"]
     with pytest.raises(InputError, match="compile them in different steps"):
         distinct_objects(["a/x.c", "b/x.c"])
+
+
+def test_a_list_a_script_reads_is_rendered_too(checkout: Path) -> None:
+    root = scripted_checkout(checkout)
+    listing = "{% for source in lists['sources'] %}\nobj/{{ source | flat_object }}\n{% endfor %}\n"
+    (root / "templates" / "bootstrap" / "stage9" / "objects.list.j2").write_text(listing)
+    stages = root / "stages.toml"
+    stages.write_text(
+        stages.read_text().replace(
+            '"{file:nix/bootstrap/stage9/tools.kaem}", "{out}"',
+            '"{file:nix/bootstrap/stage9/tools.kaem}", "{file:nix/bootstrap/stage9/objects.list}", "{out}"',
+        )
+    )
+    assert main(["--root", str(root), "render"]) == 0
+    assert (root / "nix" / "bootstrap" / "stage9" / "objects.list").read_text() == "obj/lib_cat.c.o\nobj/src_cp.c.o\n"
+    assert main(["--root", str(root), "render", "--check"]) == 0
