@@ -148,35 +148,29 @@ def _tables(conv: cattrs.Converter) -> Any:
     return factory
 
 
-def _arrays(conv: cattrs.Converter) -> Any:
-    # cattrs makes a tuple of any iterable: a string would become its characters and a table its keys.
+def _checked(conv: cattrs.Converter, make: Any, kind: type, what: str) -> Any:
+    # cattrs makes a tuple of any iterable and a dict of any mapping-like value: a string would become its
+    # characters and a table its keys, so the value's own TOML type is checked first.
     def factory(cls: type) -> Any:
-        structure = homogenous_tuple_structure_factory(cls, conv)
+        structure = make(cls, conv)
 
         def hook(value: Any, _type: type) -> Any:
-            if not isinstance(value, list):
-                msg = f"expected an array, got {shown(value)}"
+            if not isinstance(value, kind):
+                msg = f"expected {what}, got {shown(value)}"
                 raise InputError(msg)
             return structure(value, _type)
 
         return hook
 
     return factory
+
+
+def _arrays(conv: cattrs.Converter) -> Any:
+    return _checked(conv, homogenous_tuple_structure_factory, list, "an array")
 
 
 def _mappings(conv: cattrs.Converter) -> Any:
-    def factory(cls: type) -> Any:
-        structure = mapping_structure_factory(cls, conv)
-
-        def hook(value: Any, _type: type) -> Any:
-            if not isinstance(value, dict):
-                msg = f"expected a table, got {shown(value)}"
-                raise InputError(msg)
-            return structure(value, _type)
-
-        return hook
-
-    return factory
+    return _checked(conv, mapping_structure_factory, dict, "a table")
 
 
 def _structure_literal(value: Any, literal: Any) -> Any:
