@@ -304,6 +304,46 @@ def is_valid(path: str | Path) -> bool:
     return done.exit_code == 0
 
 
+@frozen
+class PathInfo:
+    """What the store records of a valid path: what a narinfo carries and Nix signs (`nix path-info --json`)."""
+
+    path: str
+    nar_hash: Hash
+    nar_size: int
+    references: tuple[str, ...]
+    """Full store paths, sorted (a set in Nix)."""
+
+    def fingerprint(self) -> str:
+        """The text Nix signs for a path (ValidPathInfo::fingerprint): `1;<path>;<sha256:base32>;<size>;<refs>`."""
+        return f"1;{self.path};{self.nar_hash.algo}:{self.nar_hash.nix32};{self.nar_size};{','.join(self.references)}"
+
+
+def path_infos(paths: Sequence[str | Path]) -> dict[str, PathInfo]:
+    """The store's own record of each valid path (NAR hash and size as Nix computed them when it registered the
+    path, its references), in one `nix path-info --json` call.
+
+    Raises:
+        BuildError: a path is not valid in the store (nothing to record).
+    """
+    if not paths:
+        return {}
+    done = proc.run(["nix", *EXPERIMENTAL, *OFFLINE, "path-info", "--json", *paths], ok_codes=(0, 1))
+    infos: dict[str, PathInfo] = {}
+    for item in json.loads(done.stdout or "[]"):
+        if not item.get("valid", True) or "narHash" not in item:
+            continue
+        refs = tuple(sorted(item.get("references", ())))
+        # Nix 2.8 prints SRI; older ones `sha256:<base32>`.
+        nar_hash = Hash.parse(item["narHash"].removeprefix("sha256:"))
+        infos[item["path"]] = PathInfo(item["path"], nar_hash, int(item["narSize"]), refs)
+    missing = [str(p) for p in paths if str(p) not in infos]
+    if missing:
+        msg = f"not valid in the Nix store: {listing(missing)}"
+        raise BuildError(msg)
+    return infos
+
+
 def delete(path: Path) -> None:
     """Remove a path from the store (an output that failed its check must not stay marked as built)."""
     proc.run(["nix-store", "--delete", path], ok_codes=(0, 1))
