@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "rootstock.commands.ddc",
     "rootstock.commands.vulns",
     "rootstock.commands.vendored",
+    "rootstock.commands.log",
 )
 
 # The name of the handler main() installs on the `rootstock` logger, so a second main() replaces it.

@@ -210,3 +210,8 @@ class NotReproducibleError(BuildError):
 
 class AuditError(RootstockError):
     """The audit found failing checks."""
+
+
+class CustodyError(RootstockError):
+    """The custody log fails a check: a signature, the chain of entries, or an entry against the data; or two
+    builders' logs disagree."""

@@ -34,6 +34,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("--system", default=None, help="Nix system (default: this machine's)")
         p.add_argument("--until", metavar="STEP", help="stop after this step")
         p.add_argument("--jobs", type=int, default=2, metavar="N", help="derivations built at a time (default: 2)")
+        p.add_argument(
+            "--sign-key",
+            type=Path,
+            metavar="SECRET",
+            help="after a successful build, append one signed entry per step to the custody log (a secret key file "
+            "of nix-store --generate-binary-cache-key; docs/custody.md)",
+        )
+        p.add_argument(
+            "--custody-log",
+            type=Path,
+            metavar="FILE",
+            help="the custody log --sign-key appends to (default: <log dir>/custody/log.jsonl)",
+        )
         p.set_defaults(handler=run_stage, stage=stage)
 
     p = targets.add_parser("nix-static", parents=[common], help="the static musl nix of static-nix.toml")
@@ -49,6 +62,11 @@ def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
 
     plan = Plan.from_options(options)
     system = args.system or HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")
+    key = None
+    if args.sign_key is not None:
+        from rootstock.custody.keys import SecretKey
+
+        key = SecretKey.load(args.sign_key)  # a bad key fails before the build, not after an hour of it
     # Stage 0's report stays where it always was; a later stage's sits beside it, so neither replaces the other.
     log_dir = args.log_dir or plan.project.root / "build-logs"
     built = build_steps(
@@ -62,6 +80,12 @@ def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
     )
     for item in built:
         print(f"{item.target.name}\t{item.out}\t{item.target.pinned}")
+    if key is not None:
+        from rootstock.custody.log import DEFAULT_LOG, append_build
+
+        path = args.custody_log or log_dir / DEFAULT_LOG
+        entries = append_build(path, plan, system, built, mode="check" if args.check else "build", key=key)
+        print(f"custody log: {len(entries)} entries signed by '{key.name}' appended to {path}")
     return 0
 
 
