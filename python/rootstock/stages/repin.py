@@ -130,7 +130,8 @@ def find_changes(plan: Plan, system: str, *, log_dir: Path, jobs: int = 2) -> Re
             return Repin(system, tuple(changes), Failed(failed or "a derivation", str(exc)), 0, None)
         for step in chain.steps:
             if step.same_as is not None and step.name in overrides:
-                followed = overrides.get(step.same_as, steps[step.same_as].output.sri if step.output else "")
+                pinned = steps[step.same_as].output
+                followed = overrides.get(step.same_as, pinned.sri if pinned is not None else "")
                 if overrides[step.name] != followed:
                     why = f"no fixed point: it gives {overrides[step.name]}, step '{step.same_as}' gives {followed}"
                     return Repin(system, tuple(changes), Failed(step.name, why), 0, None)
