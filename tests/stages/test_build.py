@@ -213,3 +213,20 @@ def test_a_failed_step_with_many_dependents_is_a_short_message_naming_steps(
         "    not built (41): copy-0, copy-1, copy-2, copy-3, copy-4, copy-5, copy-6, copy-7 and 33 more",
     ]
     assert "/store/" not in err
+
+
+def test_a_later_stage_on_a_fresh_store_places_the_pins_of_the_stages_it_builds_on(
+    chain: Chain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # dev/bootstrap on a new machine builds stage 1 for a system whose stage 0 was never built: Nix builds
+    # stage 0 as its input, so stage 0's pins must be placed too, or Nix tries to download them.
+    with (chain.root / "stages.toml").open("a") as stages:
+        stages.write(
+            f'\n[[step]]\nname = "joined-later"\nstage = "stage1"\nbuilder = "catm"\n'
+            f'args = ["{{out}}", "{{step:joined}}"]\noutput = {{ {chain.system} = "step:joined" }}\n'
+        )
+    assert chain.cli("render") == 0
+    capsys.readouterr()
+    assert chain.cli("build", "stage1", "--system", chain.system) == 0
+    report = json.loads((chain.root / "build-logs" / "stage1" / chain.system / "report.json").read_text())
+    assert [row["name"] for row in report["steps"]] == ["joined-later"]

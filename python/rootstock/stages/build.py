@@ -107,7 +107,8 @@ def build_steps(
     runner = Runner(
         plan, log_dir / system, f"rootstock build report: {system}", len(steps), where=f" on {system}", jobs=jobs
     )
-    pins = runner.start(ref.name for step in steps for ref in step.refs() if ref.kind == "pin")
+    # A later stage is built on the earlier ones, which Nix builds too (on a fresh store): their pins as well.
+    pins = runner.start(name for step in chain.built_from(steps) for name in step.pin_names())
     built = runner.build([target(step) for step in steps], check=check)
     log.info("%d steps on %s match their pinned hashes (%s)", len(built), system, runner.elapsed())
     verdicts = consult_oracles(chain, built, {Ref("pin", name): path for name, path in pins.items()})

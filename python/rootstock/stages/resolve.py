@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from attrs import frozen
@@ -258,6 +258,14 @@ class SystemPlan:
                 return step
         msg = f"no step '{name}' on {self.system} (steps: {', '.join(self.names())})"
         raise InputError(msg)
+
+    def built_from(self, steps: Sequence[ResolvedStep]) -> tuple[ResolvedStep, ...]:
+        """The steps and every step they are built from, in chain order: what Nix builds to build them."""
+        wanted = {step.name for step in steps}
+        for step in reversed(self.steps):
+            if step.name in wanted:
+                wanted.update(ref.name for ref in step.refs() if ref.kind == "step")
+        return tuple(step for step in self.steps if step.name in wanted)
 
     def until(self, name: str | None, stage: str | None = None) -> tuple[ResolvedStep, ...]:
         """All steps (of one stage), or those up to and including name.
