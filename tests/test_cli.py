@@ -114,6 +114,12 @@ def mirror_empty(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     return ["--mirror", str(tmp_path / "mirror"), "pins", "verify"]
 
 
+def mirror_a_file(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    (tmp_path / "mirror").write_text("not a directory\n")
+    monkeypatch.setenv("ROOTSTOCK_MIRROR", str(tmp_path / "mirror"))
+    return ["pins", "verify"]
+
+
 def nix_missing(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     (tmp_path / "empty-bin").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
@@ -153,6 +159,7 @@ def argv_only(*words: str) -> Callable[[Path, Path, pytest.MonkeyPatch], list[st
         (argv_only("pins", "verify", "nothing"), 3, "no pin named 'nothing'"),
         (argv_only("hash", "file", "/nonexistent/seed"), 3, "/nonexistent/seed"),
         (mirror_empty, 3, "is not in the mirror"),
+        (mirror_a_file, 3, "is not a directory: expected a mirror directory"),
         (nix_missing, 4, "required program 'nix-prefetch-url' is not installed"),
         (generated_unwritable, 4, "cannot write"),
         (stdout_on_a_full_disk, 4, "No space left on device"),
@@ -166,6 +173,7 @@ def argv_only(*words: str) -> Callable[[Path, Path, pytest.MonkeyPatch], list[st
         "unknown-pin",
         "missing-file",
         "mirror-lacks-pin",
+        "mirror-not-a-directory",
         "tool-missing",
         "cannot-write",
         "full-disk",
@@ -184,6 +192,24 @@ def test_exit_codes(
     out, err = capsys.readouterr()
     assert word in (out if code == 0 else err)
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["build", "stage0", "--jobs", "0"],
+        ["build", "stage1", "--jobs", "-3"],
+        ["build", "nix-static", "--cores", "two"],
+        ["stages", "repin", "--jobs", "0"],
+    ],
+    ids=["no-jobs", "negative-jobs", "cores-not-a-number", "repin-no-jobs"],
+)
+def test_counts_below_one_are_usage_errors_before_anything_runs(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nix takes --max-jobs 0 as "build nothing here" and rejects a negative only after evaluating everything.
+    assert exit_of(argv) == 2
+    assert "expected a whole number of at least 1" in capsys.readouterr().err
 
 
 @pytest.fixture

@@ -44,6 +44,12 @@ class GlobalOptions:
         pins_file = (args.pins or root / PINS_FILE).resolve() if root is not None else None
         mirror_text = environ.get("ROOTSTOCK_MIRROR")
         mirror = args.mirror or (Path(mirror_text) if mirror_text else None)
+        if mirror is not None and mirror.exists() and not mirror.is_dir():
+            # Otherwise every pin would be reported missing from it, which sends the user looking at the pins. A
+            # mirror not made yet is fine: `pins update --file` says where in it the new file goes.
+            where = "--mirror" if args.mirror else "ROOTSTOCK_MIRROR"
+            msg = f"{where} {mirror} is not a directory: expected a mirror directory as `mirror fill` writes"
+            raise InputError(msg)
         return cls(
             root=root,
             pins_file=pins_file,

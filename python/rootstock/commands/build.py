@@ -7,6 +7,8 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rootstock.commands import positive_int
+
 if TYPE_CHECKING:
     from rootstock.options import GlobalOptions
 
@@ -33,7 +35,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p = targets.add_parser(stage, parents=[common], help=f"the steps of stages.toml's {stage} ({what})")
         p.add_argument("--system", default=None, help="Nix system (default: this machine's)")
         p.add_argument("--until", metavar="STEP", help="stop after this step")
-        p.add_argument("--jobs", type=int, default=2, metavar="N", help="derivations built at a time (default: 2)")
+        p.add_argument(
+            "--jobs", type=positive_int, default=2, metavar="N", help="derivations built at a time (default: 2)"
+        )
         p.add_argument(
             "--sign-key",
             type=Path,
@@ -51,7 +55,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = targets.add_parser("nix-static", parents=[common], help="the static musl nix of static-nix.toml")
     p.add_argument("--toolchain", default=None, help="toolchain of static-nix.toml (default: its default_toolchain)")
-    p.add_argument("--cores", type=int, default=2, metavar="N", help="cores each package's build may use (default: 2)")
+    p.add_argument(
+        "--cores", type=positive_int, default=2, metavar="N", help="cores each package's build may use (default: 2)"
+    )
     p.set_defaults(handler=run_static)
 
 

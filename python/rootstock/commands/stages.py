@@ -7,6 +7,8 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rootstock.commands import positive_int
+
 if TYPE_CHECKING:
     from rootstock.options import GlobalOptions
 
@@ -23,7 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--system", default=None, help="Nix system (default: this machine's)")
     p.add_argument("--write", action="store_true", help="write the new hashes into stages.toml (after review)")
-    p.add_argument("--jobs", type=int, default=2, metavar="N", help="derivations built at a time (default: 2)")
+    p.add_argument("--jobs", type=positive_int, default=2, metavar="N", help="derivations built at a time (default: 2)")
     p.add_argument(
         "--log-dir", type=Path, default=None, help="report and one log per derivation (default: build-logs/repin/)"
     )
