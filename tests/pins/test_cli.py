@@ -398,7 +398,7 @@ def test_a_submodule_missing_from_the_mirror_is_one_message(
     assert the_error(capsys.readouterr().err) == (
         f"rootstock: error: pin 'src': submodule 'sub' ({sub_url}) is not in the mirror: expected a repository "
         f"holding commit {rev} at {repo}; run 'rootstock mirror fill' on a machine with network access and copy "
-        "the mirror over"
+        "the mirror over (or import local clones and downloads with 'rootstock mirror fill MIRROR --from DIR')"
     )
 
 
@@ -422,7 +422,7 @@ def test_a_mirrored_submodule_without_the_recorded_commit_is_one_message(
     assert the_error(capsys.readouterr().err) == (
         f"rootstock: error: pin 'src': submodule 'sub' ({sub_url}): the mirror's {repo} lacks commit {rev}, which "
         "the pinned commit records; run 'rootstock mirror fill' on a machine with network access and copy the "
-        "mirror over"
+        "mirror over (or import local clones and downloads with 'rootstock mirror fill MIRROR --from DIR')"
     )
 
 
