@@ -197,7 +197,7 @@ def test_submodules_come_from_any_repository_holding_their_commits(
         git(tmp_path, "clone", "-q", "--bare", str(repo), str(snapshots / name / "repo"))
     shutil.rmtree(with_submodule)
     capsys.readouterr()
-    assert run(checkout, "mirror", "fill", str(dest), "--from", str(snapshots)) == 0
+    assert run(checkout, "mirror", "fill", str(dest), "--from", str(snapshots), "src") == 0
     assert lines(capsys.readouterr().out)["src"].endswith(f"from {snapshots / 'me+main' / 'repo'}, whole")
     assert dest_repo(dest, sub).is_dir()
     assert run(checkout, "pins", "verify", "src", mirror=dest) == 0
@@ -222,6 +222,26 @@ def test_a_submodule_no_source_holds_is_listed_and_its_pin_not_verified(
         "machine with network access"
     )
     assert not dest_repo(dest, sub).exists()
+
+
+@pytest.mark.usefixtures("nix_store")
+def test_a_clone_without_the_pinned_tag_is_no_source(
+    checkout: Path, history: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rev = pin_git(checkout, "src", history)
+    untagged = tmp_path / "untagged" / "history.git"
+    git(tmp_path, "clone", "-q", "--bare", "--no-tags", history.as_uri(), str(untagged))
+    dest = tmp_path / "mirror"
+    assert run(checkout, "mirror", "fill", str(dest), "--from", str(untagged.parent)) == 3
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .startswith(
+            f"rootstock: error: pin 'src' has no source in {untagged.parent}: looked for a repository of "
+            f"{history.as_uri()} holding commit {rev} (tag 'v1') with its tags ({untagged} holds the commit without them)"
+        )
+    )
+    assert not dest_repo(dest, history).exists()
 
 
 def make_tarball(path: Path, content: bytes) -> bytes:
@@ -365,12 +385,13 @@ def test_a_from_that_is_not_a_directory(
     assert not (tmp_path / "mirror").exists()
 
 
+@pytest.mark.parametrize("offline", [True, False])
 def test_a_mirror_that_is_a_file_is_refused_before_anything_is_read(
-    checkout: Path, debian: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    checkout: Path, debian: Path, tmp_path: Path, offline: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dest = tmp_path / "mirror"
     dest.write_text("a file\n")
-    assert run(checkout, "mirror", "fill", str(dest), "--from", str(debian)) == 4
+    assert run(checkout, "mirror", "fill", str(dest), *(["--from", str(debian)] if offline else [])) == 4
     assert capsys.readouterr().err == (
         f"rootstock: error: cannot write {dest}: not a directory\n"
         "  the mirror is a directory; name another or move the file away\n"

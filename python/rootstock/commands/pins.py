@@ -154,7 +154,7 @@ def fill_mirror(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Mirror the named pins from upstream, or import them from --from directories (the --mirror option is not
     consulted: upstream or those directories are the source)."""
     from rootstock.pins.fetch import Fetcher
-    from rootstock.pins.fill import fill, fill_from
+    from rootstock.pins.fill import ensure_writable, fill, fill_from
     from rootstock.pins.mirror import Mirror
     from rootstock.pins.sources import LocalSources
     from rootstock.project import Project
@@ -170,6 +170,7 @@ def fill_mirror(options: GlobalOptions, args: argparse.Namespace) -> int:
 
         fill_from(project.pins, mirror, sources, selected, passed)
         return 0
+    ensure_writable(mirror.root)
     upstream = Fetcher(project.pins)
     for entry in each_selected(project.pins, args.names, "mirroring {}"):
         print(f"{entry.name} -> {fill(upstream, mirror, entry)}")

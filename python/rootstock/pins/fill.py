@@ -4,7 +4,6 @@ upstream, or (`--from DIR`) from local clones and downloaded files."""
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,8 +40,7 @@ def fill(upstream: Fetcher, mirror: Mirror, named: NamedPin) -> Path:
     target = mirror.file_path(pin.hash)
     with tempfile.TemporaryDirectory(prefix="rootstock-fill-") as tmp:
         upstream.check(named, Path(tmp))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(upstream.raw_file(named, Path(tmp)), target)
+        copy_atomic(upstream.raw_file(named, Path(tmp)), target)
     return target
 
 
@@ -87,9 +85,16 @@ class _Plan:
         revs = {rev, *(known.revs if known else ())}
         wanted_tags = {**(known.tags if known else {}), **tags}
         source = self.sources.repository(revs, wanted_tags)
+        tagged = "".join(f" (tag '{t}')" for t in tags)
         if source is None:
-            tagged = "".join(f" (tag '{t}')" for t in tags)
             self.missing.setdefault(pin, []).append(f"a repository of {url} holding commit {rev}{tagged}")
+            return
+        if any(git.tag_target(source, t) != r for t, r in wanted_tags.items()):
+            # A tag cannot be made up here: it is what `pins verify` checks the commit against.
+            self.missing.setdefault(pin, []).append(
+                f"a repository of {url} holding commit {rev}{tagged} with its tags ({source} holds the commit "
+                "without them)"
+            )
             return
         entry = self.repositories.setdefault(url, _Repository(url, source))
         entry.source, entry.revs, entry.tags = source, revs, wanted_tags
@@ -110,7 +115,7 @@ def _file_wanted(named: NamedPin) -> str:
     return f"a file with sha256 {pin.hash.hex} ({pin.hash.sri}), upstream {upstream}"
 
 
-def _ensure_writable(root: Path) -> None:
+def ensure_writable(root: Path) -> None:
     """Fail before the long part when the mirror cannot be written at all (a file in its place, read-only).
 
     Raises:
@@ -203,7 +208,7 @@ def fill_from(
         InputError, PinFailuresError: pins no source holds (each with what was looked for) and pins that fail
             verification, after every other pin was imported and verified.
     """
-    _ensure_writable(mirror.root)
+    ensure_writable(mirror.root)
     log.info("looking for %d pins in %s", len(selected), ", ".join(map(str, sources.directories)))
     plan = _Plan(sources, selected)
     failures: list[RootstockError] = [
