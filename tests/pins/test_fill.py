@@ -238,7 +238,8 @@ def test_a_clone_without_the_pinned_tag_is_no_source(
         .err.splitlines()[-1]
         .startswith(
             f"rootstock: error: pin 'src' has no source in {untagged.parent}: looked for a repository of "
-            f"{history.as_uri()} holding commit {rev} (tag 'v1') with its tags ({untagged} holds the commit without them)"
+            f"{history.as_uri()} holding commit {rev} (tag 'v1') with its tags ({untagged} holds the commit "
+            "without them)"
         )
     )
     assert not dest_repo(dest, history).exists()
@@ -441,3 +442,27 @@ def test_a_failed_import_leaves_nothing_half_written(
     assert run(checkout, "mirror", "fill", str(dest), "--from", str(history)) == 130
     assert not dest_repo(dest, history).exists()
     assert leftovers(dest) == []
+
+
+@pytest.mark.usefixtures("nix_store")
+def test_a_repository_named_with_and_without_git_is_imported_once(
+    checkout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """stage0-posix records `…/M2-Planet.git` as a submodule while the pin mes-m2-planet says `…/M2-Planet`: one
+    repository of the mirror, holding the commits of both."""
+    up = tmp_path / "upstream"
+    make_repo(up / "lib.git", {"lib.c": "int v1;\n"})
+    make_repo(up / "main", {"README": "main\n"})
+    git(up / "main", "-c", "protocol.file.allow=always", "submodule", "add", "-q", (up / "lib.git").as_uri(), "lib")
+    commit(up / "main", {}, "add submodule")
+    git(up / "main", "tag", "-a", "v1", "-m", "v1")
+    commit(up / "lib.git", {"lib.c": "int v2;\n"}, "newer")
+    git(up / "lib.git", "tag", "-a", "v1", "-m", "v1")
+    pin_git(checkout, "main-src", up / "main", submodules=True)
+    pin_git(checkout, "lib-src", up / "lib")
+    dest = tmp_path / "mirror"
+    capsys.readouterr()
+    assert run(checkout, "mirror", "fill", str(dest), "--from", str(up)) == 0
+    assert capsys.readouterr().err.count(" importing ") == 2
+    assert sorted(path.name for path in dest_repo(dest, up / "main").parent.iterdir()) == ["lib.git", "main.git"]
+    assert run(checkout, "pins", "verify", mirror=dest) == 0

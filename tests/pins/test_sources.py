@@ -3,9 +3,11 @@ it), a few levels deep; downloads outside repositories, never the files of a rep
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from common_support import commit, git, make_repo
+from rootstock.host.git import tag_target
 from rootstock.pins.sources import MAX_DEPTH, LocalSources
 
 
@@ -20,10 +22,10 @@ def test_repositories_and_downloads_are_told_apart(tmp_path: Path) -> None:
     git(tmp_path, "clone", "-q", "--bare", str(clone), str(bare))
     (top / "srcdl").mkdir()
     (top / "srcdl" / "pkg_1.0.orig.tar.gz").write_text("a download\n")
-    sources = LocalSources([top])
-    assert set(sources.repositories) == {clone, clone / "sub", bare}
-    assert sources.files == [top / "srcdl" / "pkg_1.0.orig.tar.gz"]
-    assert sources.repository([sub_rev], {}) == clone / "sub"
+    with LocalSources([top]) as sources:
+        assert set(sources.repositories) == {clone, clone / "sub", bare}
+        assert sources.files == [top / "srcdl" / "pkg_1.0.orig.tar.gz"]
+        assert sources.repository([sub_rev], {}) == clone / "sub"
 
 
 def test_the_search_goes_a_few_levels_deep(tmp_path: Path) -> None:
@@ -35,6 +37,25 @@ def test_the_search_goes_a_few_levels_deep(tmp_path: Path) -> None:
     (deep / "found.txt").write_text("found\n")
     (deep / "d" / "e").mkdir()
     (deep / "d" / "e" / "lost.txt").write_text("too deep\n")
-    sources = LocalSources([top])
-    assert sources.repositories == [deep / "found"]
-    assert sources.files == [deep / "found.txt"]
+    with LocalSources([top]) as sources:
+        assert sources.repositories == [deep / "found"]
+        assert sources.files == [deep / "found.txt"]
+
+
+def test_a_bare_repository_without_refs_is_read_through_a_shadow(tmp_path: Path) -> None:
+    """A mirror carried over by a tool that drops empty directories has bare repositories without refs/, which git
+    refuses: they still serve, and nothing is written into them."""
+    rev = make_repo(tmp_path / "work", {"a": "a\n"})
+    git(tmp_path / "work", "tag", "-a", "v1", "-m", "v1")
+    carried = tmp_path / "carried" / "git" / "example.org" / "a.git"
+    git(tmp_path, "clone", "-q", "--mirror", str(tmp_path / "work"), str(carried))
+    git(carried, "pack-refs", "--all")
+    shutil.rmtree(carried / "refs")
+    before = sorted(str(path) for path in carried.rglob("*"))
+    with LocalSources([tmp_path / "carried"]) as sources:
+        shadow = sources.repository([rev], {"v1": rev})
+        assert shadow is not None
+        assert sources.shown(shadow) == carried
+        assert tag_target(shadow, "v1") == rev
+    assert not shadow.exists()
+    assert sorted(str(path) for path in carried.rglob("*")) == before

@@ -163,12 +163,12 @@ def fill_mirror(options: GlobalOptions, args: argparse.Namespace) -> int:
     mirror = Mirror(args.dir.resolve())
     if args.sources:
         selected = project.pins.select(args.names)
-        sources = LocalSources([source.resolve() for source in args.sources])
 
         def passed(entry: NamedPin, origin: str) -> None:
             print(f"{entry.name}: ok ({entry.pin.hash.sri}) {origin}", flush=True)
 
-        fill_from(project.pins, mirror, sources, selected, passed)
+        with LocalSources([source.resolve() for source in args.sources]) as sources:
+            fill_from(project.pins, mirror, sources, selected, passed)
         return 0
     ensure_writable(mirror.root)
     upstream = Fetcher(project.pins)

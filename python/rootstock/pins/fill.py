@@ -63,11 +63,16 @@ class _File:
 
 
 class _Plan:
-    """What to import for the selected pins, and what no source holds (per pin, what was looked for)."""
+    """What to import for the selected pins, and what no source holds (per pin, what was looked for).
 
-    def __init__(self, sources: LocalSources, selected: Sequence[NamedPin]) -> None:
+    Repositories are told apart by where the mirror keeps them: a pin's URL and a submodule's may differ only by
+    `.git` and still be one repository.
+    """
+
+    def __init__(self, sources: LocalSources, selected: Sequence[NamedPin], mirror: Mirror) -> None:
         self.sources = sources
-        self.repositories: dict[str, _Repository] = {}
+        self.mirror = mirror
+        self.repositories: dict[Path, _Repository] = {}
         self.files: list[_File] = []
         self.missing: dict[str, list[str]] = {}
         for named in selected:
@@ -81,7 +86,8 @@ class _Plan:
                 self.missing.setdefault(named.name, []).append(_file_wanted(named))
 
     def _want(self, pin: str, url: str, rev: str, tags: dict[str, str], *, submodules: bool) -> None:
-        known = self.repositories.get(url)
+        key = self.mirror.git_path(url)
+        known = self.repositories.get(key)
         revs = {rev, *(known.revs if known else ())}
         wanted_tags = {**(known.tags if known else {}), **tags}
         source = self.sources.repository(revs, wanted_tags)
@@ -92,11 +98,11 @@ class _Plan:
         if any(git.tag_target(source, t) != r for t, r in wanted_tags.items()):
             # A tag cannot be made up here: it is what `pins verify` checks the commit against.
             self.missing.setdefault(pin, []).append(
-                f"a repository of {url} holding commit {rev}{tagged} with its tags ({source} holds the commit "
-                "without them)"
+                f"a repository of {url} holding commit {rev}{tagged} with its tags ({self.sources.shown(source)} "
+                "holds the commit without them)"
             )
             return
-        entry = self.repositories.setdefault(url, _Repository(url, source))
+        entry = self.repositories.setdefault(key, _Repository(url, source))
         entry.source, entry.revs, entry.tags = source, revs, wanted_tags
         if pin not in entry.pins:
             entry.pins.append(pin)
@@ -151,7 +157,7 @@ def _holds(repo: Path, entry: _Repository) -> bool:
     return git.missing_object(repo, sorted(entry.revs), history=True) is None
 
 
-def _import_repository(mirror: Mirror, entry: _Repository) -> str:
+def _import_repository(mirror: Mirror, entry: _Repository, shown: Path) -> str:
     """Make the mirror's copy of one repository from its local source, in one rename; return how.
 
     The whole repository when its every ref's history is complete: the mirror then serves `vulns` (commit
@@ -170,22 +176,22 @@ def _import_repository(mirror: Mirror, entry: _Repository) -> str:
     with replacing_directory(dest) as tmp:
         if (lost := git.missing_object(entry.source, ["--all"], history=True)) is None:
             git.copy_repository(entry.source, tmp)
-            how = f"{entry.source}, whole"
+            how = f"{shown}, whole"
         elif (lost_pinned := git.missing_object(entry.source, wants, history=True)) is None:
             git.fetch_into(entry.source, tmp, refspecs, depth=None)
             how = (
-                f"{entry.source}, only the pinned commits and tags with their history (the source lacks object "
+                f"{shown}, only the pinned commits and tags with their history (the source lacks object "
                 f"{lost} of other refs' history)"
             )
         elif (lost_tree := git.missing_object(entry.source, wants, history=False)) is None:
             git.fetch_into(entry.source, tmp, refspecs, depth=1)
             how = (
-                f"{entry.source}, cut to the pinned commits and tags (depth 1: the source lacks object {lost_pinned} "
+                f"{shown}, cut to the pinned commits and tags (depth 1: the source lacks object {lost_pinned} "
                 "of their history)"
             )
         else:
             msg = (
-                f"{entry.source} holds the commits {', '.join(sorted(entry.revs))} of {entry.url} but lacks object "
+                f"{shown} holds the commits {', '.join(sorted(entry.revs))} of {entry.url} but lacks object "
                 f"{lost_tree} of their trees: no mirror can be made from it"
             )
             raise InputError(msg)
@@ -210,16 +216,17 @@ def fill_from(
     """
     ensure_writable(mirror.root)
     log.info("looking for %d pins in %s", len(selected), ", ".join(map(str, sources.directories)))
-    plan = _Plan(sources, selected)
+    plan = _Plan(sources, selected, mirror)
     failures: list[RootstockError] = [
         SourceMissingError(name, wanted, sources.directories) for name, wanted in plan.missing.items()
     ]
     origin: dict[str, str] = {}
     broken: set[str] = set(plan.missing)
     for n, entry in enumerate(plan.repositories.values(), 1):
-        log.info("[%d/%d] importing %s from %s", n, len(plan.repositories), entry.url, entry.source)
+        shown = sources.shown(entry.source)
+        log.info("[%d/%d] importing %s from %s", n, len(plan.repositories), entry.url, shown)
         try:
-            how = _import_repository(mirror, entry)
+            how = _import_repository(mirror, entry, shown)
         except InputError as exc:
             failures += [InputError(f"pin '{pin}': {exc}") for pin in entry.pins if pin not in broken]
             broken.update(entry.pins)

@@ -30,10 +30,14 @@ def _is_bare(names: set[str], directory: Path) -> bool:
 
 class LocalSources:
     """The repositories and files below some directories, looked through once; each file is hashed at most once
-    for each way a pin can hash it."""
+    for each way a pin can hash it. A context manager: see shown()."""
 
     def __init__(self, directories: Sequence[Path]) -> None:
         """Look through the directories.
+
+        A bare repository copied by a tool that drops empty directories (a mirror carried to an air-gapped site)
+        lacks refs/, which git refuses; such a repository is read through a private shadow borrowing its objects
+        (as Mirror.git_rewrites does), which lives until the context ends. Nothing is written to the sources.
 
         Raises:
             InputError: one of them is not a directory.
@@ -48,6 +52,14 @@ class LocalSources:
         self.files: list[Path] = []
         for directory in directories:
             self._walk(directory)
+        self._scratch = tempfile.TemporaryDirectory(prefix="rootstock-sources-")
+        self._shown: dict[Path, Path] = {}
+        for n, repo in enumerate(self.repositories):
+            if git.lacks_refs(repo):
+                shadow = Path(self._scratch.name) / f"{n}.git"
+                git.shadow_repository(repo, shadow)
+                self.repositories[n] = shadow
+                self._shown[shadow] = repo
         self._hashes: dict[tuple[int, int, str], Hash | None] = {}
         self._commits: dict[tuple[Path, str], bool] = {}
 
@@ -76,6 +88,17 @@ class LocalSources:
                 elif not in_tree and entry.is_file():
                     self.files.append(Path(entry.path))
         self.files.sort()
+
+    def __enter__(self) -> LocalSources:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._scratch.cleanup()
+
+    def shown(self, repo: Path) -> Path:
+        """Where a repository is in the directories looked through: itself, or the one without refs/ that its
+        shadow stands for."""
+        return self._shown.get(repo, repo)
 
     def holds(self, repo: Path, rev: str) -> bool:
         """Whether repo holds commit rev."""
