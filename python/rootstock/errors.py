@@ -136,18 +136,71 @@ class TagMovedError(RootstockError):
         )
 
 
-class MirrorMissingError(RootstockError):
+class AbsentError(InputError):
+    """An input is not where it was looked for. `absence` is the sentence without the pin and the remedy, so that
+    a report of many absent pins names each once and says what to do once (PinFailuresError)."""
+
+    def __init__(self, pin: str, absence: str, remedy: str) -> None:
+        self.pin = pin
+        self.absence = absence
+        self.remedy = remedy
+        super().__init__(f"pin '{pin}' {absence}; {remedy}")
+
+
+MIRROR_REMEDY = (
+    "run 'rootstock mirror fill' on a machine with network access and copy the mirror over "
+    "(or import local clones and downloads with 'rootstock mirror fill MIRROR --from DIR')"
+)
+
+
+class MirrorMissingError(AbsentError):
     """A local mirror was requested but does not hold an input."""
 
-    exit_code = ExitCode.BAD_INPUT
-
     def __init__(self, pin: str, expected: str, where: str) -> None:
-        self.pin = pin
-        msg = f"pin '{pin}' is not in the mirror: expected {expected} at {where}; {MIRROR_REMEDY}"
+        super().__init__(pin, f"is not in the mirror: expected {expected} at {where}", MIRROR_REMEDY)
+
+
+class SourceMissingError(AbsentError):
+    """`mirror fill --from`: no local directory holds a pin's content (or a part of it, a submodule)."""
+
+    def __init__(self, pin: str, wanted: Sequence[str], searched: Sequence[Path]) -> None:
+        self.wanted = tuple(wanted)
+        where = ", ".join(str(d) for d in searched)
+        super().__init__(
+            pin,
+            f"has no source in {where}: looked for {'; '.join(wanted)}",
+            "add a directory holding it with another --from, or fill it from upstream on a machine with network access",
+        )
+
+
+class MissingObjectError(InputError):
+    """A repository holds a commit but cannot serve it: an object of its history is gone (a snapshot or copy that
+    lost objects). git itself then says only that upload-pack died ("unable to read <sha>"), which a fetcher
+    would blame on the URL or the commit."""
+
+    def __init__(
+        self, url: str, rev: str, obj: str, *, pin: str = "", repo: Path | None = None, mirror: str = ""
+    ) -> None:
+        self.url = url
+        self.rev = rev
+        self.obj = obj
+        who = f"pin '{pin}': " if pin else ""
+        if repo is not None:
+            msg = (
+                f"{who}object {obj} of the history of commit {rev} is missing from the mirror's copy of {url} "
+                f"({repo}): re-import it with 'rootstock mirror fill {mirror or 'MIRROR'} --from DIR', which cuts "
+                "the history of a copy that lacks objects"
+            )
+        else:
+            msg = (
+                f"{who}{url} holds commit {rev} but cannot serve it: object {obj} of its history is missing there "
+                "(the repository is damaged)"
+            )
         super().__init__(msg)
 
-
-MIRROR_REMEDY = "run 'rootstock mirror fill' on a machine with network access and copy the mirror over"
+    def of_pin(self, pin: str, repo: Path | None, mirror: str) -> MissingObjectError:
+        """The same failure named by the pin it belongs to (and the mirror repository that lacks the object)."""
+        return MissingObjectError(self.url, self.rev, self.obj, pin=pin, repo=repo, mirror=mirror)
 
 
 class SubmoduleError(InputError):
@@ -189,6 +242,25 @@ class SubmoduleError(InputError):
         """The same failure named by the pin it belongs to (and the mirror repository it was looked for in)."""
         return SubmoduleError(
             self.path, self.url, self.rev, reachable=self.reachable, pin=pin, mirror=mirror, remedy=remedy
+        )
+
+
+class PinFailuresError(RootstockError):
+    """Several pins failed while the others were checked: every failure listed, the pins absent from where they
+    were looked for once each with each remedy once. A failed check outweighs bad input in the exit code."""
+
+    def __init__(self, failures: Sequence[RootstockError], total: int) -> None:
+        self.failures = tuple(failures)
+        checks = any(f.exit_code == ExitCode.CHECK_FAILED for f in failures)
+        self.exit_code = ExitCode.CHECK_FAILED if checks else ExitCode.BAD_INPUT
+        absent = [f for f in failures if isinstance(f, AbsentError)]
+        others = [f for f in failures if not isinstance(f, AbsentError)]
+        remedies = dict.fromkeys(f.remedy for f in absent)
+        super().__init__(
+            f"{len(failures)} of {total} pins failed ({total - len(failures)} passed)",
+            *(f"pin '{f.pin}' {f.absence}" for f in absent),
+            *(f"then {remedy}" for remedy in remedies),
+            *(str(f).replace("\n", "\n  ") for f in others),
         )
 
 

@@ -1,4 +1,5 @@
-"""write_atomic: the old file or the new one, never half of it, with the mode the user gave or the umask gives."""
+"""write_atomic, copy_atomic, replacing_directory: the old file or directory or the new one, never half of it, with
+the mode the user gave or the umask gives."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rootstock.core.files import write_atomic
+from rootstock.core.files import copy_atomic, replacing_directory, write_atomic
 from rootstock.errors import WriteError
 
 
@@ -110,4 +111,50 @@ def test_a_directory_that_refuses_writes(immutable: Path) -> None:
     assert str(info.value).startswith(f"cannot write {target}: Operation not permitted")
     assert "immutable" in str(info.value)
     assert target.read_text() == "old\n"
+    assert leftovers(immutable) == []
+
+
+def test_a_copy_replaces_the_file_whole_and_keeps_its_mode(tmp_path: Path) -> None:
+    source = tmp_path / "toolchain.whl"
+    source.write_bytes(os.urandom(3 << 20))
+    target = tmp_path / "mirror" / "files" / "sha256-x"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    copy_atomic(source, target)
+    assert target.read_bytes() == source.read_bytes()
+    assert mode(target) == 0o640
+    assert leftovers(target.parent) == []
+
+
+def test_a_copy_that_cannot_be_written_leaves_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "file"
+    source.write_text("bytes\n")
+    (tmp_path / "files").write_text("a file where the directory should be\n")
+    with pytest.raises(WriteError, match=f"cannot write {tmp_path / 'files' / 'sha256-x'}: "):
+        copy_atomic(source, tmp_path / "files" / "sha256-x")
+
+
+def test_a_directory_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "git" / "x.git"
+    target.mkdir(parents=True)
+    (target / "old").write_text("old\n")
+    with pytest.raises(KeyboardInterrupt), replacing_directory(target) as new:
+        (new / "half").write_text("half\n")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in target.iterdir()) == ["old"]
+    with replacing_directory(target) as new:
+        (new / "new").write_text("new\n")
+        assert sorted(p.name for p in target.iterdir()) == ["old"]  # a reader still sees the old one
+    assert sorted(p.name for p in target.iterdir()) == ["new"]
+    assert leftovers(target.parent) == []
+
+
+def test_a_directory_that_cannot_be_made(immutable: Path) -> None:
+    with (
+        pytest.raises(WriteError, match="Operation not permitted") as info,
+        replacing_directory(immutable / "x.git"),
+    ):
+        pytest.fail("the block must not run")
+    assert "immutable" in str(info.value)
     assert leftovers(immutable) == []

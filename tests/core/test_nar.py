@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rootstock.core.nar import CHUNK, SMALL, dump, flat_hash, nar_hash
+from rootstock.core.nar import CHUNK, SMALL, dump, flat_hash, lone_file_nar_hash, nar_hash
 from rootstock.errors import InputError
 from rootstock.host import nix
 
@@ -51,6 +51,19 @@ def test_executable_bit_changes_the_hash(tmp_path: Path) -> None:
     target.chmod(0o755)
     assert nar_hash(target) != before
     assert nar_hash(target) == nix.hash_path(target)
+
+
+@pytest.mark.parametrize("size", [0, 7, 8, CHUNK + 3])
+def test_a_files_bytes_hash_as_nix_hashes_them_executable_whatever_its_mode(tmp_path: Path, size: int) -> None:
+    """A downloaded seed lost its executable bit; its pin is the NAR hash of the executable file."""
+    download = tmp_path / "download"
+    download.write_bytes(bytes(range(256)) * (size // 256) + b"s" * (size % 256))
+    download.chmod(0o644)
+    executable = tmp_path / "executable"
+    executable.write_bytes(download.read_bytes())
+    executable.chmod(0o755)
+    assert lone_file_nar_hash(download, executable=True) == nix.hash_path(executable)
+    assert lone_file_nar_hash(download, executable=False) == nix.hash_path(download)
 
 
 def test_flat_hash_is_sha256_of_bytes(tmp_path: Path) -> None:

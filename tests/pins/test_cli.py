@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -398,7 +399,7 @@ def test_a_submodule_missing_from_the_mirror_is_one_message(
     assert the_error(capsys.readouterr().err) == (
         f"rootstock: error: pin 'src': submodule 'sub' ({sub_url}) is not in the mirror: expected a repository "
         f"holding commit {rev} at {repo}; run 'rootstock mirror fill' on a machine with network access and copy "
-        "the mirror over"
+        "the mirror over (or import local clones and downloads with 'rootstock mirror fill MIRROR --from DIR')"
     )
 
 
@@ -422,7 +423,7 @@ def test_a_mirrored_submodule_without_the_recorded_commit_is_one_message(
     assert the_error(capsys.readouterr().err) == (
         f"rootstock: error: pin 'src': submodule 'sub' ({sub_url}): the mirror's {repo} lacks commit {rev}, which "
         "the pinned commit records; run 'rootstock mirror fill' on a machine with network access and copy the "
-        "mirror over"
+        "mirror over (or import local clones and downloads with 'rootstock mirror fill MIRROR --from DIR')"
     )
 
 
@@ -478,3 +479,52 @@ def test_a_nested_submodule_is_named_by_its_path_in_the_pin(
         f"rootstock: error: pin 'src': submodule 'sub/deps/inner' ({inner.as_uri()}) cannot be reached to fetch "
         f"commit {inner_rev} (offline? use --mirror DIR or ROOTSTOCK_MIRROR)"
     )
+
+
+def absent_file_pin(name: str, content: bytes) -> str:
+    digest = Hash("sha256", hashlib.sha256(content).digest())
+    return f'\n[pins.{name}]\nkind = "file"\nurls = ["https://example.invalid/{name}"]\nhash = "{digest.sri}"\n'
+
+
+def test_verify_goes_on_past_pins_the_mirror_lacks_and_lists_them_once(
+    nix_store: Path, checkout: Path, filled_mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mirror holding only some pins (the static recipe's, say) verifies those; the others are listed at the end,
+    each with what the mirror should hold, and what to do said once."""
+    pins = checkout / "pins.toml"
+    pins.write_text(pins.read_text() + absent_file_pin("seed-a", b"a\n") + absent_file_pin("seed-b", b"b\n"))
+    loaded = load_pins(pins)
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify", mirror=filled_mirror) == 3
+    captured = capsys.readouterr()
+    assert captured.out.startswith("src: ok (")
+    mirror = Mirror(filled_mirror)
+    expected = [
+        "rootstock: error: 2 of 3 pins failed (1 passed)",
+        *(
+            f"  pin '{name}' is not in the mirror: expected {loaded.get(name).pin.hash.sri} at "
+            f"{mirror.file_path(loaded.get(name).pin.hash)}"
+            for name in ("seed-a", "seed-b")
+        ),
+        "  then run 'rootstock mirror fill' on a machine with network access and copy the mirror over (or import "
+        "local clones and downloads with 'rootstock mirror fill MIRROR --from DIR')",
+    ]
+    assert captured.err.splitlines()[-4:] == expected
+
+
+def test_a_changed_pin_does_not_hide_the_others_and_outweighs_absent_ones(
+    nix_store: Path, checkout: Path, filled_mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pins = checkout / "pins.toml"
+    pins.write_text(pins.read_text() + absent_file_pin("changed", b"pinned\n") + absent_file_pin("absent", b"x\n"))
+    changed = load_pins(pins).get("changed").pin.hash
+    stored = Mirror(filled_mirror).file_path(changed)
+    stored.parent.mkdir()
+    stored.write_bytes(b"tampered\n")
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify", mirror=filled_mirror) == 1
+    captured = capsys.readouterr()
+    assert "src: ok (" in captured.out
+    assert "rootstock: error: 2 of 3 pins failed (1 passed)" in captured.err
+    assert "  pin 'absent' is not in the mirror" in captured.err
+    assert "  hash mismatch for pin 'changed' (https://example.invalid/changed)\n    expected: " in captured.err

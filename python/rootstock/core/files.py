@@ -6,11 +6,13 @@ import contextlib
 import errno
 import os
 import secrets
+import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from rootstock.errors import WriteError
+from rootstock.errors import InputError, WriteError
 
 # What the user can do about each way a write fails; any other errno gets its strerror alone.
 REMEDIES = {
@@ -36,6 +38,26 @@ def write_atomic(path: Path, data: str | bytes, *, fsync: Callable[[int], None] 
         WriteError: the file cannot be written; the old file, if any, is unchanged and no temporary file is left.
     """
     raw = data.encode() if isinstance(data, str) else data
+    _replace(path, lambda handle: handle.write(raw), fsync)
+
+
+def copy_atomic(source: Path, path: Path) -> None:
+    """Replace path with a copy of source's bytes as write_atomic does, streamed (a toolchain is 100 MB).
+
+    Raises:
+        InputError: source cannot be read.
+        WriteError: path cannot be written; the old file, if any, is unchanged and no temporary file is left.
+    """
+    try:
+        src = source.open("rb")
+    except OSError as exc:
+        msg = f"{source}: cannot read ({exc.strerror})"
+        raise InputError(msg) from None
+    with src:
+        _replace(path, lambda handle: shutil.copyfileobj(src, handle, 1 << 20), os.fsync)
+
+
+def _replace(path: Path, fill: Callable[[BinaryIO], object], fsync: Callable[[int], None]) -> None:
     tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,25 +65,70 @@ def write_atomic(path: Path, data: str | bytes, *, fsync: Callable[[int], None] 
             mode: int | None = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
             mode = None
-        # The temporary name is random and created exclusively, so it never touches another writer's file;
-        # creating it with 0666 lets the kernel apply the umask, which mkstemp's fixed 0600 would hide.
-        name = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        # Creating it with 0666 lets the kernel apply the umask, which mkstemp's fixed 0600 would hide.
+        name = _temporary_name(path)
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         tmp = name
         with os.fdopen(fd, "wb") as handle:
             if mode is not None:
                 os.fchmod(handle.fileno(), mode)
-            handle.write(raw)
+            fill(handle)
             handle.flush()
             fsync(handle.fileno())
         tmp.replace(path)
     except OSError as exc:
         _discard(tmp)
-        remedy = REMEDIES.get(exc.errno or 0, "").format(dir=path.parent)
-        raise WriteError(path, exc.strerror or str(exc), remedy) from None
+        raise write_error(path, exc) from None
     except BaseException:
         _discard(tmp)
         raise
+
+
+def write_error(path: Path, exc: OSError) -> WriteError:
+    """The one message for a file or directory at path that could not be written, with what to do about it."""
+    remedy = REMEDIES.get(exc.errno or 0, "").format(dir=path.parent)
+    return WriteError(path, exc.strerror or str(exc), remedy)
+
+
+def _temporary_name(path: Path) -> Path:
+    # Random and created exclusively, so it never touches another writer's file; hidden beside its target, so
+    # the rename that publishes it stays on one file system.
+    return path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+
+
+@contextlib.contextmanager
+def replacing_directory(path: Path) -> Iterator[Path]:
+    """A new, empty directory beside path that takes path's place when the block ends without error, and is
+    removed otherwise: a reader finds the old directory or the whole new one, never half of it. (A directory
+    cannot be renamed over a non-empty one, so the old one is moved aside first and removed last.)
+
+    Raises:
+        WriteError: the directory cannot be made or moved into place.
+    """
+    tmp = _temporary_name(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    try:
+        yield tmp
+        old = _temporary_name(path)
+        aside = False
+        try:
+            if path.exists():
+                path.rename(old)
+                aside = True
+            tmp.rename(path)
+        except OSError as exc:
+            if aside:
+                with contextlib.suppress(OSError):
+                    old.rename(path)
+            raise write_error(path, exc) from None
+        if aside:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _discard(tmp: Path | None) -> None:

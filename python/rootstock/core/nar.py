@@ -225,11 +225,34 @@ def file_nar_hash(data: bytes, *, executable: bool) -> Hash:
 def flat_hash(path: Path) -> Hash:
     """The sha256 of a file's bytes."""
     digest = hashlib.sha256()
+    _feed(path, digest)
+    return Hash("sha256", digest.digest())
+
+
+def lone_file_nar_hash(path: Path, *, executable: bool) -> Hash:
+    """file_nar_hash of a file's bytes, streamed: the NAR sha256 they have as a lone regular file, executable or
+    not, whatever the file's own mode (a download has lost it)."""
+    digest = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
+        size = path.stat().st_size
     except OSError as exc:
         msg = f"{path}: cannot read ({exc.strerror})"
         raise InputError(msg) from None
+    digest.update(_encode(b"nix-archive-1") + _header(size, stat.S_IXUSR if executable else 0))
+    if _feed(path, digest) != size:
+        raise _changed(os.fsencode(path))
+    digest.update(PADDING[: -size % 8] + CLOSE)
     return Hash("sha256", digest.digest())
+
+
+def _feed(path: Path, sink: Sink) -> int:
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                sink.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        msg = f"{path}: cannot read ({exc.strerror})"
+        raise InputError(msg) from None
+    return size

@@ -10,11 +10,14 @@ from urllib.parse import urljoin
 
 from attrs import frozen
 
-from rootstock.errors import CommandError, InputError, SubmoduleError
+from rootstock.errors import CommandError, InputError, MissingObjectError, SubmoduleError
 from rootstock.host import proc
 
 # Reproducible git behaviour: no user or system configuration leaks into what is fetched.
 ISOLATED_ENV = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+# How git names an object a repository lacks: upload-pack's pack-objects ("unable to read <sha>"), rev-list
+# ("missing blob object '<sha>'").
+MISSING_OBJECT_RE = re.compile(r"(?:unable to read|missing \w+ object '?)\s*([0-9a-f]{40})")
 
 
 @frozen
@@ -65,6 +68,8 @@ def checkout(
     try:
         _git(["fetch", "--quiet", "origin", rev], cwd=dest, rewrites=rewrites)
     except CommandError as exc:
+        if found := MISSING_OBJECT_RE.search(exc.stderr_tail):
+            raise MissingObjectError(url, rev, found.group(1)) from None
         msg = f"cannot reach {url} or it lacks commit {rev}:\n{exc.stderr_tail}"
         raise InputError(msg) from None
     _git(["checkout", "--quiet", "--detach", rev], cwd=dest)
@@ -78,7 +83,9 @@ def _update_submodules(tree: Path, url: str, *, rewrites: Sequence[tuple[str, st
         sub_url = submodule_url(url, sub.url)
         try:
             _git(["submodule", "update", "--quiet", "--init", "--", sub.path], cwd=tree, rewrites=rewrites)
-        except CommandError:
+        except CommandError as exc:
+            if found := MISSING_OBJECT_RE.search(exc.stderr_tail):
+                raise MissingObjectError(sub_url, sub.rev, found.group(1)) from None
             reachable = _answers(sub_url, rewrites)
             raise SubmoduleError(prefix + sub.path, sub_url, sub.rev, reachable=reachable) from None
         _update_submodules(tree / sub.path, sub_url, rewrites=rewrites, prefix=f"{prefix}{sub.path}/")
@@ -147,6 +154,62 @@ def mirror_clone(url: str, dest: Path) -> None:
     else:
         dest.parent.mkdir(parents=True, exist_ok=True)
         _git(["clone", "--quiet", "--mirror", url, dest])
+
+
+def copy_repository(source: Path, dest: Path) -> None:
+    """Make dest a bare copy of the local repository source, every ref and object (copied, never hard-linked or
+    borrowed, so dest depends on nothing of source)."""
+    _git(["clone", "--quiet", "--mirror", "--no-hardlinks", "--dissociate", source, dest])
+
+
+def fetch_into(source: Path, dest: Path, refspecs: Sequence[str], *, depth: int | None) -> None:
+    """Make dest a bare repository holding what the refspecs fetch from source (`<rev>:<ref>` for a commit no ref
+    of source need name); with depth, only that many commits of each history (a shallow repository)."""
+    _git(["init", "--quiet", "--bare", dest])
+    shallow = [f"--depth={depth}"] if depth is not None else []
+    _git(["fetch", "--quiet", "--no-tags", *shallow, source, *refspecs], cwd=dest)
+
+
+def set_upstream(repo: Path, url: str) -> None:
+    """Make url the origin a bare mirror refreshes from (`remote update`), as `clone --mirror url` would."""
+    if "origin" in _git(["remote"], cwd=repo).split():
+        _git(["remote", "set-url", "origin", url], cwd=repo)
+    else:
+        _git(["remote", "add", "--mirror=fetch", "origin", url], cwd=repo)
+
+
+def missing_object(repo: Path, revs: Sequence[str], *, history: bool) -> str | None:
+    """The first object a local repository lacks of what revs reach (their whole history, or with history false
+    only the commits and their trees), None when it has them all. Read-only: this is what upload-pack would die
+    on when asked for them."""
+    walk = [] if history else ["--no-walk"]
+    done = proc.run(
+        ["git", "rev-list", "--objects", "--quiet", "--missing=error", *walk, *revs, "--"],
+        cwd=repo,
+        env=ISOLATED_ENV,
+        ok_codes=(0, 128),
+    )
+    if done.exit_code == 0:
+        return None
+    if found := MISSING_OBJECT_RE.search(done.stderr):
+        return found.group(1)
+    raise CommandError(done.argv, done.exit_code, done.stderr)
+
+
+def tag_target(repo: Path, tag: str) -> str | None:
+    """The commit a tag of a local repository names (annotated tags peeled), None when there is no such tag."""
+    done = proc.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"],
+        cwd=repo,
+        env=ISOLATED_ENV,
+        ok_codes=(0, 1, 128),
+    )
+    return done.stdout.strip() if done.exit_code == 0 else None
+
+
+def is_shallow(repo: Path) -> bool:
+    """Whether a local repository's history is cut (a shallow clone)."""
+    return _git(["rev-parse", "--is-shallow-repository"], cwd=repo).strip() == "true"
 
 
 def lacks_refs(repo: Path) -> bool:

@@ -12,7 +12,14 @@ from attrs import frozen
 
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
-from rootstock.errors import CommandError, HashMismatchError, InputError, MirrorMissingError, SubmoduleError
+from rootstock.errors import (
+    CommandError,
+    HashMismatchError,
+    InputError,
+    MirrorMissingError,
+    MissingObjectError,
+    SubmoduleError,
+)
 from rootstock.host import git, nix
 from rootstock.pins.mirror import Mirror, Rewrites
 from rootstock.pins.model import FilePin, GitPin, NamedPin, Pins, TarballPin
@@ -113,6 +120,10 @@ class Fetcher:
         except SubmoduleError as exc:
             where = self.mirror.git_path(exc.url) if self.mirror is not None else None
             raise exc.of_pin(named.name, where, remedy(named.name)) from None
+        except MissingObjectError as exc:
+            if self.mirror is None:
+                raise exc.of_pin(named.name, None, "") from None
+            raise exc.of_pin(named.name, self.mirror.git_path(exc.url), str(self.mirror.root)) from None
         git.strip_git_metadata(dest)
         for pattern in pin.remove:
             matches = sorted(dest.glob(pattern))
