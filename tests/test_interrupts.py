@@ -29,3 +29,14 @@ def test_only_the_first_signal_raises_so_the_unwinding_it_starts_completes() -> 
             os.kill(os.getpid(), signal.SIGINT)
             cleaned = True
     assert cleaned
+
+
+def test_a_held_signal_is_raised_where_the_block_asks_for_it_and_only_there() -> None:
+    steps = []
+    with interrupts.as_exceptions(), pytest.raises(KeyboardInterrupt), interrupts.held():
+        interrupts.raise_held()  # nothing arrived yet: no-op
+        os.kill(os.getpid(), signal.SIGINT)
+        steps.append("between the library's calls")
+        interrupts.raise_held()
+        steps.append("not reached")
+    assert steps == ["between the library's calls"]

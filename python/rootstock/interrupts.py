@@ -41,14 +41,24 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     if _State.holding:
         _State.held = _State.held or signum
         return
+    _raise(signum)
+
+
+def _raise(signum: int) -> None:
     _State.raised = True
     raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
-    """Within the block a signal waits; it is raised as the block ends. For a step that must not be cut in
-    two, such as starting a child process: interrupted halfway, nothing would know the child to end it."""
+    """Within the block a signal waits; it is raised as the block ends, or where the block calls
+    raise_held(). For code that must not be cut at an arbitrary bytecode: starting a child process
+    (interrupted halfway, nothing would know the child to end it), or waiting in a library whose threads share
+    locks with the waiting thread (`sh`: a lock taken just before the interrupt is never released)."""
+    if threading.current_thread() is not threading.main_thread():
+        # Python runs signal handlers in the main thread only; a signal held here would wait for this thread.
+        yield
+        return
     _State.holding += 1
     try:
         yield
@@ -56,8 +66,15 @@ def held() -> Iterator[None]:
         _State.holding -= 1
         if not _State.holding and _State.held is not None:
             signum, _State.held = _State.held, None
-            _State.raised = True
-            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+            _raise(signum)
+
+
+def raise_held() -> None:
+    """Within held(): raise the signal that has arrived meanwhile, if any, here, at a point the caller knows
+    holds no lock."""
+    if _State.held is not None:
+        signum, _State.held = _State.held, None
+        _raise(signum)
 
 
 @contextlib.contextmanager

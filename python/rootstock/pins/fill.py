@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
+from rootstock.core.files import temporary_directory
 from rootstock.host import git
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.mirror import Mirror
@@ -24,12 +24,12 @@ def fill(upstream: Fetcher, mirror: Mirror, named: NamedPin) -> Path:
     pin = named.pin
     if isinstance(pin, GitPin):
         _mirror_repo(mirror, pin.url, pin.rev)
-        with tempfile.TemporaryDirectory(prefix="rootstock-fill-") as tmp:
-            Fetcher(upstream.pins, mirror).check(named, Path(tmp))
+        with temporary_directory("rootstock-fill-") as tmp:
+            Fetcher(upstream.pins, mirror).check(named, tmp)
         return mirror.git_path(pin.url)
     target = mirror.file_path(pin.hash)
-    with tempfile.TemporaryDirectory(prefix="rootstock-fill-") as tmp:
-        upstream.check(named, Path(tmp))
+    with temporary_directory("rootstock-fill-") as tmp:
+        upstream.check(named, tmp)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(upstream.raw_file(named, Path(tmp)), target)
+        shutil.copyfile(upstream.raw_file(named, tmp), target)
     return target

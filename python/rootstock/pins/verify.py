@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
+from rootstock.core.files import temporary_directory
 from rootstock.errors import HashMismatchError, InputError, TagMovedError
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.model import GitPin, NamedPin
@@ -49,6 +47,6 @@ def check_published(named: NamedPin) -> list[str]:
 def verify(fetcher: Fetcher, named: NamedPin) -> list[str]:
     """Re-fetch one pin (ignoring anything already in the store), check its tag and hash; return who agrees."""
     check_tag(fetcher, named)
-    with tempfile.TemporaryDirectory(prefix="rootstock-verify-") as tmp:
-        fetcher.check(named, Path(tmp))
+    with temporary_directory("rootstock-verify-") as tmp:
+        fetcher.check(named, tmp)
     return check_published(named)
