@@ -1,6 +1,7 @@
 """Fault injection: interrupt rootstock commands at random moments and check that each exits cleanly.
 
 Usage: .venv/bin/python benchmarks/interrupt_faults.py [--runs N] [--seed S] [--commands NAME...] [--keep]
+       [--blocked-start] [--py-spy PATH]
 
 On a throwaway fixture checkout (the fixture chain of tests/stages/test_build.py: a seed, a git source in a
 repository made here, three steps) in a Nix store of its own, it runs `render`, `pins update src --rev NEW`,
@@ -17,7 +18,11 @@ Each run is checked (README.md, "Exit codes"; docs/faults.md):
   have completed (then pins.toml is the updated file in full); a build report, when written, is whole JSON.
 
 It prints a table of totals per command and exits 1 on any hang, traceback, wrong exit code, leftover or
-half-changed file.
+half-changed file. A hung run keeps its evidence in its run directory (the fixture is then kept): the process
+list of its session and, with py-spy installed (`pip install py-spy`; --py-spy PATH), every thread's Python
+stack; it is then given 10 s more, and the fault says whether it was slow (exited) or stuck (killed).
+--blocked-start starts every command through `env --block-signal=INT --block-signal=TERM`, which leaves no
+moment in Python's start-up where a signal makes Python print its own traceback (docs/faults.md).
 """
 
 from __future__ import annotations
@@ -232,10 +237,11 @@ def judge(tally: Counter[str], code: int, signum: int, signalled: bool, err: str
 
 
 class Fixture:
-    def __init__(self, base: Path, python: str, py_spy: str | None) -> None:
+    def __init__(self, base: Path, python: str, py_spy: str | None, launcher: list[str]) -> None:
         self.base = base
         self.python = python
         self.py_spy = py_spy
+        self.launcher = launcher
         self.env = {**os.environ, **isolated_env(base)}
         os.environ.update(self.env)  # the in-process set-up (Chain) uses the same store and git identity
         self.root, self.new_rev = make_fixture(base)
@@ -246,7 +252,7 @@ class Fixture:
 
     def argv(self, command: str) -> list[str]:
         words = [w.format(new_rev=self.new_rev) for w in COMMANDS[command]]
-        return [self.python, "-m", "rootstock", "--root", str(self.root), *words]
+        return [*self.launcher, self.python, "-m", "rootstock", "--root", str(self.root), *words]
 
     def prepare(self, command: str) -> None:
         restore(self.root, self.saved)
@@ -356,6 +362,11 @@ def main() -> int:
     parser.add_argument("--commands", nargs="+", choices=sorted(COMMANDS), default=list(COMMANDS))
     parser.add_argument("--keep", action="store_true", help="keep the fixture directory (its path is printed)")
     parser.add_argument(
+        "--blocked-start",
+        action="store_true",
+        help="start each command as `env --block-signal=INT --block-signal=TERM python -m rootstock` (docs/faults.md)",
+    )
+    parser.add_argument(
         "--py-spy",
         default=shutil.which("py-spy"),
         help="py-spy, to dump a hung run's Python stacks into its directory (default: the one on PATH)",
@@ -370,7 +381,8 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="interrupt-faults-"))
     totals: dict[str, Counter[str]] = {}
     try:
-        fixture = Fixture(base, sys.executable, args.py_spy)
+        launcher = ["env", "--block-signal=INT", "--block-signal=TERM"] if args.blocked_start else []
+        fixture = Fixture(base, sys.executable, args.py_spy, launcher)
         for command in args.commands:
             fixture.measure(command)  # a warm-up: the first run of each pays for what later runs find done
             took = fixture.measure(command)

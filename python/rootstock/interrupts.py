@@ -90,7 +90,14 @@ def as_exceptions() -> Iterator[None]:
     previous = {s: signal.signal(s, _handler) for s in wanted}
     _State.active, _State.raised, _State.held = True, False, None
     try:
-        yield
+        # A launcher may block both across exec (`env --block-signal=INT --block-signal=TERM rootstock ...`), so
+        # that one arriving while Python starts waits for this handler instead of making Python print a
+        # traceback: it is delivered here, inside the block, as the exception.
+        blocked = signal.pthread_sigmask(signal.SIG_UNBLOCK, wanted)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
