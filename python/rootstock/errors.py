@@ -147,6 +147,7 @@ class MirrorMissingError(RootstockError):
         super().__init__(msg)
 
 
+OFFLINE_REMEDY = "use --mirror DIR or ROOTSTOCK_MIRROR"
 MIRROR_REMEDY = "run 'rootstock mirror fill' on a machine with network access and copy the mirror over"
 
 
@@ -184,10 +185,8 @@ class CheckoutError(InputError):
         elif mirror is not None:
             msg = f"{who}: the mirror's {mirror} lacks commit {rev}{recorded}; {MIRROR_REMEDY}"
         elif not reachable:
-            because = f" ({reason})" if reason else ""
-            msg = (
-                f"{who} cannot be reached to fetch commit {rev}{because}; offline? use --mirror DIR or ROOTSTOCK_MIRROR"
-            )
+            because = f"{reason}; " if reason else ""
+            msg = f"{who} cannot be reached to fetch commit {rev} ({because}offline? {OFFLINE_REMEDY})"
         else:
             msg = f"{who} lacks commit {rev}{recorded}"
             msg += f"; {remedy}" if remedy else ""

@@ -502,7 +502,7 @@ def test_a_superproject_that_cannot_be_fetched_is_one_message_naming_pin_url_and
     assert run(checkout, "pins", "fetch", "src") == 3
     err = capsys.readouterr().err.split("\n", 1)[1]  # after the progress line
     assert err.startswith(f"rootstock: error: pin 'src': repository {url} cannot be reached to fetch commit {rev} (")
-    assert err.endswith("); offline? use --mirror DIR or ROOTSTOCK_MIRROR\n")
+    assert err.endswith("; offline? use --mirror DIR or ROOTSTOCK_MIRROR)\n")
     assert err.count("\n") == 1
     assert "fatal: " in err
 

@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 
 from attrs import frozen
 
-from rootstock.errors import CheckoutError, CommandError, InputError
+from rootstock.errors import OFFLINE_REMEDY, CheckoutError, CommandError, InputError
 from rootstock.host import proc
 
 # The path CheckoutError gives the pin's own repository, where a submodule's gives its path.
@@ -40,8 +40,8 @@ def tag_commit(url: str, tag: str, *, rewrites: Sequence[tuple[str, str]] = ()) 
     try:
         out = _git(["ls-remote", "--tags", url, f"refs/tags/{tag}", f"refs/tags/{tag}^{{}}"], rewrites=rewrites)
     except CommandError as exc:
-        hint = "" if rewrites else "; offline? use --mirror DIR or ROOTSTOCK_MIRROR"
-        msg = f"cannot reach {url} to look up tag '{tag}' ({git_reason(exc)}){hint}"
+        hint = "" if rewrites else f"; offline? {OFFLINE_REMEDY}"
+        msg = f"cannot reach {url} to look up tag '{tag}' ({git_reason(exc)}{hint})"
         raise InputError(msg) from None
     refs = dict(reversed(line.split("\t", 1)) for line in out.splitlines() if "\t" in line)
     return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
@@ -80,11 +80,10 @@ def _update_submodules(tree: Path, url: str, *, rewrites: Sequence[tuple[str, st
         sub_url = submodule_url(url, sub.url)
         try:
             _git(["submodule", "update", "--quiet", "--init", "--", sub.path], cwd=tree, rewrites=rewrites)
-        except CommandError as exc:
+        except CommandError:
+            # git's own reason here names only the temporary checkout ("clone of URL into submodule path … failed").
             reachable = _answers(sub_url, rewrites)
-            raise CheckoutError(
-                prefix + sub.path, sub_url, sub.rev, reachable=reachable, reason=git_reason(exc)
-            ) from None
+            raise CheckoutError(prefix + sub.path, sub_url, sub.rev, reachable=reachable) from None
         _update_submodules(tree / sub.path, sub_url, rewrites=rewrites, prefix=f"{prefix}{sub.path}/")
 
 
