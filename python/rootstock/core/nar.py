@@ -10,10 +10,11 @@ the interpreter, where sha256 of the bytes takes a fraction of that. So the work
   kernel does not walk the whole path each time, joined into one buffer. On a tree of many entries they are
   done by forked worker processes (_Workers), a block of runs each in turn, each worker writing its runs' bytes
   in order to a pipe of its own; so every core walks, which threads (one interpreter lock) cannot;
-- the stream: this process reads the pieces in plan order (its own bytes, then each run's from the worker that
-  has it) and feeds the sink from a second thread (_Hasher), so sha256 overlaps the reading. A file too large to
-  be worth a pipe's copy is streamed here from the file itself. A NAR hash is one sha256 over one stream, so only
-  the work before the hash is split, never the hash: the sink sees exactly the bytes a sequential walk gives.
+- the stream: this process feeds the sink the pieces in plan order (its own bytes, then each run's, from the
+  worker that has it, or serialised here on a small tree, then from a second thread (_Hasher), so that sha256
+  overlaps the walk's system calls). A file too large to be worth a pipe's copy is streamed here from the file
+  itself. A NAR hash is one sha256 over one stream, so only the work before the hash is split, never the hash:
+  the sink sees exactly the bytes a sequential walk gives.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ import queue
 import signal
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from attrs import frozen
 
@@ -264,7 +265,7 @@ class _Hasher:
             raise self.failure
 
 
-def _stream(sink: _Hasher, fd: int, size: int, path: bytes) -> None:
+def _stream(sink: Sink, fd: int, size: int, path: bytes) -> None:
     remaining = size
     while remaining:
         chunk = os.read(fd, min(CHUNK, remaining))
@@ -274,7 +275,7 @@ def _stream(sink: _Hasher, fd: int, size: int, path: bytes) -> None:
         remaining -= len(chunk)
 
 
-def _stream_file(sink: _Hasher, big: Big) -> None:
+def _stream_file(sink: Sink, big: Big) -> None:
     try:
         fd = os.open(big.path, FILE_FLAGS)
     except OSError as exc:
@@ -303,6 +304,7 @@ class _Workers:
                 entries += len(piece.names)
         self.pids: list[int] = []
         self.pipes: list[int] = []
+        self.buffer = bytearray(FLUSH + SMALL)
         # Held: a signal between a fork and its pid's recording would leave a worker nothing ends. In the child
         # the held signal is never raised: it ignores SIGINT (the terminal sends it to the whole group; the
         # parent ends its workers) and dies of the parent's SIGKILL.
@@ -346,15 +348,16 @@ class _Workers:
         finally:
             os._exit(0)
 
-    def frames(self, index: int) -> Iterator[bytes | Big]:
-        """The output of run number index of the plan, as the worker that has it wrote it."""
+    def frames(self, index: int) -> Iterator[memoryview | Big]:
+        """The output of run number index of the plan, as the worker that has it wrote it. Each buffer is a view
+        of one buffer read into again for the next: use it before asking for the next."""
         fd = self.pipes[self.owner[index]]
         while True:
-            head = _read_exact(fd, 9)
-            kind, length = head[:1], int.from_bytes(head[1:], "little")
-            body = _read_exact(fd, length)
+            head = self._read(fd, 9)
+            kind, length = bytes(head[:1]), int.from_bytes(head[1:], "little")
+            body = self._read(fd, length)
             if kind == FAILED:
-                raise InputError(body.decode(errors="replace"))
+                raise InputError(bytes(body).decode(errors="replace"))
             if kind == BIG:
                 yield Big(bytes(body[8:]), int.from_bytes(body[:8], "little"))
                 continue
@@ -362,6 +365,20 @@ class _Workers:
                 yield body
             if kind == LAST:
                 return
+
+    def _read(self, fd: int, length: int) -> memoryview:
+        # One buffer for every frame: fresh ones would cost a page fault per 4 KiB of the tree.
+        if len(self.buffer) < length:
+            self.buffer = bytearray(length)
+        view = memoryview(self.buffer)[:length]
+        got = 0
+        while got < length:
+            n = os.readv(fd, [view[got:]])
+            if n == 0:
+                msg = "a hashing worker ended before its part of the tree was done"
+                raise InputError(msg)
+            got += n
+        return view
 
     def close(self) -> None:
         """End every worker (done or not) and reap it."""
@@ -376,47 +393,50 @@ class _Workers:
 
 
 def _write(fd: int, kind: bytes, body: bytes | bytearray) -> None:
-    view = memoryview(kind + len(body).to_bytes(8, "little") + body)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _read_exact(fd: int, length: int) -> bytearray:
-    buffer = bytearray(length)
-    view = memoryview(buffer)
-    got = 0
-    while got < length:
-        n = os.readv(fd, [view[got:]])
-        if n == 0:
-            msg = "a hashing worker ended before its part of the tree was done"
-            raise InputError(msg)
-        got += n
-    return buffer
+    parts = [memoryview(kind + len(body).to_bytes(8, "little")), memoryview(body)]
+    while parts:
+        written = os.writev(fd, parts)
+        while parts and written >= len(parts[0]):
+            written -= len(parts[0])
+            parts.pop(0)
+        if parts:
+            parts[0] = parts[0][written:]
 
 
 def _directory(sink: Sink, root: bytes, workers: int) -> None:
     pieces = _plan(root)
     entries = sum(len(p.names) for p in pieces if isinstance(p, Run))
-    # Forked before the hashing thread starts: a child of a threaded process inherits locks no thread will free.
-    pool = _Workers(pieces, workers) if workers > 1 and entries >= PARALLEL_ENTRIES else None
-    try:
-        hasher = _Hasher(sink)
+    if workers > 1 and entries >= PARALLEL_ENTRIES:
+        # Forked before any thread of this walk starts: a child of a threaded process inherits locks no thread
+        # frees. The workers walk; this thread only reads their pipes and hashes, with no hashing thread (whose
+        # hand-over per buffer would cost more than it overlaps here).
+        pool = _Workers(pieces, workers)
         try:
-            hasher.update(ARCHIVE)
-            for i, piece in enumerate(pieces):
-                if isinstance(piece, bytes):
-                    hasher.update(piece)
-                    continue
-                for part in pool.frames(i) if pool is not None else _serialise_run(piece):
-                    if isinstance(part, Big):
-                        _stream_file(hasher, part)
-                    else:
-                        hasher.update(part)
+            _feed(sink, pieces, pool.frames)
         finally:
-            hasher.close()
-    finally:
-        if pool is not None:
             pool.close()
+        return
+    hasher = _Hasher(sink)
+    try:
+        _feed(hasher, pieces, lambda i: _serialise_run(cast(Run, pieces[i])))
+    finally:
+        hasher.close()
+
+
+def _feed(
+    sink: Sink, pieces: list[Piece], runs: Callable[[int], Iterable[bytes | bytearray | memoryview | Big]]
+) -> None:
+    """The archive's bytes in order: the plan's own, and each run's (runs(index)), large files streamed here."""
+    sink.update(ARCHIVE)
+    for i, piece in enumerate(pieces):
+        if isinstance(piece, bytes):
+            sink.update(piece)
+            continue
+        for part in runs(i):
+            if isinstance(part, Big):
+                _stream_file(sink, part)
+            else:
+                sink.update(part)
 
 
 def _file(sink: Sink, raw: bytes, st: os.stat_result) -> None:
