@@ -7,10 +7,13 @@ Usage: .venv/bin/python benchmarks/nar_bench.py [--files N] [--large-mib M] [--r
   8 KiB, some up to 2 MiB), 5% executables, symlinks (some dangling, some to directories), nested directories,
   empty files and empty directories, where the cost per file dominates.
 
-Each round runs rootstock (worker processes on a tree of many entries, core/nar.py), rootstock in one process
-(workers=0, for comparison) and nix-hash back to back on the same warm tree, in an order that alternates from
+Each round runs rootstock with worker processes (one per core, core/nar.py), rootstock in one process
+(workers=0) and nix-hash back to back on the same warm tree, in an order that alternates from
 round to round (so a loaded machine slows all alike); the table shows the median of R rounds and their spread,
-and the load average before and after. nix-hash's time includes starting the process, as a caller would pay it.
+the median CPU seconds (user and system, every thread and process) of each, and the load average before and
+after. On a machine whose cores are all busy the wall times follow the CPU seconds. Callers get the workers
+when a core is idle, else one process (core/nar.py, workers_wanted): the header says which, at the start.
+nix-hash's time includes starting the process, as a caller would pay it.
 The goal (issue "Never a traceback...") is a ratio of at least 1.0 on both trees.
 """
 
@@ -20,6 +23,7 @@ import argparse
 import math
 import os
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -72,20 +76,28 @@ def make_small(root: Path, files: int) -> int:
 
 def race(tree: Path, runs: int) -> dict[str, list[float]]:
     """Seconds per round of each contender on tree; the side that goes first alternates from round to round."""
-    assert nar_hash(tree) == nix.hash_path(tree) == nar_hash(tree, workers=0), "hashes differ: meaningless"
+    cores = len(os.sched_getaffinity(0))
+    assert nar_hash(tree, workers=cores) == nix.hash_path(tree) == nar_hash(tree, workers=0), "hashes differ"
     contenders = {
-        "rootstock": lambda: nar_hash(tree),
+        "workers": lambda: nar_hash(tree, workers=cores),
         "one process": lambda: nar_hash(tree, workers=0),
         "nix-hash": lambda: nix.hash_path(tree),
     }
-    times: dict[str, list[float]] = {name: [] for name in contenders}
+    times: dict[str, list[float]] = {key: [] for name in contenders for key in (name, f"{name} cpu")}
     for round_ in range(runs):
         order = list(contenders) if round_ % 2 == 0 else list(reversed(contenders))
         for name in order:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds()
             contenders[name]()
             times[name].append(time.perf_counter() - start)
+            times[f"{name} cpu"].append(cpu_seconds() - cpu)
     return times
+
+
+def cpu_seconds() -> float:
+    """User and system time of this process (all its threads) and of its reaped children (nix-hash, workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def spread(values: list[float]) -> str:
@@ -107,15 +119,18 @@ def main() -> None:
             entries = sum(1 for _ in tree.rglob("*"))
             rows.append((f"{name} ({entries} entries, {total / (1 << 20):.0f} MiB)", race(tree, args.runs)))
     print(
-        f"median (min-max) of {args.runs} rounds, warm cache, {nar_workers()} workers; "
+        f"median (min-max) of {args.runs} rounds, warm cache; callers would get {nar_workers() or 'no'} workers; "
         f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
-    print("| tree | rootstock s | one process s | nix-hash s | rootstock vs nix-hash | one process vs nix-hash |")
-    print("| --- | --- | --- | --- | ---: | ---: |")
+    names = ("workers", "one process", "nix-hash")
+    print(f"| tree | {' | '.join(f'{n} s' for n in names)} | workers vs nix-hash | one process vs nix-hash |", end="")
+    print(f" {' | '.join(f'CPU {n} s' for n in names)} |")
+    print(f"| --- |{' --- |' * 3} ---: | ---: |{' ---: |' * 3}")
     for label, times in rows:
-        ours, serial, theirs = (statistics.median(times[k]) for k in ("rootstock", "one process", "nix-hash"))
-        cells = [spread(times[k]) for k in ("rootstock", "one process", "nix-hash")]
-        print(f"| {label} | {' | '.join(cells)} | {theirs / ours:.2f}x | {theirs / serial:.2f}x |")
+        ours, serial, theirs = (statistics.median(times[n]) for n in names)
+        cells = [spread(times[n]) for n in names]
+        cpu = [f"{statistics.median(times[f'{n} cpu']):.3f}" for n in names]
+        print(f"| {label} | {' | '.join(cells)} | {theirs / ours:.2f}x | {theirs / serial:.2f}x | {' | '.join(cpu)} |")
 
 
 if __name__ == "__main__":

@@ -56,8 +56,12 @@ PIPE_SIZE = 1 << 20
 
 
 def workers_wanted() -> int:
-    """One worker per core this process may run on, at most four (a walk is also bound by the disk)."""
-    return min(4, len(os.sched_getaffinity(0)))
+    """One worker per core this process may run on, at most four (a walk is also bound by the disk); none when
+    the machine has no idle core (load average). Workers cost about a sixth more CPU than one process does
+    (the plan, the pipes), which only a core of their own pays back: on a busy machine the scheduler gives this
+    process's session the same share either way (benchmarks/nar_bench.py, docs/speed.md)."""
+    cores = len(os.sched_getaffinity(0))
+    return min(4, cores) if os.getloadavg()[0] <= cores - 1 else 0
 
 
 class Sink(Protocol):
