@@ -203,12 +203,16 @@ class MissingObjectError(InputError):
         return MissingObjectError(self.url, self.rev, self.obj, pin=pin, repo=repo, mirror=mirror)
 
 
-class SubmoduleError(InputError):
-    """A submodule cannot be checked out at the commit its superproject records: its repository does not answer
-    (`reachable` false), or answers without that commit.
+OFFLINE_REMEDY = "use --mirror DIR or ROOTSTOCK_MIRROR"
+
+
+class CheckoutError(InputError):
+    """A pinned commit cannot be checked out, of the pin's own repository (path "") or of a submodule the pinned
+    commit records (its path): the repository does not answer (`reachable` false), or answers without the commit.
 
     git's own report of this is a dozen lines from several processes; this is the one line that says which
-    submodule, where it comes from, what it must hold, and (once the caller adds it) the pin and what to do.
+    repository, what it must hold, git's reason (its last `fatal:` line) and (once the caller adds them) the pin
+    and what to do.
     """
 
     def __init__(
@@ -218,6 +222,7 @@ class SubmoduleError(InputError):
         rev: str,
         *,
         reachable: bool,
+        reason: str = "",
         pin: str = "",
         mirror: Path | None = None,
         remedy: str = "",
@@ -226,22 +231,33 @@ class SubmoduleError(InputError):
         self.url = url
         self.rev = rev
         self.reachable = reachable
-        who = f"pin '{pin}': submodule '{path}' ({url})" if pin else f"submodule '{path}' ({url})"
+        self.reason = reason
+        what = f"submodule '{path}' ({url})" if path else f"repository {url}"
+        who = f"pin '{pin}': {what}" if pin else what
+        recorded = ", which the pinned commit records" if path else ""
         if mirror is not None and not reachable:
             msg = f"{who} is not in the mirror: expected a repository holding commit {rev} at {mirror}; {MIRROR_REMEDY}"
         elif mirror is not None:
-            msg = f"{who}: the mirror's {mirror} lacks commit {rev}, which the pinned commit records; {MIRROR_REMEDY}"
+            msg = f"{who}: the mirror's {mirror} lacks commit {rev}{recorded}; {MIRROR_REMEDY}"
         elif not reachable:
-            msg = f"{who} cannot be reached to fetch commit {rev} (offline? use --mirror DIR or ROOTSTOCK_MIRROR)"
+            because = f"{reason}; " if reason else ""
+            msg = f"{who} cannot be reached to fetch commit {rev} ({because}offline? {OFFLINE_REMEDY})"
         else:
-            msg = f"{who} lacks commit {rev}, which the pinned commit records"
+            msg = f"{who} lacks commit {rev}{recorded}"
             msg += f"; {remedy}" if remedy else ""
         super().__init__(msg)
 
-    def of_pin(self, pin: str, mirror: Path | None, remedy: str) -> SubmoduleError:
+    def of_pin(self, pin: str, mirror: Path | None, remedy: str) -> CheckoutError:
         """The same failure named by the pin it belongs to (and the mirror repository it was looked for in)."""
-        return SubmoduleError(
-            self.path, self.url, self.rev, reachable=self.reachable, pin=pin, mirror=mirror, remedy=remedy
+        return CheckoutError(
+            self.path,
+            self.url,
+            self.rev,
+            reachable=self.reachable,
+            reason=self.reason,
+            pin=pin,
+            mirror=mirror,
+            remedy=remedy,
         )
 
 

@@ -1,19 +1,22 @@
 """write_atomic, copy_atomic, replacing_directory: the old file or directory or the new one, never half of it, with
-the mode the user gave or the umask gives."""
+the mode the user gave or the umask gives; temporary_directory: gone afterwards, however the block ends."""
 
 from __future__ import annotations
 
 import errno
 import os
 import shutil
+import signal
 import stat
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from rootstock.core.files import copy_atomic, replacing_directory, write_atomic
+from rootstock import interrupts
+from rootstock.core.files import copy_atomic, replacing_directory, temporary_directory, write_atomic
 from rootstock.errors import WriteError
 
 
@@ -158,3 +161,48 @@ def test_a_directory_that_cannot_be_made(immutable: Path) -> None:
         pytest.fail("the block must not run")
     assert "immutable" in str(info.value)
     assert leftovers(immutable) == []
+
+
+def test_a_temporary_directory_is_gone_after_the_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with temporary_directory("rootstock-test-") as tmp:
+        (tmp / "sub").mkdir()
+        (tmp / "sub" / "file").write_text("x")
+        assert tmp.parent == tmp_path
+        assert tmp.name.startswith("rootstock-test-")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("moment", ["creation", "removal"])
+def test_a_signal_cuts_neither_the_creation_nor_the_removal_of_a_temporary_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    # The signal arrives inside mkdtemp or inside rmtree (after its first file): it is raised once either is done.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real_mkdtemp, real_unlink = tempfile.mkdtemp, os.unlink
+
+    def mkdtemp(**kwargs: str) -> str:
+        made = real_mkdtemp(**kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return made
+
+    def unlink(path: str, *, dir_fd: int | None = None) -> None:
+        real_unlink(path, dir_fd=dir_fd)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    if moment == "creation":
+        monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    body = []
+    with (
+        interrupts.as_exceptions(),
+        pytest.raises(KeyboardInterrupt),
+        temporary_directory("rootstock-test-") as tmp,
+    ):
+        body.append("ran")
+        for name in ("a", "b", "c"):
+            (tmp / name).write_text(name)
+        if moment == "removal":
+            monkeypatch.setattr(os, "unlink", unlink)
+    monkeypatch.undo()
+    assert body == ([] if moment == "creation" else ["ran"])
+    assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ import pytest
 
 from common_support import commit, make_repo
 from common_support import git as git_in
-from rootstock.errors import CommandError, MissingObjectError
+from rootstock.errors import InputError, MissingObjectError
 from rootstock.host import git
 
 PATCH = """--- a/hello.c
@@ -28,8 +28,13 @@ def test_a_patch_applies_to_a_plain_tree_and_a_stale_one_fails(tmp_path: Path) -
     patch.write_text(PATCH)
     git.apply_patch(tree, patch)
     assert (tree / "hello.c").read_text() == "int main(void) { return 0; }\n"
-    with pytest.raises(CommandError, match="patch does not apply"):
+    with pytest.raises(InputError) as stale:
         git.apply_patch(tree, patch)
+    assert str(stale.value) == "hello.c: the hunk at line 1 does not match"
+    (tree / "hello.c").unlink()
+    with pytest.raises(InputError) as missing:
+        git.apply_patch(tree, patch)
+    assert str(missing.value) == "hello.c: No such file or directory"
 
 
 @pytest.fixture

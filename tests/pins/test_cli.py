@@ -199,7 +199,11 @@ def test_mirror_serves_everything_offline(
     tarball.unlink()
     capsys.readouterr()
     assert run(checkout, "pins", "verify") == 3
-    assert "cannot reach" in capsys.readouterr().err
+    url = (upstream / "main").as_uri()
+    err = capsys.readouterr().err
+    assert "rootstock: error: 2 of 2 pins failed (0 passed)" in err
+    assert f"  pin 'src': cannot reach {url} to look up tag 'v1' (" in err
+    assert "  pin 'pkg': cannot download any of its URLs and no mirror is configured" in err
     assert run(checkout, "pins", "verify", mirror=mirror) == 0
     assert run(checkout, "pins", "fetch", mirror=mirror) == 0
 
@@ -342,8 +346,8 @@ SEED = f'[pins.seed]\nkind = "file"\nurls = ["https://example.invalid/seed"]\nha
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
-        ("nosuchpin", "pins.src.patches[0]: no pin named 'nosuchpin'; a patch is the name of a file pin"),
-        ("src", "pins.src.patches[0]: pin 'src' is a git pin; a patch is the name of a file pin"),
+        ("nosuchpin", "pins.src.patches item 1: no pin named 'nosuchpin'; a patch is the name of a file pin"),
+        ("src", "pins.src.patches item 1: pin 'src' is a git pin; a patch is the name of a file pin"),
     ],
 )
 def test_a_patch_naming_no_file_pin_fails_every_command_that_loads_pins(
@@ -528,3 +532,57 @@ def test_a_changed_pin_does_not_hide_the_others_and_outweighs_absent_ones(
     assert "rootstock: error: 2 of 3 pins failed (1 passed)" in captured.err
     assert "  pin 'absent' is not in the mirror" in captured.err
     assert "  hash mismatch for pin 'changed' (https://example.invalid/changed)\n    expected: " in captured.err
+
+
+def test_a_superproject_that_cannot_be_fetched_is_one_message_naming_pin_url_and_what_failed(
+    nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = (upstream / "main").as_uri()
+    (checkout / "pins.toml").write_text(git_pin(url))
+    assert run(checkout, "pins", "update", "src") == 0
+    rev = load_pins(checkout / "pins.toml").get("src").pin.rev
+    capsys.readouterr()
+    # A repository that answers but lacks the pinned commit (history rewritten upstream)...
+    shutil.rmtree(upstream / "main")
+    make_repo(upstream / "main", {"README": "rewritten\n"})
+    assert run(checkout, "pins", "fetch", "src") == 3
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        f"rootstock: error: pin 'src': repository {url} lacks commit {rev}; if upstream changed on purpose, "
+        "review the change, then run 'rootstock pins update src'"
+    ]
+    # ...and one that is not there at all: git's reason, in one line.
+    shutil.rmtree(upstream / "main")
+    assert run(checkout, "pins", "fetch", "src") == 3
+    err = capsys.readouterr().err.split("\n", 1)[1]  # after the progress line
+    assert err.startswith(f"rootstock: error: pin 'src': repository {url} cannot be reached to fetch commit {rev} (")
+    assert err.endswith("; offline? use --mirror DIR or ROOTSTOCK_MIRROR)\n")
+    assert err.count("\n") == 1
+    assert "fatal: " in err
+
+
+def test_a_patch_that_does_not_apply_names_both_pins_and_the_first_failing_hunk(
+    nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = tmp_path / "fix.patch"
+    stale.write_text("--- a/README\n+++ b/README\n@@ -1 +1 @@\n-not what the file says\n+patched\n")
+    url = (upstream / "main").as_uri()
+    fix = f'\n[pins.fix]\nkind = "file"\nurls = ["{stale.as_uri()}"]\nhash = "{PLACEHOLDER}"\n'
+    (checkout / "pins.toml").write_text(git_pin(url) + 'patches = ["fix"]\n' + fix)
+    assert run(checkout, "pins", "update", "fix") == 0
+    capsys.readouterr()
+    assert run(checkout, "pins", "update", "src") == 3
+    rev = git(upstream / "main", "rev-parse", "HEAD")
+    assert capsys.readouterr().err == (
+        f"rootstock: error: pin 'src': its patch, pin 'fix', does not apply to commit {rev}: README: the hunk at "
+        "line 1 does not match; update the patch for this commit, or drop it from the pin's patches\n"
+    )
+
+
+def test_a_download_pin_without_urls_is_one_schema_error(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pins = checkout / "pins.toml"
+    pins.write_text(SEED.replace('urls = ["https://example.invalid/seed"]', "urls = []"))
+    assert run(checkout, "pins", "list") == 3
+    assert capsys.readouterr().err == (
+        f"rootstock: error: {pins}: pins.seed.urls: expected at least one URL where the file is published, "
+        "got an empty array\n"
+    )

@@ -147,8 +147,8 @@ def test_a_patch_pin_that_exists_and_is_a_file_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
-        ("nosuchpin", "pins.src.patches[0]: no pin named 'nosuchpin'; a patch is the name of a file pin"),
-        ("src", "pins.src.patches[0]: pin 'src' is a git pin; a patch is the name of a file pin"),
+        ("nosuchpin", "pins.src.patches item 1: no pin named 'nosuchpin'; a patch is the name of a file pin"),
+        ("src", "pins.src.patches item 1: pin 'src' is a git pin; a patch is the name of a file pin"),
     ],
 )
 def test_a_patch_naming_no_file_pin_fails_at_load(tmp_path: Path, patch: str, message: str) -> None:

@@ -157,13 +157,13 @@ def test_bad_graph_is_one_clear_error(checkout: Path, change: tuple[str, str], m
         # A string or a table where an array belongs was split into characters or keys before.
         (
             ('args = ["{out}"]', 'args = "{out}"'),
-            "step 'tools' (stages.step[3]).args: expected an array, got a string '{out}'",
+            "step 4 ('tools'): args: expected an array, got a string '{out}'",
         ),
-        (('tools = ["cat", "cp"]', 'tools = "cat"'), "stages.lists.tools: expected an array, got a string 'cat'"),
-        (("[[step]]", "[[step]]\ncolour = 1"), "step 'hex0' (stages.step[0]): unknown key(s) colour"),
+        (('tools = ["cat", "cp"]', 'tools = "cat"'), "lists.tools: expected an array, got a string 'cat'"),
+        (("[[step]]", "[[step]]\ncolour = 1"), "step 1 ('hex0'): unknown key(s) colour"),
         (
             ("env-each = { tools", "env-each = { tools = 1, x"),
-            "step 'tools' (stages.step[3]).env-each.tools: expected a table, got an integer 1",
+            "step 4 ('tools'): env-each.tools: expected a table, got an integer 1",
         ),
     ],
 )

@@ -90,9 +90,9 @@ def test_deps_json_round_trips_through_the_converter_byte_for_byte(tmp_path: Pat
 @pytest.mark.parametrize(
     ("edit", "field"),
     [
-        (lambda d: d["subject"].update(version=2), r"manifest\.subject\.version: expected a string, got an integer 2"),
-        (lambda d: d.update(sbom="x"), r"manifest: unknown key\(s\) sbom"),
-        (lambda d: d["dependencies"][0].pop("hash"), r"manifest\.dependencies\[0\]\.hash: required key is missing"),
+        (lambda d: d["subject"].update(version=2), r"subject\.version: expected a string, got an integer 2"),
+        (lambda d: d.update(sbom="x"), r"unknown key\(s\) sbom"),
+        (lambda d: d["dependencies"][0].pop("hash"), r"dependencies 1 \('greet'\): hash: required key is missing"),
     ],
 )
 def test_a_malformed_deps_json_is_one_input_error_naming_the_field(

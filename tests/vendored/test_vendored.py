@@ -135,10 +135,10 @@ def test_bad_input_is_one_message(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "not an SBOM rootstock reads (XML)" in fails(["vendored", str(a), "--sbom", str(other)])
     sigs = tmp_path / "sigs.toml"
     sigs.write_text('[[signature]]\nlibrary = "x"\npattern = "x("\ncomponents = ["x"]\n')
-    assert "signature[0]: expected a regular expression" in fails(["vendored", str(a), "--signatures", str(sigs)])
+    assert "signature 1: expected a regular expression" in fails(["vendored", str(a), "--signatures", str(sigs)])
     sigs.write_text('[[signature]]\nlibrary = "x"\npattern = "x"\n')
     err = fails(["vendored", str(a), "--signatures", str(sigs)])
-    assert "signature[0].components: required key is missing" in err
+    assert "signature 1: components: required key is missing" in err
     if os.geteuid() != 0:
         a.chmod(0)
         assert "cannot read the file to scan (Permission denied)" in fails(["vendored", str(a)])

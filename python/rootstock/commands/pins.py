@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -141,12 +140,13 @@ def update_pin(options: GlobalOptions, args: argparse.Namespace) -> int:
 
 def fetch_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Place the named pins in the store."""
+    from rootstock.core.files import temporary_directory
     from rootstock.project import Project
 
     project = Project.load(options)
-    with tempfile.TemporaryDirectory(prefix="rootstock-fetch-") as tmp:
+    with temporary_directory("rootstock-fetch-") as tmp:
         for entry in each_selected(project.pins, args.names, "placing {} in the store"):
-            print(f"{entry.name}: {project.fetcher().place(entry, Path(tmp))}")
+            print(f"{entry.name}: {project.fetcher().place(entry, tmp)}")
     return 0
 
 

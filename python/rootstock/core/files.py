@@ -8,10 +8,12 @@ import os
 import secrets
 import shutil
 import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from rootstock import interrupts
 from rootstock.errors import InputError, WriteError
 
 # What the user can do about each way a write fails; any other errno gets its strerror alone.
@@ -67,8 +69,10 @@ def _replace(path: Path, fill: Callable[[BinaryIO], object], fsync: Callable[[in
             mode = None
         # Creating it with 0666 lets the kernel apply the umask, which mkstemp's fixed 0600 would hide.
         name = _temporary_name(path)
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        tmp = name
+        # Held: a signal between the open and the assignment would leave a file nothing knows to remove.
+        with interrupts.held():
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            tmp = name
         with os.fdopen(fd, "wb") as handle:
             if mode is not None:
                 os.fchmod(handle.fileno(), mode)
@@ -137,3 +141,21 @@ def _discard(tmp: Path | None) -> None:
     if tmp is not None:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def temporary_directory(prefix: str) -> Iterator[Path]:
+    """A new directory in $TMPDIR for the block, removed with everything in it as the block ends, however it ends.
+
+    Unlike tempfile.TemporaryDirectory, a signal can cut neither its creation from its registration nor its
+    removal in two (either would leave it behind): both are held, and the signal comes once they are done.
+    """
+    path: Path | None = None
+    try:
+        with interrupts.held():
+            path = Path(tempfile.mkdtemp(prefix=prefix))
+        yield path
+    finally:
+        if path is not None:
+            with interrupts.held():
+                shutil.rmtree(path)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from attrs import define, field, frozen
 
-from rootstock.core.files import copy_atomic, replacing_directory, write_error
+from rootstock.core.files import copy_atomic, replacing_directory, temporary_directory, write_error
 from rootstock.errors import InputError, RootstockError, SourceMissingError, WriteError
 from rootstock.host import git
 from rootstock.pins.fetch import Fetcher
@@ -34,13 +34,13 @@ def fill(upstream: Fetcher, mirror: Mirror, named: NamedPin) -> Path:
     pin = named.pin
     if isinstance(pin, GitPin):
         _mirror_repo(mirror, pin.url, pin.rev)
-        with tempfile.TemporaryDirectory(prefix="rootstock-fill-") as tmp:
-            Fetcher(upstream.pins, mirror).check(named, Path(tmp))
+        with temporary_directory("rootstock-fill-") as tmp:
+            Fetcher(upstream.pins, mirror).check(named, tmp)
         return mirror.git_path(pin.url)
     target = mirror.file_path(pin.hash)
-    with tempfile.TemporaryDirectory(prefix="rootstock-fill-") as tmp:
-        upstream.check(named, Path(tmp))
-        copy_atomic(upstream.raw_file(named, Path(tmp)), target)
+    with temporary_directory("rootstock-fill-") as tmp:
+        upstream.check(named, tmp)
+        copy_atomic(upstream.raw_file(named, tmp), target)
     return target
 
 

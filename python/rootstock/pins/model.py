@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal, NewType
 
-from attrs import Factory, field, frozen
+from attrs import Factory, frozen
 
 from rootstock.core.cpe import Cpe
 from rootstock.core.hashes import Hash
@@ -23,10 +23,8 @@ Rev = NewType("Rev", str)
 AdvisoryId = NewType("AdvisoryId", str)
 
 
-def _non_empty(_instance: object, _attribute: object, value: tuple[str, ...]) -> None:
-    if not value:
-        msg = "expected at least one URL"
-        raise ValueError(msg)
+# Where a file or tarball is published, first choice first: at least one (the converter checks, at its own path).
+Urls = NewType("Urls", tuple[str, ...])
 
 
 @frozen
@@ -61,7 +59,7 @@ class GitPin:
 class _Download:
     """What file and tarball pins share: one download, from the first of its URLs that answers."""
 
-    urls: tuple[str, ...] = field(validator=_non_empty)
+    urls: Urls
     hash: Hash
     version: str | None = None
     published: dict[str, Hash] = Factory(dict)

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from rootstock.core.files import temporary_directory
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, lone_file_nar_hash, nar_hash
 from rootstock.errors import InputError
@@ -148,7 +149,7 @@ def _hash_as(path: Path, kind: str) -> Hash:
         return flat_hash(path)
     if kind == "executable":
         return lone_file_nar_hash(path, executable=True)
-    with tempfile.TemporaryDirectory(prefix="rootstock-unpack-") as tmp:
-        tree = Path(tmp) / "tree"
+    with temporary_directory("rootstock-unpack-") as tmp:
+        tree = tmp / "tree"
         unpack_single_root(path, tree)
         return nar_hash(tree)

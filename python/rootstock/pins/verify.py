@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
+from rootstock.core.files import temporary_directory
 from rootstock.errors import ExitCode, HashMismatchError, InputError, PinFailuresError, RootstockError, TagMovedError
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.model import GitPin, NamedPin
@@ -53,8 +52,8 @@ def check_published(named: NamedPin) -> list[str]:
 def verify(fetcher: Fetcher, named: NamedPin) -> list[str]:
     """Re-fetch one pin (ignoring anything already in the store), check its tag and hash; return who agrees."""
     check_tag(fetcher, named)
-    with tempfile.TemporaryDirectory(prefix="rootstock-verify-") as tmp:
-        fetcher.check(named, Path(tmp))
+    with temporary_directory("rootstock-verify-") as tmp:
+        fetcher.check(named, tmp)
     return check_published(named)
 
 

@@ -108,7 +108,7 @@ def load(path: Path) -> Manifest:
     try:
         return converter.structure(data, Manifest)
     except STRUCTURE_ERRORS as exc:
-        msg = f"manifest {path}: " + "; ".join(field_errors(exc, "manifest"))
+        msg = f"manifest {path}: " + "; ".join(field_errors(exc, "", data))
         raise InputError(msg) from None
 
 

@@ -4,12 +4,12 @@ derived from the build's own evidence."""
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attrs import frozen
 
+from rootstock.core.files import temporary_directory
 from rootstock.core.nar import flat_hash
 from rootstock.errors import InputError, RootstockError
 from rootstock.host.dpkg import Dpkg
@@ -118,8 +118,8 @@ def build_static(
     sources = runner.start([pkg.source for pkg in recipe.package] + ([tc_pin] if tc_pin else []))
     (tc_built,) = runner.build([tc_target], check=check, alone=True)
     try:
-        with tempfile.TemporaryDirectory(prefix="rootstock-probe-") as tmp:
-            probe_toolchain([str(tc_built.out / "bin" / "cc"), "-static"], Path(tmp), producer=f"'{chosen}'")
+        with temporary_directory("rootstock-probe-") as tmp:
+            probe_toolchain([str(tc_built.out / "bin" / "cc"), "-static"], tmp, producer=f"'{chosen}'")
         built = runner.build(package_targets, check=check, alone=True)
         subject = next(b for b in built if b.target.name == recipe.subject)
         binary = subject.out / recipe.binary
