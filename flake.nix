@@ -4,7 +4,10 @@
   # No inputs: the bootstrap stages are plain derivations and never need nixpkgs.
   outputs = { self }:
     let
-      rootstock = import ./nix { root = ./.; };
+      # The evaluator fetches the git sources the store lacks, so `nix flake check` needs no rootstock step
+      # first (docs/flake.md). ROOTSTOCK_NO_FETCH=1, seen only with --impure, evaluates without the network:
+      # what `rootstock pins fetch` has not placed then fails to build, with instructions.
+      rootstock = import ./nix { root = ./.; fetchGit = builtins.getEnv "ROOTSTOCK_NO_FETCH" != "1"; };
       forSystems = f: builtins.listToAttrs (map (system: { name = system; value = f system; }) rootstock.systems);
     in
     {
