@@ -208,11 +208,12 @@ def dump(path: Path, sink: Sink) -> None:
         hasher.close()
 
 
-def nar_hash(path: Path) -> Hash:
-    """The sha256 of the NAR serialisation of path, as Nix computes it for recursive hashing."""
-    digest = hashlib.sha256()
+def nar_hash(path: Path, algo: str = "sha256") -> Hash:
+    """The sha256 (or another hashlib algorithm's digest) of the NAR serialisation of path, as Nix computes it
+    for recursive hashing."""
+    digest = hashlib.new(algo)
     dump(path, digest)
-    return Hash("sha256", digest.digest())
+    return Hash(algo, digest.digest())
 
 
 def file_nar_hash(data: bytes, *, executable: bool) -> Hash:
@@ -222,9 +223,9 @@ def file_nar_hash(data: bytes, *, executable: bool) -> Hash:
     return Hash("sha256", hashlib.sha256(body).digest())
 
 
-def flat_hash(path: Path) -> Hash:
-    """The sha256 of a file's bytes."""
-    digest = hashlib.sha256()
+def flat_hash(path: Path, algo: str = "sha256") -> Hash:
+    """The sha256 (or another hashlib algorithm's digest) of a file's bytes."""
+    digest = hashlib.new(algo)
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(CHUNK):
@@ -232,4 +233,4 @@ def flat_hash(path: Path) -> Hash:
     except OSError as exc:
         msg = f"{path}: cannot read ({exc.strerror})"
         raise InputError(msg) from None
-    return Hash("sha256", digest.digest())
+    return Hash(algo, digest.digest())
