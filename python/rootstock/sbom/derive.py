@@ -108,7 +108,15 @@ def _summarise(reasons: Sequence[str]) -> list[str]:
 
 
 def _pinned_origin(
-    what: str, *, url: str, kept_supplier: str, kept_licence: str, source: Path | None, cpe: str, version: str
+    what: str,
+    *,
+    url: str,
+    kept_supplier: str,
+    kept_licence: str,
+    source: Path | None,
+    cpe: str,
+    version: str,
+    signatures: licence.LicenceSignatures,
 ) -> tuple[Party | None, Licence | None, str]:
     """A pinned component's creator, licence and versioned CPE, from its pin and its placed source.
 
@@ -121,7 +129,7 @@ def _pinned_origin(
     except ValueError as exc:
         msg = f"{what}: {exc}"
         raise InputError(msg) from None
-    derived = licence.derive(source, licence.load()) if source is not None else None
+    derived = licence.derive(source, signatures) if source is not None else None
     if kept_licence:
         if (why := problem(kept_licence)) is not None:
             msg = f"{what}: hand-kept licence {why}"
@@ -222,6 +230,7 @@ def derive(
         ran[f"deb:{packages[path]}"].extend(reasons)
 
     components: list[Component] = []
+    signatures = licence.load()
     for dep in dependencies:
         ref = f"source:{dep.spec.name}"
         # The contents rule looks at what the input installs, not at caches it keeps elsewhere.
@@ -235,6 +244,7 @@ def derive(
             source=dep.source,
             cpe=dep.spec.cpe,
             version=dep.spec.version,
+            signatures=signatures,
         )
         components.append(
             Component(
@@ -292,6 +302,7 @@ def derive(
         source=(base / spec.source).absolute() if spec.source else None,
         cpe=spec.cpe,
         version=spec.version,
+        signatures=signatures,
     )
     subject = Subject(
         spec.name,

@@ -94,14 +94,13 @@ def _package(c: Component) -> Package:
     if c.cpe:
         references.append(ExternalPackageRef(ExternalPackageRefCategory.SECURITY, "cpe23Type", c.cpe))
     d = c.deployable
-    location = d.uri if d is not None and d.uri else c.url
     purpose = PackagePurpose.LIBRARY if c.usage != Usage.BUILD else None
     if c.kind == Kind.DEB or (d is not None and d.archive and purpose is None):
         purpose = purpose or PackagePurpose.ARCHIVE
     return Package(
         spdx_id=spdx_id(c),
         name=c.name,
-        download_location=location,
+        download_location=c.url,
         version=c.version,
         file_name=d.filename if d is not None else None,
         originator=_actor(c.supplier),
