@@ -115,13 +115,14 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace, *, host: HostDa
     created = documents.creation_time(
         given=args.source_date_epoch, environ=os.environ, recorded=manifest.source_date_epoch
     )
+    try:
+        creator = contact(args.creator, "given on the command line") if args.creator is not None else None
+    except ValueError as exc:
+        msg = f"--creator: {exc}"
+        raise InputError(msg) from None
     sbom = derive_from_build(manifest, base=args.manifest.absolute().parent, build=build, host=host)
-    if args.creator is not None:
-        try:
-            sbom = evolve(sbom, creator=contact(args.creator, "given on the command line"))
-        except ValueError as exc:
-            msg = f"--creator: {exc}"
-            raise InputError(msg) from None
+    if creator is not None:
+        sbom = evolve(sbom, creator=creator)
     documents.write_all(
         documents.render(sbom, created, csv_to=args.csv, cyclonedx_to=args.cyclonedx, spdx_to=args.spdx)
     )
