@@ -172,7 +172,6 @@ def test_tr_fields_come_from_the_pins_and_the_sources(fixture_build: FixtureBuil
     assert unused.licence == Licence(
         "0BSD",
         "hand-kept in pins.toml (no licence file (LICENSE*, LICENCE*, COPYING*, COPYRIGHT*) at the top of the source)",
-        hand_kept=True,
     )
     assert greet.supplier == Party("example.org", url="https://example.org", rule="the host the pin is downloaded from")
     assert unused.supplier == Party("example.org", email="unused@example.org", rule="hand-kept in pins.toml")

@@ -20,10 +20,8 @@ from rootstock.core.spdx_licence import problem as licence_problem
 from rootstock.errors import InputError
 from rootstock.schema import read_document
 
-PROFILE = "bsi-tr-03183-2"
 TR = "BSI TR-03183-2 2.1.0"
 CYCLONEDX_MIN = (1, 6)
-SPDX_MIN = (3, 0, 1)
 FORMATS = "CycloneDX JSON (bomFormat) or SPDX 2 JSON (spdxVersion)"
 FLAGS = {
     "executable": ("executable", "non-executable"),

@@ -35,7 +35,6 @@ _SCOPE = {
     Usage.BOTH: ComponentScope.REQUIRED,
     Usage.BUILD: ComponentScope.EXCLUDED,
 }
-SUBJECT_REF_PREFIX = "subject:"
 
 
 def _party(p: Party) -> OrganizationalEntity:
@@ -121,7 +120,7 @@ def _subject(s: Subject) -> CdxComponent:
         name=s.name,
         version=s.version,
         type=ComponentType.APPLICATION,
-        bom_ref=f"{SUBJECT_REF_PREFIX}{s.name}",
+        bom_ref=f"subject:{s.name}",
         cpe=s.cpe or None,
         manufacturer=_party(s.supplier) if s.supplier else None,
         licenses=_licences(s.licence),

@@ -135,7 +135,7 @@ def _pinned_origin(
             msg = f"{what}: hand-kept licence {why}"
             raise InputError(msg)
         said = f" ({derived.rule})" if derived is not None else ""
-        return party, Licence(kept_licence, f"{supplier.HAND_KEPT}{said}", hand_kept=True), versioned
+        return party, Licence(kept_licence, f"{supplier.HAND_KEPT}{said}"), versioned
     if derived is None:
         return party, None, versioned
     return party, Licence(derived.expression, derived.rule), versioned

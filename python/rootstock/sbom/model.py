@@ -40,20 +40,14 @@ class Party:
     email: str = ""
     rule: str = ""
 
-    @property
-    def contact(self) -> str:
-        """The email address, else the URL."""
-        return self.email or self.url
-
 
 @frozen
 class Licence:
     """A component's licence as an SPDX expression and how it was decided (its licence files by signature, or
     hand-kept in pins.toml where the source states none)."""
 
-    expression: str
-    rule: str
-    hand_kept: bool = False
+    expression: str  # "" when nothing states one (the rule then says why)
+    rule: str  # how it was decided; a hand-kept one starts with "hand-kept in pins.toml"
 
 
 @frozen
