@@ -18,9 +18,11 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from rootstock.core.cpe import Cpe
 from rootstock.core.hashes import Hash
+from rootstock.core.spdx_licence import SpdxExpression, problem
 from rootstock.ddc.model import Ddc
 from rootstock.errors import InputError
 from rootstock.pins.model import ADVISORY_RE, REV_RE, AdvisoryId, FilePin, GitPin, Pin, Rev, TarballPin, Urls
+from rootstock.sbom.supplier import CONTACT_RULE, Contact, contact
 from rootstock.stages.model import Step, StepTemplate
 
 T = TypeVar("T")
@@ -93,6 +95,26 @@ def _structure_cpe(value: Any, _type: type) -> Cpe:
         return Cpe.parse(value)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+
+
+def _structure_licence(value: Any, _type: type) -> SpdxExpression:
+    if not isinstance(value, str):
+        msg = f"expected an SPDX licence expression string, got {shown(value)}"
+        raise InputError(msg)
+    if (why := problem(value)) is not None:
+        raise InputError(why)
+    return SpdxExpression(value)
+
+
+def _structure_contact(value: Any, _type: type) -> Contact:
+    if not isinstance(value, str):
+        msg = f"expected {CONTACT_RULE}, got {shown(value)}"
+        raise InputError(msg)
+    try:
+        contact(value, "")
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return Contact(value)
 
 
 def _structure_advisory(value: Any, _type: type) -> AdvisoryId:
@@ -206,6 +228,8 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Cpe, _structure_cpe)
     conv.register_unstructure_hook(Cpe, str)
     conv.register_structure_hook(AdvisoryId, _structure_advisory)
+    conv.register_structure_hook(SpdxExpression, _structure_licence)
+    conv.register_structure_hook(Contact, _structure_contact)
     conv.register_structure_hook(datetime.date, _structure_date)
     for kind in (str, bool, int):
         conv.register_structure_hook(kind, _strict(kind))

@@ -47,6 +47,13 @@ def test_nar_hash_equals_nix_hash(tmp_path: Path) -> None:
         assert nar_hash(path) == nix.hash_path(path), path
 
 
+def test_nar_sha512_equals_nix_hash(tmp_path: Path) -> None:
+    # The SBOM's SHA-512 of a git pin is of this serialisation: it must be the one Nix would compute.
+    tree = make_corpus(tmp_path)
+    for path in [tree, tree / "tool", tree / "large"]:
+        assert nar_hash(path, "sha512") == nix.hash_path(path, "sha512"), path
+
+
 def test_executable_bit_changes_the_hash(tmp_path: Path) -> None:
     target = tmp_path / "f"
     target.write_text("x")
@@ -73,6 +80,7 @@ def test_flat_hash_is_sha256_of_bytes(tmp_path: Path) -> None:
     target = tmp_path / "f"
     target.write_bytes(b"abc")
     assert flat_hash(target).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert flat_hash(target, "sha512").hex.startswith("ddaf35a193617aba")
 
 
 def test_missing_path_is_one_clear_error(tmp_path: Path) -> None:

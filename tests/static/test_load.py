@@ -99,6 +99,15 @@ def test_bad_recipes_are_named(tmp_path: Path, change: tuple[str, str], message:
             "package 1 ('a'): evidence: expected a boolean, got a string 'yes'",
         ),
         (('subject = "b"', 'subject = "b"\ncolour = 1'), "unknown key(s) colour"),
+        (
+            ('subject = "b"', 'subject = "b"\nsbom_creator = "the build team"'),
+            "sbom_creator: expected an email address (name@example.org, or mailto:…) or an http(s) URL, "
+            "got 'the build team'",
+        ),
+        (
+            ('subject = "b"', 'subject = "b"\nsource_date_epoch = "1980"'),
+            "source_date_epoch: expected an integer, got a string '1980'",
+        ),
     ],
 )
 def test_a_bad_field_is_one_line_in_the_file_s_words(tmp_path: Path, change: tuple[str, str], message: str) -> None:

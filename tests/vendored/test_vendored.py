@@ -4,6 +4,7 @@ an SBOM's link rows (CSV `usage`, CycloneDX `rootstock:usage`)."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from rootstock.sbom import csv, cyclonedx
 from rootstock.sbom.model import Component, Kind, Sbom, Subject, Usage
 from rootstock.vendored import signatures
 from rootstock.vendored.scan import scan
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # What each library leaves in a program that links it, as its sources write the strings.
 SAMPLES = {
@@ -92,7 +95,7 @@ def test_reconciles_copies_with_the_sboms_link_rows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
 ) -> None:
     sbom = tmp_path / f"sbom.{fmt}"
-    sbom.write_text(csv.render(SBOM) if fmt == "csv" else cyclonedx.render(SBOM))
+    sbom.write_text(csv.render(SBOM) if fmt == "csv" else cyclonedx.render(SBOM, EPOCH))
     nix = binary(tmp_path / "nix", SAMPLES["zlib"][0], SAMPLES["busybox"][0], SAMPLES["curl"][0])
     assert main(["vendored", str(nix), "--sbom", str(sbom)]) == 1
     out = capsys.readouterr().out.splitlines()
@@ -111,7 +114,7 @@ def test_reconciles_copies_with_the_sboms_link_rows(
 def test_agreement_exits_0_and_copies_may_be_in_any_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     listed = Sbom(SBOM.subject, [component("zlib", "1.3.1", Usage.LINK), component("sqlite", "3.44.2", Usage.LINK)], [])
     sbom = tmp_path / "sbom.cdx.json"
-    sbom.write_text(cyclonedx.render(listed))
+    sbom.write_text(cyclonedx.render(listed, EPOCH))
     a = binary(tmp_path / "a", SAMPLES["zlib"][0])
     b = binary(tmp_path / "b", SAMPLES["sqlite"][0])
     assert main(["vendored", str(a), str(b), "--sbom", str(sbom)]) == 0

@@ -478,11 +478,12 @@ def dump(path: Path, sink: Sink, *, workers: int | None = None) -> None:
         raise _refused(raw)
 
 
-def nar_hash(path: Path, *, workers: int | None = None) -> Hash:
-    """The sha256 of the NAR serialisation of path, as Nix computes it for recursive hashing."""
-    digest = hashlib.sha256()
+def nar_hash(path: Path, algo: str = "sha256", *, workers: int | None = None) -> Hash:
+    """The sha256 (or another hashlib algorithm's digest) of the NAR serialisation of path, as Nix computes it
+    for recursive hashing."""
+    digest = hashlib.new(algo)
     dump(path, digest, workers=workers)
-    return Hash("sha256", digest.digest())
+    return Hash(algo, digest.digest())
 
 
 def file_nar_hash(data: bytes, *, executable: bool) -> Hash:
@@ -492,11 +493,11 @@ def file_nar_hash(data: bytes, *, executable: bool) -> Hash:
     return Hash("sha256", hashlib.sha256(body).digest())
 
 
-def flat_hash(path: Path) -> Hash:
-    """The sha256 of a file's bytes."""
-    digest = hashlib.sha256()
+def flat_hash(path: Path, algo: str = "sha256") -> Hash:
+    """The sha256 (or another hashlib algorithm's digest) of a file's bytes."""
+    digest = hashlib.new(algo)
     _read_into(path, digest)
-    return Hash("sha256", digest.digest())
+    return Hash(algo, digest.digest())
 
 
 def lone_file_nar_hash(path: Path, *, executable: bool) -> Hash:

@@ -9,7 +9,9 @@ from attrs import Factory, frozen
 
 from rootstock.core.cpe import Cpe
 from rootstock.core.hashes import Hash
+from rootstock.core.spdx_licence import SpdxExpression
 from rootstock.errors import InputError, known_names
+from rootstock.sbom.supplier import Contact
 
 REV_RE = re.compile(r"^[0-9a-f]{40}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
@@ -43,6 +45,11 @@ class GitPin:
     published: dict[str, Hash] = Factory(dict)
     # The product's CPE 2.3 name (vendor and product; the version is `version`), for NVD matching.
     cpe: Cpe | None = None
+    # Stated by hand where the source does not (docs/sbom.md#bsi-tr-03183-2): who made it (email or URL), when
+    # its URL names only a host that redistributes it; its licence (SPDX expression), when its licence files
+    # name none the signatures recognise, or name several that are alternatives.
+    supplier: Contact | None = None
+    license: SpdxExpression | None = None
 
     @property
     def recursive(self) -> bool:
@@ -64,6 +71,11 @@ class _Download:
     version: str | None = None
     published: dict[str, Hash] = Factory(dict)
     cpe: Cpe | None = None
+    # Stated by hand where the source does not (docs/sbom.md#bsi-tr-03183-2): who made it (email or URL), when
+    # its URL names only a host that redistributes it; its licence (SPDX expression), when its licence files
+    # name none the signatures recognise, or name several that are alternatives.
+    supplier: Contact | None = None
+    license: SpdxExpression | None = None
 
 
 @frozen
