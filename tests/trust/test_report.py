@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from chain_support import Chain
-from trust_support import SYSTEM, Evidence
+from trust_support import SYSTEM, Evidence, static_build
 
 from rootstock.trust.assemble import anchor
 
@@ -215,3 +215,35 @@ def test_the_files_are_written_all_or_none(found: Evidence, tmp_path: Path, caps
 def test_anchors_keep_distinct_names_distinct() -> None:
     assert anchor("step", "M0.hex2") == "step-M0.2ehex2"
     assert anchor("step", "M0.hex2") != anchor("step", "M0_hex2")
+
+
+def test_the_static_nix_with_its_packages_and_sbom(found: Evidence, tmp_path: Path) -> None:
+    logs = static_build(found, checked=True)
+    out = tmp_path / "trust"
+    assert found.report("--out", str(out)) == 0  # the static build alone is something to report on
+    report = data(out)
+    assert report["chains"][0]["status"] == "not run"
+    (static,) = report["static"]
+    assert (static["toolchain"], static["status"], static["report"]) == ("host", "agreed", str(logs / "report.json"))
+    assert [(p["name"], p["level"], p["steps"]) for p in static["steps"]] == [
+        ("host", "one", []),
+        ("lib", "one", ["pkg-host-host"]),
+        ("app", "one", ["pkg-host-lib"]),
+    ]
+    assert dict(static["result"])["checked"] == "True"
+    sbom = static["sbom"]
+    assert (sbom["rows"], sbom["by_type"], sbom["by_usage"]) == (
+        2,
+        [["deb", 1], ["source", 1]],
+        [["build", 1], ["link", 1]],
+    )
+    page = (out / "trust.html").read_text()
+    assert 'href="data:text/csv;charset=utf-8;base64,' in page and "Binary: app." in page
+
+
+def test_a_static_build_without_second_builds_says_not_run(found: Evidence, tmp_path: Path) -> None:
+    static_build(found, checked=False)
+    assert found.report("--out", str(tmp_path / "trust")) == 0
+    (static,) = data(tmp_path / "trust")["static"]
+    assert {p["level"] for p in static["steps"]} == {"pinned"}
+    assert evidence(static["steps"][1])["check"] == ("not run", "built once (no --check)")

@@ -145,3 +145,39 @@ class Evidence:
 
     def report(self, *args: str) -> int:
         return self.chain.cli("report", *args)
+
+
+RECIPE = """system = "x86_64-linux"
+default_toolchain = "host"
+subject = "app"
+binary = "bin/app"
+[toolchain.host]
+kind = "host"
+cc = ["/usr/bin/gcc"]
+cxx = ["/usr/bin/g++"]
+[[package]]
+name = "lib"
+source = "seed"
+build = "configure"
+[[package]]
+name = "app"
+source = "src"
+build = "configure"
+deps = ["lib"]
+"""
+SBOM = "name,type,usage,url,checksum\nlib,source,link,https://example.org/lib.tar,sha256:{a}\nmake,deb,build,,{b}\n"
+
+
+def static_build(found: Evidence, *, checked: bool) -> Path:
+    """A recipe of two packages, the report `build nix-static` writes of it, and its SBOM beside it."""
+    (found.root / "static-nix.toml").write_text(RECIPE)
+    found.plan = Plan.from_options(GlobalOptions(found.root, found.root / "pins.toml", None, False))
+    steps = tuple(
+        StepRecord(name, store_path(name, ".drv"), store_path(name), "pinned sources", "pinned source", "")
+        for name in ("host", "lib", "app")
+    )
+    result = {"binary": store_path("app") + "/bin/app", "checked": checked, "sha256": "ab" * 32, "size": 1}
+    logs = found.logs / "nix-static" / "host"
+    BuildReport("Static Nix", "host", steps, notes=("Binary: app.",), result=result).write(logs)
+    (logs / "sbom.csv").write_text(SBOM.format(a="a" * 64, b="b" * 64))
+    return logs
