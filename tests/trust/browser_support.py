@@ -145,8 +145,9 @@ def chromium() -> Iterator[Browser]:
                 process.wait()
 
 
-def load(page: Path, width: int = 1400, height: int = 900) -> Loaded:
-    """Open page, wait for its load event, and collect the console, the links and a screenshot."""
+def load(page: Path, width: int = 1400, height: int = 900, fragment: str = "") -> Loaded:
+    """Open page (scrolled to #fragment, if given), wait for its load event, and collect the console, the links
+    and a screenshot of the viewport."""
     with chromium() as browser:
         target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
@@ -158,7 +159,9 @@ def load(page: Path, width: int = 1400, height: int = 900) -> Loaded:
             session=session,
         )
         browser.events.clear()
-        browser.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
+        browser.send(
+            "Page.navigate", {"url": page.resolve().as_uri() + (f"#{fragment}" if fragment else "")}, session=session
+        )
         browser.wait_for("Page.loadEventFired")
         links = browser.send("Runtime.evaluate", {"expression": LINKS, "returnByValue": True}, session=session)
         count = "document.scripts.length"

@@ -59,12 +59,12 @@ def test_every_step_shows_which_checks_agreed(
     catm = by_id[f"{STEP}-catm"]
     assert catm["level"] == "three"
     assert evidence(catm) == {
-        "pin": ("agreed", "output equal to its pin (checked by Nix (fixed-output) and rootstock)"),
-        "custody": ("agreed", "1 signed entries (key builder-1)"),
-        "check": ("agreed", "rebuilt 1 times, byte-identical"),
+        "build": ("agreed", "output equal to its pin, checked by Nix (fixed-output) and rootstock"),
+        "custody": ("agreed", "signed by builder-1 (1 entry)"),
+        "check": ("agreed", "rebuilt once, byte-identical"),
         "second-nix": (
             "agreed",
-            "nix (Nix) 2.28.7: output equal to its pin (checked by Nix (fixed-output) and rootstock)",
+            "nix (Nix) 2.28.7: output equal to its pin, checked by Nix (fixed-output) and rootstock",
         ),
         "oracle": ("agreed", "fixture answers: 1 of 2 programs match, 1 differ as explained"),
         "audit": ("agreed", "all 3 checks pass"),
@@ -173,7 +173,7 @@ def test_a_failed_build_and_a_differing_second_nix_are_written_and_fail(
     report = data(out)
     joined = steps(report)[f"{STEP}-joined"]
     assert joined["level"] == "differs" and joined["out"] == ""
-    assert evidence(joined)["pin"] == ("differs", "the build failed here: hash mismatch for step 'joined'")
+    assert evidence(joined)["build"] == ("differs", "the build failed here: hash mismatch for step 'joined'")
     assert report["chains"][0]["second_nix"]["status"] == "differs"
 
 

@@ -66,7 +66,7 @@ def run_report(options: GlobalOptions, args: argparse.Namespace) -> int:
         for c in (*report.chains, *report.static)
         for row in c.steps
         for e in row.evidence
-        if e.status == "differs" and e.kind != "pin"
+        if e.status == "differs" and e.kind != "build"
     ]
     if failing:
         more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""

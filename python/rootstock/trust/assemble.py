@@ -52,11 +52,15 @@ def first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
+def entries_of(count: int) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
+
+
 def level(items: Sequence[Evidence]) -> Level:
     """How strongly the evidence supports an output."""
     if any(e.status == "differs" for e in items):
         return "differs"
-    if not any(e.kind == "pin" and e.status == "agreed" for e in items):
+    if not any(e.kind == "build" and e.status == "agreed" for e in items):
         return "not built"
     count = sum(e.kind in INDEPENDENT and e.status == "agreed" for e in items)
     levels: tuple[Level, ...] = ("pinned", "one", "two", "three")
@@ -66,13 +70,13 @@ def level(items: Sequence[Evidence]) -> Level:
 def built_evidence(report: BuildReport | None, name: str, described: str) -> tuple[Evidence, StepRecord | None]:
     """The build's own evidence for one target: recorded, failed at it, or not built."""
     if report is None:
-        return Evidence("pin", NOT_RUN, "no build report"), None
+        return Evidence("build", NOT_RUN, "no build report"), None
     record = next((s for s in report.steps if s.name == name), None)
     if record is not None:
-        return Evidence("pin", "agreed", f"output equal to its pin (checked by {record.check})"), record
+        return Evidence("build", "agreed", f"output equal to its pin, checked by {record.check}"), record
     if report.failure is not None and report.failure.name == described:
-        return Evidence("pin", "differs", f"the build failed here: {first_line(report.failure.error)}"), None
-    return Evidence("pin", NOT_RUN, "not built: the run stopped before it or ended earlier"), None
+        return Evidence("build", "differs", f"the build failed here: {first_line(report.failure.error)}"), None
+    return Evidence("build", NOT_RUN, "not built: the run stopped before it or ended earlier"), None
 
 
 class _Chain:
@@ -167,7 +171,7 @@ class _Chain:
         checks = [e for e in entries if e.mode == "check"]
         signed = sorted({e.sig.partition(":")[0] for e in entries})
         found = (
-            Evidence("custody", "agreed", f"{len(builds)} signed entries (key {', '.join(signed)})", CUSTODY)
+            Evidence("custody", "agreed", f"signed by {', '.join(signed)} ({entries_of(len(builds))})", CUSTODY)
             if builds
             else Evidence("custody", NOT_RUN, "no custody log entry", CUSTODY)
         )
@@ -176,7 +180,8 @@ class _Chain:
         hashes = {e.nar_hash for e in entries}
         if len(hashes) > 1:
             return [found, Evidence("check", "differs", f"entries record {len(hashes)} NAR hashes", CUSTODY)]
-        return [found, Evidence("check", "agreed", f"rebuilt {len(checks)} times, byte-identical", CUSTODY)]
+        again = "once" if len(checks) == 1 else f"{len(checks)} times"
+        return [found, Evidence("check", "agreed", f"rebuilt {again}, byte-identical", CUSTODY)]
 
     def second_step(self, name: str) -> Evidence:
         link = self.second_id()

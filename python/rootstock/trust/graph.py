@@ -79,7 +79,10 @@ def dot_source(report: TrustReport) -> str:
                 lines.append(f"{quoted(src)} -> {quoted(row.id)};")
             elif pair not in crossing:
                 crossing.add(pair)
-                lines.append(f'{quoted(src)} -> {quoted(row.id)} [style=dashed, penwidth=1.2, color="#555555"];')
+                # Not a rank constraint: the later stage's cluster then sits below the earlier one, not after its
+                # last rank, and the picture stays as wide as one stage.
+                dashed = 'style=dashed, penwidth=1.2, color="#555555", constraint=false'
+                lines.append(f"{quoted(src)} -> {quoted(row.id)} [{dashed}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -21,7 +21,7 @@ LEVELS: dict[Level, str] = {
 """The evidence levels, weakest last but one: what colours a node of the graph and a row of a table."""
 
 KINDS: dict[str, str] = {
-    "pin": "the build: output equal to its pinned hash (Nix's fixed-output check and rootstock's)",
+    "build": "the build: output equal to its pinned hash (Nix's fixed-output check and rootstock's)",
     "custody": "a signed custody log entry for the output (docs/custody.md)",
     "check": "rebuilt by `build --check`, byte-identical (custody log entries of mode `check`)",
     "oracle": "an oracle's own hashes: stage0-posix's answers file, live-bootstrap's checksums",
@@ -29,7 +29,7 @@ KINDS: dict[str, str] = {
     "ddc": "diverse double-compiling against an independent compiler (`rootstock ddc`)",
     "audit": "the byte-by-byte audit of the early stages (`audit --system`)",
 }
-"""Each kind of evidence; all but `pin` and `custody` are independent checks and count towards the level."""
+"""Each kind of evidence; all but `build` and `custody` are independent checks and count towards the level."""
 INDEPENDENT = ("check", "oracle", "second-nix", "ddc", "audit")
 
 
