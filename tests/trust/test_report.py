@@ -247,3 +247,28 @@ def test_a_static_build_without_second_builds_says_not_run(found: Evidence, tmp_
     (static,) = data(tmp_path / "trust")["static"]
     assert {p["level"] for p in static["steps"]} == {"pinned"}
     assert evidence(static["steps"][1])["check"] == ("not run", "built once (no --check)")
+
+
+def test_a_custody_entry_about_other_data_differs(found: Evidence, tmp_path: Path) -> None:
+    secret, _ = found.key()
+    found.build_report()
+    log = found.custody(secret, modes=("build",))
+    lines = log.read_text().splitlines(keepends=True)
+    entry = json.loads(lines[1])
+    moved = json.dumps(entry | {"pinned": "sha256-" + "B" * 43 + "="}, sort_keys=True, separators=(",", ":"))
+    log.write_text(lines[0] + moved + "\n" + lines[2])
+    assert found.report("--out", str(tmp_path / "trust")) == 1
+    catm = steps(data(tmp_path / "trust"))[f"{STEP}-catm"]
+    status, detail = evidence(catm)["custody"]
+    assert status == "differs" and detail.startswith("entry 2 disagrees with the data: pinned 'sha256-BBB")
+
+
+def test_a_ddc_verdict_is_read_from_its_report() -> None:
+    from rootstock.runner.report import BuildReport, Failure
+    from rootstock.trust.assemble import ddc_verdict
+
+    equal = BuildReport("ddc", "tinycc", (), result={"verdict": "equal"})
+    assert ddc_verdict(equal) == ("agreed", "tcc-host2 and tcc-chain2 are identical")
+    message = "ddc 'tinycc': tcc-host2 differs from tcc-chain2 first at byte offset 7"
+    differ = BuildReport("ddc", "tinycc", (), status="failed", failure=Failure("the ddc comparison", message, ""))
+    assert ddc_verdict(differ) == ("differs", message)

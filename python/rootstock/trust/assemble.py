@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rootstock.custody.entry import Entry
+from rootstock.custody.log import disagreement
 from rootstock.pins.mirror import Mirror
 from rootstock.pins.model import GitPin, NamedPin
 from rootstock.runner.report import BuildReport, StepRecord
@@ -170,6 +171,11 @@ class _Chain:
         builds = [e for e in entries if e.mode == "build"]
         checks = [e for e in entries if e.mode == "check"]
         signed = sorted({e.sig.partition(":")[0] for e in entries})
+        # An entry about other data (a pin moved since) says nothing of this step's output now.
+        stale = next(((e, why) for e in entries if (why := disagreement(e, self.plan)) is not None), None)
+        if stale is not None:
+            what = f"entry {stale[0].seq} disagrees with the data: {stale[1]}"
+            return [Evidence("custody", "differs", what, CUSTODY), Evidence("check", NOT_RUN, what, CUSTODY)]
         found = (
             Evidence("custody", "agreed", f"signed by {', '.join(signed)} ({entries_of(len(builds))})", CUSTODY)
             if builds
