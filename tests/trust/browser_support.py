@@ -37,6 +37,7 @@ FLAGS = (
     "--disable-quic",
     "--disable-default-apps",
     "--disable-extensions",
+    "--disable-dev-shm-usage",  # a container's /dev/shm is often too small for it
     "--remote-debugging-pipe",
 )
 TIMEOUT = 60.0

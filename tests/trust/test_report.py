@@ -272,3 +272,18 @@ def test_a_ddc_verdict_is_read_from_its_report() -> None:
     message = "ddc 'tinycc': tcc-host2 differs from tcc-chain2 first at byte offset 7"
     differ = BuildReport("ddc", "tinycc", (), status="failed", failure=Failure("the ddc comparison", message, ""))
     assert ddc_verdict(differ) == ("differs", message)
+
+
+def test_a_damaged_custody_log_is_one_message_naming_its_line(
+    found: Evidence, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret, _ = found.key()
+    found.build_report()
+    log = found.custody(secret)
+    log.write_text(log.read_text()[:-10])
+    out = tmp_path / "trust"
+    assert found.report("--out", str(out)) == 1  # as `log verify` says of it
+    err = capsys.readouterr().err
+    assert err.count("rootstock: error:") == 1
+    assert f"{log}: line 6: truncated: the last line has no newline" in err
+    assert not out.exists()
