@@ -20,7 +20,6 @@ from rootstock.trust.model import (
     AuditCheckView,
     AuditView,
     ChainView,
-    Component,
     CustodyView,
     DdcView,
     Evidence,
@@ -32,7 +31,6 @@ from rootstock.trust.model import (
     Status,
     StepView,
     TrustReport,
-    Verdict,
 )
 
 if TYPE_CHECKING:
@@ -108,10 +106,7 @@ class _Chain:
     def view(self) -> ChainView:
         steps = tuple(self.step(step) for step in self.chain.steps if step.stage == self.stage)
         status, detail = self.status()
-        verdicts = tuple(
-            Verdict(v.oracle, v.program, v.status, v.expected, v.actual or "", v.note)
-            for v in (self.build.verdicts if self.build is not None else ())
-        )
+        verdicts = self.build.verdicts if self.build is not None else ()
         return ChainView(
             self.id,
             self.stage,
@@ -374,7 +369,7 @@ def sbom_view(sbom: ev.Sbom | None, toolchain: str) -> SbomView | None:
         len(listed),
         tuple(sorted(Counter(c.kind for c in listed).items())),
         tuple(sorted(Counter(c.usage for c in listed).items())),
-        tuple(Component(c.name, c.kind, c.usage, c.url, c.sha256) for c in listed),
+        listed,
         sbom.text,
     )
 

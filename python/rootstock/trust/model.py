@@ -7,6 +7,9 @@ from typing import Literal
 
 from attrs import frozen
 
+from rootstock.sbom.read import Listed
+from rootstock.stages.oracle import Verdict
+
 Status = Literal["agreed", "differs", "not run"]
 Level = Literal["differs", "not built", "pinned", "one", "two", "three"]
 
@@ -63,18 +66,6 @@ class StepView:
     """As the custody log records it; empty without an entry."""
     evidence: tuple[Evidence, ...]
     level: Level
-
-
-@frozen
-class Verdict:
-    """One program an oracle judged."""
-
-    oracle: str
-    program: str
-    status: str
-    expected: str
-    actual: str
-    note: str
 
 
 @frozen
@@ -138,18 +129,10 @@ class ChainView:
     steps: tuple[StepView, ...]
     oracles_id: str
     verdicts: tuple[Verdict, ...]
+    """As the build report records them."""
     second_nix: SecondNixView
     ddc: tuple[DdcView, ...]
     audit: AuditView | None
-
-
-@frozen
-class Component:
-    name: str
-    type: str
-    usage: str
-    url: str
-    checksum: str
 
 
 @frozen
@@ -159,7 +142,8 @@ class SbomView:
     rows: int
     by_type: tuple[tuple[str, int], ...]
     by_usage: tuple[tuple[str, int], ...]
-    components: tuple[Component, ...]
+    components: tuple[Listed, ...]
+    """As the CSV lists them."""
     csv: str
 
 
