@@ -20,8 +20,11 @@ STEP = f"step-{SYSTEM}"
 def found(nix_store: Path, checkout: Path, tmp_path: Path) -> Evidence:
     chain = Chain(checkout, tmp_path, SYSTEM)
     stages = checkout / "stages.toml"
-    # catm is an audited program of the fixture chain, as stage0-posix's early programs are of the real one.
-    text = stages.read_text().replace('name = "catm"\n', 'name = "catm"\naudit = { program = "catm", source = "c" }\n')
+    # The seed and catm are audited, as stage0-posix's seeds and early programs are in the real chain.
+    text = stages.read_text().replace(
+        'name = "hex0"\n', 'name = "hex0"\naudit = { seed = "hex0-seed", source = "s" }\n'
+    )
+    text = text.replace('name = "catm"\n', 'name = "catm"\naudit = { program = "catm", kind = "hex0", source = "c" }\n')
     stages.write_text(text)
     return Evidence(chain, tmp_path)
 
@@ -50,7 +53,7 @@ def test_every_step_shows_which_checks_agreed(
     assert found.report("--out", str(out), "--key", str(public)) == 0
     printed = capsys.readouterr().out
     assert printed.splitlines()[:3] == [str(out / "trust.html"), str(out / "trust.json"), str(out / "trust.svg")]
-    assert "2 three, 1 two (steps and packages by level)" in printed
+    assert "3 three (steps and packages by level)" in printed
     report = data(out)
     (chain,) = report["chains"]
     assert (chain["stage"], chain["system"], chain["status"]) == ("stage0", SYSTEM, "agreed")
@@ -67,14 +70,14 @@ def test_every_step_shows_which_checks_agreed(
             "nix (Nix) 2.28.7: output equal to its pin, checked by Nix (fixed-output) and rootstock",
         ),
         "oracle": ("agreed", "fixture answers: 1 of 2 programs match, 1 differ as explained"),
-        "audit": ("agreed", "all 3 checks pass"),
+        "audit": ("agreed", "all 2 checks of catm pass"),
     }
     assert catm["builder"] == "step:hex0" and catm["steps"] == [f"{STEP}-hex0"] and catm["pins"] == ["src"]
     assert catm["pinned"] == found.chain.outputs["catm"] and catm["nar_hash"].startswith("sha256:")
-    assert by_id[f"{STEP}-hex0"]["level"] == "two"  # check and the second Nix; no oracle knows the seed
+    assert by_id[f"{STEP}-hex0"]["level"] == "three"  # check, the second Nix and the seed's audit
     assert [p["name"] for p in report["pins"]] == ["seed", "src"]
     assert report["pins"][1]["upstream"][0].startswith(f"{found.chain.upstream.as_uri()} at ")
-    assert chain["second_nix"]["status"] == "agreed" and chain["audit"]["checks"] == 3
+    assert chain["second_nix"]["status"] == "agreed" and chain["audit"]["checks"] == 4
     (custody,) = report["custody"]
     assert (custody["entries"], custody["builds"], custody["checks"], custody["status"]) == (6, 3, 3, "agreed")
     page = (out / "trust.html").read_text()
@@ -196,7 +199,7 @@ def test_a_failing_audit_check_is_linked_by_its_number(found: Evidence, tmp_path
     out = tmp_path / "trust"
     assert found.report("--out", str(out)) == 1
     catm = steps(data(out))[f"{STEP}-catm"]
-    assert evidence(catm)["audit"] == ("differs", "1 of 3 checks fail")
+    assert evidence(catm)["audit"] == ("differs", "1 of 2 checks of catm fail")
     check = anchor("audit", SYSTEM, "1")
     assert [e["link"] for e in catm["evidence"] if e["kind"] == "audit"] == [check]
     page = (out / "trust.html").read_text()

@@ -121,20 +121,21 @@ class Evidence:
 
     def audit(self, *, failures: int = 0) -> Path:
         """audit --system's JSON: its totals and numbered checks (what the trust report reads of it)."""
+        programs = {1: "catm", 2: "hex0-seed", 3: "catm", 4: "define"}
         checks = [
             {
                 "number": n,
-                "id": f"hex0:check-{n}",
+                "id": f"{programs[n]}/check-{n}",
                 "what": "w",
                 "expected": "e",
                 "observed": "o",
                 "result": "fail" if n <= failures else "pass",
             }
-            for n in range(1, 4)
+            for n in range(1, 5)
         ]
         data = {
             "arch": "AMD64",
-            "totals": {"checks": 3, "failures": failures, "findings": {"error": 0, "warning": 1, "info": 2}},
+            "totals": {"checks": 4, "failures": failures, "findings": {"error": 0, "warning": 1, "info": 2}},
             "checks": checks,
             "programs": [],
         }

@@ -56,9 +56,10 @@ def run_report(options: GlobalOptions, args: argparse.Namespace) -> int:
     for path in write(report, args.out or log_dirs[0] / "trust"):
         print(path)
     print(", ".join(f"{count} {name}" for name, count in report.levels if count) + " (steps and packages by level)")
+    audits = [c.audit for c in report.chains if c.audit is not None]
     failing = [
         f"{part.id}: {part.detail}"
-        for part in (*report.chains, *report.static, *report.custody)
+        for part in (*report.chains, *report.static, *report.custody, *audits)
         if part.status == "differs"
     ]
     failing += [

@@ -6,13 +6,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from rootstock.custody.entry import Entry
 from rootstock.custody.log import disagreement
+from rootstock.errors import listing
 from rootstock.pins.mirror import Mirror
 from rootstock.pins.model import GitPin, NamedPin
 from rootstock.runner.report import BuildReport, StepRecord
+from rootstock.stages.audit_table import audited_programs
 from rootstock.stages.resolve import ResolvedStep, SystemPlan
 from rootstock.trust import evidence as ev
 from rootstock.trust.model import (
@@ -119,7 +122,7 @@ class _Chain:
             verdicts,
             self.second_nix(),
             tuple(self.ddc_view(name) for name in sorted(d.name for d in self.ddc)),
-            self.audit() if self.stage == self.audit_stage() else None,
+            self.audit if self.stage == self.audit_stage() else None,
         )
 
     def audit_stage(self) -> str:
@@ -144,7 +147,7 @@ class _Chain:
         items += self.oracles(step.name)
         items += [self.ddc_step(d.name) for d in self.ddc if step.name in (d.chain.name, d.self_compile.name)]
         if step.name in self.audited:
-            items.append(self.audit_step())
+            items.append(self.audit_step(step.name))
         builds = [e for e in self.entries.get(step.name, []) if e.mode == "build"]
         refs = step.refs()
         return StepView(
@@ -250,11 +253,16 @@ class _Chain:
         view = self.ddc_view(name)
         return Evidence("ddc", view.status, f"{name}: {view.detail}", view.id)
 
+    @cached_property
     def audit(self) -> AuditView | None:
         found = self.found.audits.get(self.system)
         if found is None:
             return None
         summary = found.summary
+        failures = summary.totals.failures
+        status: Status = "differs" if failures else "agreed"
+        failing = [c.id for c in summary.checks if c.result != "pass"]
+        detail = f"{failures} of {summary.totals.checks} checks fail: {listing(failing)}" if failures else ""
         rows = tuple(
             AuditCheckView(
                 anchor("audit", self.system, str(c.number)), c.number, c.id, c.what, c.expected, c.observed, c.result
@@ -266,21 +274,39 @@ class _Chain:
             self.system,
             str(found.path),
             summary.arch,
+            status,
+            detail or f"all {summary.totals.checks} checks pass",
             summary.totals.checks,
-            summary.totals.failures,
+            failures,
             tuple(sorted(summary.totals.findings.items())),
             tuple(r.id for r in rows if r.result != "pass"),
             rows,
         )
 
-    def audit_step(self) -> Evidence:
-        view = self.audit()
-        link = anchor("audit", self.system)
+    @cached_property
+    def programs(self) -> dict[str, list[str]]:
+        """Each audited step's programs as the audit names them (its checks' id prefix: `hex0-seed/…`)."""
+        seeds, stages = audited_programs(self.plan.graph, self.chain)
+        names: dict[str, list[str]] = {}
+        for program in (*seeds, *stages):
+            names.setdefault(program.step, []).append(program.name)
+        return names
+
+    def audit_step(self, name: str) -> Evidence:
+        """The audit's checks of the programs a step builds; the checks of no one program (DEFINEs, the
+        reassemblies) are the audit section's."""
+        view = self.audit
         if view is None:
             return Evidence("audit", NOT_RUN, f"no audit report (`rootstock audit --system {self.system}`)")
-        if view.failures:
-            return Evidence("audit", "differs", f"{view.failures} of {view.checks} checks fail", view.failed[0])
-        return Evidence("audit", "agreed", f"all {view.checks} checks pass", link)
+        programs = self.programs[name]
+        rows = [r for r in view.rows if r.check.split("/")[0] in programs]
+        what = " and ".join(programs)
+        if not rows:
+            return Evidence("audit", NOT_RUN, f"the audit has no check of {what}", view.id)
+        failed = [r for r in rows if r.result != "pass"]
+        if failed:
+            return Evidence("audit", "differs", f"{len(failed)} of {len(rows)} checks of {what} fail", failed[0].id)
+        return Evidence("audit", "agreed", f"all {len(rows)} checks of {what} pass", view.id)
 
 
 def ddc_verdict(report: BuildReport) -> tuple[Status, str]:

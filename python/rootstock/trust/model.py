@@ -107,6 +107,8 @@ class AuditView:
     system: str
     report: str
     arch: str
+    status: Status
+    detail: str
     checks: int
     failures: int
     findings: tuple[tuple[str, int], ...]
