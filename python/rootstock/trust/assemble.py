@@ -122,6 +122,7 @@ class _Chain:
             verdicts,
             self.second_nix(),
             tuple(self.ddc_view(name) for name in sorted(d.name for d in self.ddc)),
+            self.stage == self.audit_stage(),
             self.audit if self.stage == self.audit_stage() else None,
         )
 

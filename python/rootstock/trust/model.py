@@ -134,6 +134,8 @@ class ChainView:
     """As the build report records them."""
     second_nix: SecondNixView
     ddc: tuple[DdcView, ...]
+    audited: bool
+    """Whether the stage builds audited programs (then a missing audit is `not run`)."""
     audit: AuditView | None
 
 
