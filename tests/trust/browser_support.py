@@ -52,6 +52,11 @@ LINKS = """(() => {
   }
   return found;
 })()"""
+DUPLICATE_IDS = """(() => {
+  const seen = new Set(), twice = new Set();
+  for (const e of document.querySelectorAll("[id]")) { (seen.has(e.id) ? twice : seen).add(e.id); }
+  return [...twice];
+})()"""
 
 
 @frozen
@@ -63,8 +68,9 @@ class Loaded:
     links: tuple[tuple[str, bool], ...]
     """Each `#` link of the page (HTML and SVG) and whether an element has that id."""
     screenshot: bytes
-    """PNG of the whole page."""
+    """PNG of the viewport."""
     scripts: int
+    duplicate_ids: tuple[str, ...]
 
 
 class Browser:
@@ -167,6 +173,7 @@ def load(page: Path, width: int = 1400, height: int = 900, fragment: str = "") -
         links = browser.send("Runtime.evaluate", {"expression": LINKS, "returnByValue": True}, session=session)
         count = "document.scripts.length"
         scripts = browser.send("Runtime.evaluate", {"expression": count, "returnByValue": True}, session=session)
+        twice = browser.send("Runtime.evaluate", {"expression": DUPLICATE_IDS, "returnByValue": True}, session=session)
         shot = browser.send(
             "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False}, session=session
         )
@@ -186,4 +193,5 @@ def load(page: Path, width: int = 1400, height: int = 900, fragment: str = "") -
             tuple((href, ok) for href, ok in links["result"]["value"]),
             base64.b64decode(shot["data"]),
             int(scripts["result"]["value"]),
+            tuple(twice["result"]["value"]),
         )

@@ -33,6 +33,7 @@ def test_the_page_loads_cleanly_and_every_link_resolves(nix_store: Path, checkou
 
     assert seen.console == ()
     assert seen.scripts == 0
+    assert seen.duplicate_ids == ()
     broken = [href for href, ok in seen.links if not ok]
     assert broken == []
     hrefs = {href for href, _ in seen.links}
