@@ -56,19 +56,7 @@ def run_report(options: GlobalOptions, args: argparse.Namespace) -> int:
     for path in write(report, args.out or log_dirs[0] / "trust"):
         print(path)
     print(", ".join(f"{count} {name}" for name, count in report.levels if count) + " (steps and packages by level)")
-    audits = [c.audit for c in report.chains if c.audit is not None]
-    failing = [
-        f"{part.id}: {part.detail}"
-        for part in (*report.chains, *report.static, *report.custody, *audits)
-        if part.status == "differs"
-    ]
-    failing += [
-        f"{row.id}: {e.detail}"
-        for c in (*report.chains, *report.static)
-        for row in c.steps
-        for e in row.evidence
-        if e.status == "differs" and e.kind != "build"
-    ]
+    failing = report.disagreements()
     if failing:
         more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
         msg = f"the trust report shows evidence that disagrees: {failing[0]}{more}"

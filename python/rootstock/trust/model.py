@@ -205,3 +205,20 @@ class TrustReport:
     pins: tuple[PinView, ...]
     levels: tuple[tuple[str, int], ...]
     """How many steps and packages are at each level."""
+
+    def disagreements(self) -> list[str]:
+        """Every part and step evidence that differs, as `<id>: <what>`: parts first (a failed build, a second
+        Nix, an audit, a custody log), then each step's other evidence (its failed build is its part's)."""
+        audits = [c.audit for c in self.chains if c.audit is not None]
+        found = [
+            f"{part.id}: {part.detail}"
+            for part in (*self.chains, *(c.second_nix for c in self.chains), *audits, *self.static, *self.custody)
+            if part.status == "differs"
+        ]
+        return found + [
+            f"{row.id}: {e.detail}"
+            for part in (*self.chains, *self.static)
+            for row in part.steps
+            for e in row.evidence
+            if e.status == "differs" and e.kind != "build"
+        ]
