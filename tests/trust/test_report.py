@@ -290,3 +290,22 @@ def test_a_damaged_custody_log_is_one_message_naming_its_line(
     assert err.count("rootstock: error:") == 1
     assert f"{log}: line 6: truncated: the last line has no newline" in err
     assert not out.exists()
+
+
+def test_a_later_stages_second_nix_counts_for_the_earlier_stage(found: Evidence, tmp_path: Path) -> None:
+    stages = found.root / "stages.toml"
+    # joined becomes stage 1: verify-with stage1 rebuilds stage 0 first, so its report records hex0 and catm too.
+    stages.write_text(stages.read_text().replace('name = "joined"\n', 'name = "joined"\nstage = "stage1"\n'))
+    found.build_report()
+    path = found.verify_with()
+    later = path.parents[1].parent / "stage1" / SYSTEM
+    later.mkdir(parents=True)
+    path.rename(later / "report.json")
+    assert found.report("--out", str(tmp_path / "trust")) == 0
+    report = data(tmp_path / "trust")
+    assert [(c["stage"], c["second_nix"]["status"]) for c in report["chains"]] == [
+        ("stage0", "not run"),
+        ("stage1", "agreed"),
+    ]
+    status, detail = evidence(steps(report)[f"{STEP}-catm"])["second-nix"]
+    assert status == "agreed" and detail.startswith("nix (Nix) 2.28.7, rebuilding stage1: output equal to its pin")

@@ -95,6 +95,14 @@ class _Chain:
         self.build = build.report if build is not None else None
         self.build_path = str(build.path) if build is not None else ""
         self.second = found.second.get((stage, system))
+        # verify-with rebuilds a stage and every stage before it: a later stage's run on this system is evidence
+        # for this stage's steps too (this stage's own run first).
+        order = [s for s, on in ev.stages_of(plan) if on == system]
+        self.rebuilt = [
+            (later, found.second[later, system])
+            for later in order[order.index(stage) :]
+            if (later, system) in found.second
+        ]
         self.entries: dict[str, list[Entry]] = {}
         for log in found.custody:
             for line in log.lines:
@@ -189,11 +197,16 @@ class _Chain:
         return [found, Evidence("check", "agreed", f"rebuilt {again}, byte-identical", CUSTODY)]
 
     def second_step(self, name: str) -> Evidence:
-        link = self.second_id()
-        if self.second is None:
-            return Evidence("second-nix", NOT_RUN, "no verify-with report", link)
-        evidence, _ = built_evidence(self.second.report, name, f"step '{name}'")
-        return Evidence("second-nix", evidence.status, f"{self.second.second_nix.version}: {evidence.detail}", link)
+        for later, run in self.rebuilt:
+            evidence, _ = built_evidence(run.report, name, f"step '{name}'")
+            if evidence.status != NOT_RUN:
+                by = run.second_nix.version + ("" if later == self.stage else f", rebuilding {later}")
+                return Evidence(
+                    "second-nix", evidence.status, f"{by}: {evidence.detail}", anchor("second", later, self.system)
+                )
+        if self.rebuilt:
+            return Evidence("second-nix", NOT_RUN, "the verify-with run stopped before it", self.second_id())
+        return Evidence("second-nix", NOT_RUN, "no verify-with report", self.second_id())
 
     def second_nix(self) -> SecondNixView:
         if self.second is None:
