@@ -69,13 +69,16 @@ def level(items: Sequence[Evidence]) -> Level:
     return levels[min(count, 3)]
 
 
-def built_evidence(report: BuildReport | None, name: str, described: str) -> tuple[Evidence, StepRecord | None]:
-    """The build's own evidence for one target: recorded, failed at it, or not built."""
+def built_evidence(
+    report: BuildReport | None, name: str, described: str, built: str = "output equal to its pin"
+) -> tuple[Evidence, StepRecord | None]:
+    """The build's own evidence for one target: recorded (what that establishes: built), failed at it, or not
+    built."""
     if report is None:
         return Evidence("build", NOT_RUN, "no build report"), None
     record = next((s for s in report.steps if s.name == name), None)
     if record is not None:
-        return Evidence("build", "agreed", f"output equal to its pin, checked by {record.check}"), record
+        return Evidence("build", "agreed", f"{built}, checked by {record.check}"), record
     if report.failure is not None and report.failure.name == described:
         return Evidence("build", "differs", f"the build failed here: {first_line(report.failure.error)}"), None
     return Evidence("build", NOT_RUN, "not built: the run stopped before it or ended earlier"), None
@@ -353,7 +356,7 @@ def static_view(plan: Plan, found: ev.Evidence, toolchain: str) -> StaticView:
         return anchor("pkg", toolchain, name)
 
     def view(name: str, kind: str, pins: tuple[str, ...], deps: Iterable[str], builder: str) -> StepView:
-        pin, record = built_evidence(report, name, f"{kind} '{name}'")
+        pin, record = built_evidence(report, name, f"{kind} '{name}'", "built from its pinned sources")
         if checked is True:
             check = Evidence("check", "agreed", "built a second time under other store paths: the same `out`")
         else:

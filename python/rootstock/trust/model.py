@@ -16,7 +16,7 @@ Level = Literal["differs", "not built", "pinned", "one", "two", "three"]
 LEVELS: dict[Level, str] = {
     "differs": "a check disagrees, or the build failed here",
     "not built": "no report shows it built",
-    "pinned": "built, its output equal to its pin; no independent check yet",
+    "pinned": "built, its output equal to its pin (a static package: from its pinned source); no independent check yet",
     "one": "and one independent check agrees",
     "two": "and two independent checks agree",
     "three": "and three or more independent checks agree",
