@@ -303,3 +303,8 @@ class AuditError(RootstockError):
 class CustodyError(RootstockError):
     """The custody log fails a check: a signature, the chain of entries, or an entry against the data; or two
     builders' logs disagree."""
+
+
+class TrustError(RootstockError):
+    """The trust report, written, shows evidence that disagrees: a failed build, a check that differs, a custody
+    log that does not verify."""

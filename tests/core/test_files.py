@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rootstock import interrupts
-from rootstock.core.files import copy_atomic, replacing_directory, temporary_directory, write_atomic
+from rootstock.core.files import copy_atomic, replacing_directory, temporary_directory, write_all_atomic, write_atomic
 from rootstock.errors import WriteError
 
 
@@ -206,3 +206,30 @@ def test_a_signal_cuts_neither_the_creation_nor_the_removal_of_a_temporary_direc
     monkeypatch.undo()
     assert body == ([] if moment == "creation" else ["ran"])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_set_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    first, second = tmp_path / "trust.html", tmp_path / "trust.json"
+    first.write_text("old page\n")
+    calls = []
+
+    def full_on_second(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(WriteError, match=f"cannot write {second}: No space left on device"):
+        write_all_atomic([(first, "new page\n"), (second, "{}\n")], fsync=full_on_second)
+    assert first.read_text() == "old page\n" and not second.exists()
+    assert leftovers(tmp_path) == []
+    write_all_atomic([(first, "new page\n"), (second, "{}\n")])
+    assert (first.read_text(), second.read_text()) == ("new page\n", "{}\n")
+
+
+def test_a_directory_in_the_set_stops_it_before_any_file_is_replaced(tmp_path: Path) -> None:
+    first, taken = tmp_path / "trust.html", tmp_path / "trust.svg"
+    first.write_text("old page\n")
+    taken.mkdir()
+    with pytest.raises(WriteError, match="a directory stands where the file should be"):
+        write_all_atomic([(first, "new page\n"), (taken, "<svg/>\n")])
+    assert first.read_text() == "old page\n" and leftovers(tmp_path) == []

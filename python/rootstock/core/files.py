@@ -9,7 +9,7 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,7 +59,51 @@ def copy_atomic(source: Path, path: Path) -> None:
         _replace(path, lambda handle: shutil.copyfileobj(src, handle, 1 << 20), os.fsync)
 
 
+def write_all_atomic(files: Sequence[tuple[Path, str | bytes]], *, fsync: Callable[[int], None] = os.fsync) -> None:
+    """Replace every path with its data, or none of them: each is staged beside its target (as write_atomic
+    does, mode kept) before the first rename, so a full disk or a refused directory leaves the old set whole.
+
+    Renames within a directory need no space, and a directory where a file should be is refused before any
+    rename, so once all are staged only a crash between two renames could leave a mixed set; a reader never
+    sees half a file.
+
+    Raises:
+        WriteError: a file cannot be written (naming it); no target is changed and no temporary file is left.
+    """
+    for path, _ in files:
+        if path.is_dir():
+            raise write_error(path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files:
+            raw = data.encode() if isinstance(data, str) else data
+            staged.append((_stage(path, lambda handle, raw=raw: handle.write(raw), fsync), path))
+        for tmp, path in staged:
+            try:
+                tmp.replace(path)
+            except OSError as exc:
+                raise write_error(path, exc) from None
+    finally:
+        for tmp, _ in staged:
+            _discard(tmp)
+
+
 def _replace(path: Path, fill: Callable[[BinaryIO], object], fsync: Callable[[int], None]) -> None:
+    tmp = _stage(path, fill, fsync)
+    try:
+        tmp.replace(path)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    finally:
+        _discard(tmp)
+
+
+def _stage(path: Path, fill: Callable[[BinaryIO], object], fsync: Callable[[int], None]) -> Path:
+    """A temporary file beside path, filled and durable, with path's mode if it exists; returns its name.
+
+    Raises:
+        WriteError: it cannot be made or written (the temporary file is removed).
+    """
     tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,13 +123,13 @@ def _replace(path: Path, fill: Callable[[BinaryIO], object], fsync: Callable[[in
             fill(handle)
             handle.flush()
             fsync(handle.fileno())
-        tmp.replace(path)
     except OSError as exc:
         _discard(tmp)
         raise write_error(path, exc) from None
     except BaseException:
         _discard(tmp)
         raise
+    return name
 
 
 def write_error(path: Path, exc: OSError) -> WriteError:

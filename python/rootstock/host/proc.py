@@ -32,6 +32,7 @@ INSTALL_HINTS = {
     "as": "apt-get install binutils",
     "ld": "apt-get install binutils",
     "dpkg-query": "this only works on Debian-like hosts",
+    "dot": "apt-get install graphviz",
 }
 
 

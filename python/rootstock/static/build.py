@@ -43,6 +43,11 @@ class StaticBuild:
     """Whether the toolchain and every package were built twice (`--check`) with identical `out`s."""
 
 
+def report_dir(log_dir: Path, toolchain: str) -> Path:
+    """Where the build with one toolchain puts its logs, report, manifest and SBOM."""
+    return log_dir / "nix-static" / toolchain
+
+
 def targets(recipe: Recipe, toolchain: str) -> list[Target]:
     """The toolchain and every package of the recipe, as the runner builds them."""
     tc = Target(
@@ -101,7 +106,7 @@ def build_static(
     if chosen not in recipe.toolchain:
         msg = f"{RECIPE_FILE}: no toolchain '{chosen}' (toolchains: {', '.join(sorted(recipe.toolchain))})"
         raise InputError(msg)
-    logs = log_dir / "nix-static" / chosen
+    logs = report_dir(log_dir, chosen)
     tc_target, *package_targets = targets(recipe, chosen)
     runner = Runner(
         plan,
@@ -153,8 +158,20 @@ def build_static(
         logs,
         checked=check,
     )
-    runner.finish(notes=result_notes(result))
+    runner.finish(notes=result_notes(result), result=result_data(result))
     return result
+
+
+def result_data(result: StaticBuild) -> dict[str, object]:
+    """The result as data in the report (`rootstock report` reads it): the binary, its hash, and whether every
+    package's second build was identical."""
+    return {
+        "binary": str(result.binary),
+        "size": result.size,
+        "sha256": result.sha256,
+        "version": result.version,
+        "checked": result.checked,
+    }
 
 
 def result_notes(result: StaticBuild) -> list[str]:
