@@ -56,6 +56,12 @@ def test_each_signature_finds_its_library_and_version(tmp_path: Path, library: s
     assert found[0].offset > 4
 
 
+def test_openssls_bare_version_beside_sqlite_is_not_a_second_sqlite(tmp_path: Path) -> None:
+    # Seen in the real static nix: OpenSSL 3.0.22 leaves "3.0.22" as a NUL-terminated string, as sqlite does.
+    found = scan(binary(tmp_path / "bin", b"\x003.0.22\x00", SAMPLES["sqlite"][0]), signatures.load().signature)
+    assert [(c.library, c.version) for c in found] == [("sqlite", "3.44.2")]
+
+
 def test_names_and_half_signatures_are_not_copies(tmp_path: Path) -> None:
     assert scan(binary(tmp_path / "bin", *DECOYS), signatures.load().signature) == []
     empty = tmp_path / "empty"
