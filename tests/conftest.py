@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from common_support import REPO
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A suite started in the background by a non-interactive shell (`cmd &`, nohup) inherits SIGINT ignored, and
+    # Python then keeps it so, in itself and in every program it starts: the interrupt tests would see nothing.
+    # They test rootstock's handling of a Ctrl-C, not the way the suite was started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
