@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "rootstock.commands.vulns",
     "rootstock.commands.vendored",
     "rootstock.commands.log",
+    "rootstock.commands.verify_with",
 )
 
 # The name of the handler main() installs on the `rootstock` logger, so a second main() replaces it.
