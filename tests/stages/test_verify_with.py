@@ -15,6 +15,7 @@ import pytest
 from attrs import evolve
 from chain_support import Chain
 
+from rootstock.custody.entry import Entry, fingerprint
 from rootstock.custody.keys import SecretKey
 from rootstock.custody.log import parse_line
 from rootstock.host import nix, proc
@@ -155,19 +156,25 @@ def test_a_second_nix_that_builds_other_bytes_is_named_with_both_hashes_and_both
     assert list(temp_dirs.iterdir()) == []
 
 
+def forged_log(chain: Chain, secret: Path, tmp: Path, **changes: str) -> tuple[Path, Entry]:
+    """The first builder's log with its entry for joined changed and signed again, as another builder's would be."""
+    log = chain.root / "build-logs" / "custody" / "log.jsonl"
+    lines = log.read_text().splitlines()
+    key = SecretKey.load(secret)
+    joined = parse_line(log, 3, lines[2])
+    forged = evolve(joined, **changes)
+    forged = evolve(forged, fingerprint=fingerprint(forged.out, forged.nar_hash, forged.nar_size, forged.references))
+    forged = evolve(forged, narinfo_sig=str(key.sign(forged.fingerprint)))
+    forged = forged.signed(str(key.sign(forged.unsigned())))
+    against = tmp / "first.jsonl"
+    against.write_text("\n".join([*lines[:2], forged.line()]) + "\n")
+    return against, joined
+
+
 def test_a_first_builder_log_that_disagrees_is_named_with_both_hashes(
     chain: Chain, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    log = chain.root / "build-logs" / "custody" / "log.jsonl"
-    lines = log.read_text().splitlines()
-    key = SecretKey.load(signed)
-    joined = parse_line(log, 3, lines[2])
-    other = "sha256:" + "0" * 52
-    fingerprint = f"1;{joined.out};{other};{joined.nar_size};"
-    forged = evolve(joined, nar_hash=other, fingerprint=fingerprint, narinfo_sig=str(key.sign(fingerprint)))
-    forged = forged.signed(str(key.sign(forged.unsigned())))
-    against = tmp_path / "first.jsonl"
-    against.write_text("\n".join([*lines[:2], forged.line()]) + "\n")
+    against, joined = forged_log(chain, signed, tmp_path, nar_hash="sha256:" + "0" * 52)
     code, _, err = verify_with(chain, nix_dir(tmp_path, "other-nix"), "--against", str(against), capsys=capsys)
     assert (code, err.count("rootstock: error:")) == (1, 1), err
     assert (
@@ -178,6 +185,22 @@ def test_a_first_builder_log_that_disagrees_is_named_with_both_hashes(
     report = json.loads((out_dir(chain) / "report.json").read_text())
     assert report["status"] == "failed" and report["failure"]["name"] == "log compare"
     assert report["log_compare"] == {"equal": False, "entries": 3}
+
+
+def test_the_same_output_from_other_derivations_is_named(
+    chain: Chain, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = chain.root / "build-logs" / "custody" / "log.jsonl"
+    drv = parse_line(log, 3, log.read_text().splitlines()[2]).drv
+    other = drv.replace(Path(drv).name[:32], "0" * 32)
+    against, joined = forged_log(chain, signed, tmp_path, drv=other)
+    code, _, err = verify_with(chain, nix_dir(tmp_path, "other-nix"), "--against", str(against), capsys=capsys)
+    assert (code, err.count("rootstock: error:")) == (1, 1), err
+    assert (
+        f"step 'joined' on {SYSTEM}: the same output {joined.out}, but from other derivations (first builder: "
+        f"{other}; second Nix: {drv})"
+    ) in err
+    assert json.loads((out_dir(chain) / "report.json").read_text())["log_compare"] == {"equal": False, "entries": 3}
 
 
 def test_bad_nix_arguments_are_one_message_and_write_nothing(

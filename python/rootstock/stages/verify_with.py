@@ -201,19 +201,36 @@ def verify_with(
     if key is None:
         ephemeral = directory / EPHEMERAL_PUBLIC
         write_atomic(ephemeral, f"{signing.public()}\n")
-    found = compare(first, read_lines(custody))
-    extra["log_compare"] = {"equal": not found.differ, "entries": len(found.same) + len(found.differ)}
+    compared, messages = _disagreements(first, read_lines(custody), builders)
+    extra["log_compare"] = {"equal": not messages, "entries": compared}
     notes = _notes(builders, ephemeral, extra["log_compare"])
-    if found.differ:
-        messages = [_differs(d, builders) for d in found.differ]
-        more = f" ({len(found.differ)} steps differ)" if len(found.differ) > 1 else ""
+    if messages:
+        more = f" ({len(messages)} steps differ)" if len(messages) > 1 else ""
         msg = f"the second Nix's custody log disagrees with the first builder's at {messages[0]}{more}"
         runner.finish(verdicts, notes, failure=Failure("log compare", msg, str(custody)))
         raise CustodyError(msg)
     report = runner.finish(verdicts, notes)
     log_verdicts(verdicts, report)
-    compared = extra["log_compare"]["entries"]
     return Reproduced(tuple(built), report, custody, signing.name, ephemeral, compared, builders.version)
+
+
+def _disagreements(first: Sequence[Line], ours: Sequence[Line], builders: Builders) -> tuple[int, list[str]]:
+    """How many steps the two logs share, and one message per step they disagree on: another fingerprint (log
+    compare's verdict), or the same output from another derivation (a fixed-output path is its name and hash
+    alone, so only the drv shows that the two builders built other derivations)."""
+    found = compare(first, ours)
+    messages = [_differs(d, builders) for d in found.differ]
+    differing = {(d.system, d.step) for d in found.differ}
+    for line in ours:
+        entry = line.entry
+        drvs = sorted({f.entry.drv for f in first if f.entry.step == entry.step} - {entry.drv})
+        if drvs and (entry.system, entry.step) not in differing:
+            messages.append(
+                f"{entry.where()}: the same output {entry.out}, but from other derivations (first builder: "
+                f"{', '.join(drvs)}; second Nix: {entry.drv}); was {builders.against} written from this checkout's "
+                "data?"
+            )
+    return len(found.same) + len(found.differ), messages
 
 
 def _notes(builders: Builders, ephemeral: Path | None, compared: Mapping[str, Any]) -> list[str]:
