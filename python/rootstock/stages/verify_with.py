@@ -47,7 +47,7 @@ class Reproduced:
     ephemeral_public: Path | None
     """Where the ephemeral key's public half is, when no --sign-key was given."""
     compared: int
-    version: nix.NixVersion
+    version: str
 
 
 def report_dir(log_dir: Path, stage: str, system: str) -> Path:
@@ -94,7 +94,7 @@ class Builders:
 
     against: Path
     nix_path: Path
-    version: nix.NixVersion
+    version: str
     key: str
 
     def second(self) -> str:
@@ -173,10 +173,9 @@ def verify_with(
         work = Path(tmp)
         second = nix.installation_at(nix_path, work, store=work / "store", conf=nix.FRESH_STORE_CONF)
         log.info("second Nix: %s (Nix %s), in a store of its own at %s", nix_path, second.version, second.store)
-        assert second.version is not None
-        builders = Builders(against, nix_path, second.version, signing.name)
+        builders = Builders(against, nix_path, str(second.version), signing.name)
         extra: dict[str, Any] = {
-            "second_nix": {"path": str(nix_path), "version": str(second.version)},
+            "second_nix": {"path": str(nix_path), "version": builders.version},
             "log_compare": {"equal": False, "entries": 0},
         }
         runner = Runner(
