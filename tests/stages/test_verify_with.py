@@ -240,6 +240,41 @@ def test_without_a_first_builder_log_it_says_what_to_run_first(
     assert not out_dir(chain).exists()
 
 
+def test_a_step_the_first_builder_signs_while_the_second_nix_builds_is_compared(
+    chain: Chain, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (chain.root / "build-logs" / "custody" / "log.jsonl").read_text().splitlines(keepends=True)
+    against, last = tmp_path / "first.jsonl", tmp_path / "last-line"
+    against.write_text("".join(lines[:2]))
+    last.write_text(lines[2])
+    # The first builder appends its last entry once the second Nix is building.
+    appending = f'#!/bin/sh\ncat "{last}" >> "{against}"\nexec "{HOST_NIX.parent}/nix-build" "$@"\n'
+    second = nix_dir(tmp_path, "other-nix", {"nix-build": appending})
+    code, out, err = verify_with(chain, second, "--against", str(against), capsys=capsys)
+    assert code == 0, err
+    assert f"{against} records no entry for 1 of the 3 steps to compare on {SYSTEM} (joined)" in err
+    assert "before this run ends: it compares what the log holds then" in err
+    assert f"3 entries equal to {against}" in out
+    assert json.loads((out_dir(chain) / "report.json").read_text())["log_compare"] == {"equal": True, "entries": 3}
+
+
+def test_a_step_the_first_builder_never_signed_is_named_with_what_to_run(
+    chain: Chain, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (chain.root / "build-logs" / "custody" / "log.jsonl").read_text().splitlines(keepends=True)
+    against = tmp_path / "first.jsonl"
+    against.write_text("".join(lines[:2]))
+    code, _, err = verify_with(chain, nix_dir(tmp_path, "other-nix"), "--against", str(against), capsys=capsys)
+    assert (code, err.count("rootstock: error:")) == (3, 1), err
+    assert (
+        f"rootstock: error: {against} records no entry for 1 of the 3 steps to compare on {SYSTEM} (joined): with "
+        f"the first Nix, run 'rootstock build stage0 --system {SYSTEM} --sign-key SECRET' first, then verify-with "
+        "again"
+    ) in err
+    report = json.loads((out_dir(chain) / "report.json").read_text())
+    assert report["status"] == "failed" and report["log_compare"] == {"equal": False, "entries": 2}
+
+
 def test_an_interrupt_mid_build_removes_the_temporary_store(
     chain: Chain, signed: Path, tmp_path: Path, temp_dirs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

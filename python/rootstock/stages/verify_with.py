@@ -65,27 +65,29 @@ def _builds(steps: Sequence[ResolvedStep], system: str) -> str:
     return " and ".join(f"'rootstock build {s} --system {system} --sign-key SECRET'" for s in stages)
 
 
-def first_builder(against: Path, system: str, steps: Sequence[ResolvedStep]) -> list[Line]:
-    """The first builder's entries of these steps on system, before anything is built.
+def first_builder(against: Path, system: str, steps: Sequence[ResolvedStep]) -> tuple[list[Line], list[str]]:
+    """The first builder's entries of these steps on system as its log holds them now, and the steps it has no
+    entry for yet: a first build of the same machine may still be signing them while the second Nix rebuilds.
 
     Raises:
-        InputError: there is no such log, or it lacks a step (naming what to build first, and how).
+        InputError: there is no such log (naming what to build first, and how).
         CustodyError: the log does not read whole.
     """
     if not against.is_file():
         msg = f"no first-builder custody log at {against}: with the first Nix, run {_builds(steps, system)} first"
         raise InputError(msg + " (or name its log with --against LOG)")
-    lines = [line for line in read_lines(against) if line.entry.system == system]
-    recorded = {line.entry.step for line in lines}
-    missing = [step for step in steps if step.name not in recorded]
-    if missing:
-        msg = (
-            f"{against} records no entry for {len(missing)} of the {len(steps)} steps to compare on {system} "
-            f"({listing([s.name for s in missing])}): with the first Nix, run {_builds(missing, system)} first"
-        )
-        raise InputError(msg)
     wanted = {step.name for step in steps}
-    return [line for line in lines if line.entry.step in wanted]
+    lines = [line for line in read_lines(against) if line.entry.system == system and line.entry.step in wanted]
+    recorded = {line.entry.step for line in lines}
+    return lines, [step.name for step in steps if step.name not in recorded]
+
+
+def _lacking(against: Path, system: str, steps: Sequence[ResolvedStep], missing: Sequence[str]) -> str:
+    lacking = [step for step in steps if step.name in missing]
+    return (
+        f"{against} records no entry for {len(missing)} of the {len(steps)} steps to compare on {system} "
+        f"({listing(list(missing))}): with the first Nix, run {_builds(lacking, system)}"
+    )
 
 
 @frozen
@@ -158,14 +160,18 @@ def verify_with(
     (removed afterwards, on failure and interrupt too) and compare its signed log with the first builder's.
 
     Raises:
-        InputError: nix_path is not a Nix, or the first builder's log is missing or lacks a step.
+        InputError: nix_path is not a Nix, the first builder's log is missing, or still lacks a step at the end.
         HashMismatchError: an output under the second Nix is not its pin (the step, both hashes, both builders).
         CustodyError: the two logs record another output for a step.
         BuildError: a step failed to build.
     """
     chain = plan.system(system)
     steps = chain.through(stage)
-    first = first_builder(against, system, steps)
+    first, missing = first_builder(against, system, steps)
+    if missing:
+        log.warning(
+            "%s before this run ends: it compares what the log holds then", _lacking(against, system, steps, missing)
+        )
     signing = key or SecretKey.generate(EPHEMERAL_KEY_NAME)
     directory = report_dir(log_dir, stage, system)
     custody = directory / CUSTODY_LOG
@@ -194,15 +200,20 @@ def verify_with(
             try:
                 built, verdicts = build_and_consult(runner, chain, steps)
             except HashMismatchError as exc:
-                raise _mismatch(exc, first, builders) from None
+                raise _mismatch(exc, first_builder(against, system, steps)[0], builders) from None
             append_build(custody, plan, system, built, mode="build", key=signing)
     ephemeral = None
     if key is None:
         ephemeral = directory / EPHEMERAL_PUBLIC
         write_atomic(ephemeral, f"{signing.public()}\n")
+    first, missing = first_builder(against, system, steps)
     compared, messages = _disagreements(first, read_lines(custody), builders)
-    extra["log_compare"] = {"equal": not messages, "entries": compared}
+    extra["log_compare"] = {"equal": not messages and not missing, "entries": compared}
     notes = _notes(builders, ephemeral, extra["log_compare"])
+    if missing:
+        msg = f"{_lacking(against, system, steps, missing)} first, then verify-with again"
+        runner.finish(verdicts, notes, failure=Failure("log compare", msg, str(custody)))
+        raise InputError(msg)
     if messages:
         more = f" ({len(messages)} steps differ)" if len(messages) > 1 else ""
         msg = f"the second Nix's custody log disagrees with the first builder's at {messages[0]}{more}"
