@@ -154,7 +154,7 @@ class NixVersion:
 # The programs rootstock runs of a Nix. Every one is the `nix` binary under another name (it looks at argv[0]),
 # in 2.8 as in 2.28.
 PROGRAMS = ("nix", "nix-build", "nix-instantiate", "nix-store", "nix-prefetch-url", "nix-hash")
-# `nix show-derivation` became `nix derivation show` in 2.15 (the old name warns, and goes in later releases).
+# `nix show-derivation` became `nix derivation show` in 2.15; the old name is deprecated since.
 DERIVATION_SHOW = NixVersion(2, 15, 0)
 
 
@@ -239,7 +239,7 @@ def _run(argv: Sequence[str | os.PathLike[str]], **kwargs: Any) -> proc.Complete
     return proc.run(installation.argv(argv), env=env, **kwargs)
 
 
-def _executable_programs(nix: Path) -> Path | None:
+def _programs_dir(nix: Path) -> Path | None:
     """The directory of nix's programs, or None when nix is a single binary (then its names are made)."""
     if nix.is_dir():
         missing = [p for p in PROGRAMS if not os.access(nix / p, os.X_OK) or not (nix / p).is_file()]
@@ -262,7 +262,7 @@ def installation_at(nix: Path, workdir: Path, *, store: Path, conf: str) -> Inst
     if not nix.exists():
         msg = f"second Nix {nix}: no such file or directory (expected a nix binary or a bin/ directory holding one)"
         raise InputError(msg)
-    bin_dir = _executable_programs(nix)
+    bin_dir = _programs_dir(nix)
     if bin_dir is None:
         if not os.access(nix, os.X_OK):
             msg = f"second Nix {nix}: not executable"
@@ -274,8 +274,8 @@ def installation_at(nix: Path, workdir: Path, *, store: Path, conf: str) -> Inst
     try:
         printed = proc.run([bin_dir / "nix", "--version"]).stdout
     except CommandError as exc:
-        msg = f"second Nix {nix}: `nix --version` fails (exit {exc.exit_code_of_command}): {exc.stderr_tail}"
-        raise InputError(msg.rstrip(": ")) from None
+        msg = f"second Nix {nix}: `nix --version` fails (exit {exc.exit_code_of_command})"
+        raise InputError(msg, exc.stderr_tail) from None
     version = NixVersion.parse(printed, f"second Nix {nix}")
     conf_dir = workdir / "etc"
     conf_dir.mkdir(parents=True)
