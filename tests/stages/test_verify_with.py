@@ -211,6 +211,12 @@ def test_bad_nix_arguments_are_one_message_and_write_nothing(
     impostor = tmp_path / "impostor"
     impostor.write_text("#!/bin/sh\necho 'GNU hello 2.12'\n")
     impostor.chmod(0o755)
+    failing = tmp_path / "failing"
+    failing.write_text("#!/bin/sh\necho 'error: libnixstore.so.2.28: cannot open' >&2\nexit 127\n")
+    failing.chmod(0o755)
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\x7fELF\x00 not really")
+    garbage.chmod(0o755)
     half = tmp_path / "half" / "bin"
     half.mkdir(parents=True)
     (half / "nix").symlink_to(HOST_NIX)
@@ -218,6 +224,8 @@ def test_bad_nix_arguments_are_one_message_and_write_nothing(
         tmp_path / "absent": "no such file or directory (expected a nix binary or a bin/ directory holding one)",
         plain: "not executable",
         impostor: "is not a Nix: its --version printed 'GNU hello 2.12', expected 'nix (Nix) X.Y.Z'",
+        failing: "`nix --version` fails (exit 127)\n  error: libnixstore.so.2.28: cannot open",
+        garbage: "`nix --version` fails (exit 126)",
         half: "not a Nix bin/ directory: lacks executable nix-build, nix-instantiate, nix-store",
     }
     for second, message in cases.items():
