@@ -249,8 +249,8 @@ def _notes(builders: Builders, ephemeral: Path | None, compared: Mapping[str, An
         signed += f", an ephemeral key made for this run (its public half: `{ephemeral}`; the secret is gone)"
     verdict = "equal" if compared["equal"] else "NOT equal"
     return [
-        f"Rebuilt by a second Nix: `{builders.nix_path}` (Nix {builders.version}), in a chroot store of its own "
+        f"- Rebuilt by a second Nix: `{builders.nix_path}` (Nix {builders.version}), in a chroot store of its own "
         "(removed afterwards), sandboxed, no substituters, its pins placed by that Nix.",
-        f"Its custody log (`{CUSTODY_LOG}`) is {signed}.",
-        f"Compared with the first builder's log `{builders.against}`: {compared['entries']} entries, {verdict}.",
+        f"- Its custody log (`{CUSTODY_LOG}`) is {signed}.",
+        f"- Compared with the first builder's log `{builders.against}`: {compared['entries']} entries, {verdict}.",
     ]
