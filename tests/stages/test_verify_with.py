@@ -226,7 +226,7 @@ def test_bad_nix_arguments_are_one_message_and_write_nothing(
         impostor: "is not a Nix: its --version printed 'GNU hello 2.12', expected 'nix (Nix) X.Y.Z'",
         failing: "`nix --version` fails (exit 127)\n  error: libnixstore.so.2.28: cannot open",
         garbage: "`nix --version` fails (exit 126)",
-        half: "not a Nix bin/ directory: lacks executable nix-build, nix-instantiate, nix-store",
+        half: f"second Nix {half}: not a Nix bin/ directory: lacks executable nix-build, nix-instantiate, nix-store",
     }
     for second, message in cases.items():
         code, _, err = verify_with(chain, second, capsys=capsys)

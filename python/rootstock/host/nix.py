@@ -244,7 +244,7 @@ def _programs_dir(nix: Path) -> Path | None:
     if nix.is_dir():
         missing = [p for p in PROGRAMS if not os.access(nix / p, os.X_OK) or not (nix / p).is_file()]
         if missing:
-            msg = f"{nix}: not a Nix bin/ directory: lacks executable {listing(missing)}"
+            msg = f"second Nix {nix}: not a Nix bin/ directory: lacks executable {listing(missing)}"
             raise InputError(msg)
         return nix
     return None
@@ -272,7 +272,7 @@ def installation_at(nix: Path, workdir: Path, *, store: Path, conf: str) -> Inst
         for program in PROGRAMS:
             (bin_dir / program).symlink_to(nix.resolve())
     try:
-        printed = proc.run([bin_dir / "nix", "--version"]).stdout
+        printed = proc.run([nix if nix.is_file() else bin_dir / "nix", "--version"]).stdout
     except CommandError as exc:
         msg = f"second Nix {nix}: `nix --version` fails (exit {exc.exit_code_of_command})"
         raise InputError(msg, exc.stderr_tail) from None
