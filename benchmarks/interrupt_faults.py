@@ -1,6 +1,7 @@
 """Fault injection: interrupt rootstock commands at random moments and check that each exits cleanly.
 
 Usage: .venv/bin/python benchmarks/interrupt_faults.py [--runs N] [--seed S] [--commands NAME...] [--keep]
+       [--blocked-start] [--py-spy PATH]
 
 On a throwaway fixture checkout (the fixture chain of tests/stages/test_build.py: a seed, a git source in a
 repository made here, three steps) in a Nix store of its own, it runs `render`, `pins update src --rev NEW`,
@@ -17,7 +18,11 @@ Each run is checked (README.md, "Exit codes"; docs/faults.md):
   have completed (then pins.toml is the updated file in full); a build report, when written, is whole JSON.
 
 It prints a table of totals per command and exits 1 on any hang, traceback, wrong exit code, leftover or
-half-changed file.
+half-changed file. A hung run keeps its evidence in its run directory (the fixture is then kept): the process
+list of its session and, with py-spy installed (`pip install py-spy`; --py-spy PATH), every thread's Python
+stack; it is then given 10 s more, and the fault says whether it was slow (exited) or stuck (killed).
+--blocked-start starts every command through `env --block-signal=INT --block-signal=TERM`, which leaves no
+moment in Python's start-up where a signal makes Python print its own traceback (docs/faults.md).
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ REPO = Path(__file__).resolve().parents[1]
 SYSTEM = "x86_64-linux"
 # How long after the signal a command may take to exit before it counts as hung.
 EXIT_BUDGET_SECONDS = 2.0
+# How long a hung command is then given before it is killed: one that exits by then was slow, not deadlocked.
+GRACE_AFTER_HANG_SECONDS = 10.0
 # How long processes a command ended may take to vanish from /proc before they count as left over.
 REAP_SECONDS = 1.0
 SIGTERM_SHARE = 0.3
@@ -230,9 +237,11 @@ def judge(tally: Counter[str], code: int, signum: int, signalled: bool, err: str
 
 
 class Fixture:
-    def __init__(self, base: Path, python: str) -> None:
+    def __init__(self, base: Path, python: str, py_spy: str | None, launcher: list[str]) -> None:
         self.base = base
         self.python = python
+        self.py_spy = py_spy
+        self.launcher = launcher
         self.env = {**os.environ, **isolated_env(base)}
         os.environ.update(self.env)  # the in-process set-up (Chain) uses the same store and git identity
         self.root, self.new_rev = make_fixture(base)
@@ -243,7 +252,7 @@ class Fixture:
 
     def argv(self, command: str) -> list[str]:
         words = [w.format(new_rev=self.new_rev) for w in COMMANDS[command]]
-        return [self.python, "-m", "rootstock", "--root", str(self.root), *words]
+        return [*self.launcher, self.python, "-m", "rootstock", "--root", str(self.root), *words]
 
     def prepare(self, command: str) -> None:
         restore(self.root, self.saved)
@@ -281,6 +290,24 @@ class Fixture:
             self.outputs = step_outputs((run_dir / "stdout").read_text())
         return took
 
+    def keep_evidence(self, child: subprocess.Popen[bytes], run_dir: Path, signalled_at: float) -> str:
+        """A hung run: its Python stacks (py-spy) and its processes into run_dir, then either it exits within
+        GRACE_AFTER_HANG_SECONDS (slow) or it is killed (stuck). Returns the fault's description."""
+        processes = subprocess.run(
+            ["ps", "-o", "pid,ppid,pgid,stat,etime,args", "-s", str(child.pid)], capture_output=True, check=False
+        )
+        (run_dir / "processes.txt").write_bytes(processes.stdout)
+        if self.py_spy:
+            dump = subprocess.run([self.py_spy, "dump", "--pid", str(child.pid)], capture_output=True, check=False)
+            (run_dir / "py-spy.txt").write_bytes(dump.stdout + dump.stderr)
+        try:
+            child.wait(timeout=GRACE_AFTER_HANG_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            return f"hang: stuck, killed after {time.monotonic() - signalled_at:.1f}s"
+        return f"hang: exited {time.monotonic() - signalled_at:.1f}s after the signal"
+
     def interrupt(self, command: str, delay: float, signum: int) -> dict[str, int]:
         """One run signalled after delay; the counts of its outcome and of every fault found."""
         self.prepare(command)
@@ -295,14 +322,17 @@ class Fixture:
                         os.killpg(child.pid, signum)
                     else:
                         os.kill(child.pid, signum)
+            signalled_at = time.monotonic()
+            hang = None
             try:
                 code = child.wait(timeout=EXIT_BUDGET_SECONDS)
             except subprocess.TimeoutExpired:
                 tally["hangs"] += 1
-                os.killpg(child.pid, signal.SIGKILL)
-                code = child.wait()
+                hang = self.keep_evidence(child, run_dir, signalled_at)
+                code = child.returncode if child.returncode is not None else -signal.SIGKILL
         err = (run_dir / "stderr").read_text(errors="replace")
-        faults = judge(tally, code, signum, signalled, err)
+        faults = [hang] if hang else []
+        faults += judge(tally, code, signum, signalled, err)
         needles = [str(tmpdir).encode(), str(self.base / "nix" / "store").encode()]
         left = wait_for_stragglers(child.pid, needles) + leftover_files(self.root, tmpdir)
         if left:
@@ -331,12 +361,28 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1, help="seed of the delays and signals (default 1)")
     parser.add_argument("--commands", nargs="+", choices=sorted(COMMANDS), default=list(COMMANDS))
     parser.add_argument("--keep", action="store_true", help="keep the fixture directory (its path is printed)")
+    parser.add_argument(
+        "--blocked-start",
+        action="store_true",
+        help="start each command as `env --block-signal=INT --block-signal=TERM python -m rootstock` (docs/faults.md)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        default=shutil.which("py-spy"),
+        help="py-spy, to dump a hung run's Python stacks into its directory (default: the one on PATH)",
+    )
     args = parser.parse_args()
+    # Started as a background job of a non-interactive shell, this script inherits SIGINT ignored, and so would
+    # every command it runs: their SIGINT runs would test nothing. A handler of its own is reset by exec.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not args.py_spy:
+        print("no py-spy (pip install py-spy): a hang keeps only its process list", file=sys.stderr)
     rng = random.Random(args.seed)
     base = Path(tempfile.mkdtemp(prefix="interrupt-faults-"))
+    totals: dict[str, Counter[str]] = {}
     try:
-        fixture = Fixture(base, sys.executable)
-        totals: dict[str, Counter[str]] = {}
+        launcher = ["env", "--block-signal=INT", "--block-signal=TERM"] if args.blocked_start else []
+        fixture = Fixture(base, sys.executable, args.py_spy, launcher)
         for command in args.commands:
             fixture.measure(command)  # a warm-up: the first run of each pays for what later runs find done
             took = fixture.measure(command)
@@ -348,18 +394,18 @@ def main() -> int:
                 signum = signal.SIGTERM if rng.random() < SIGTERM_SHARE else signal.SIGINT
                 totals[command].update(fixture.interrupt(command, delay, signum))
     finally:
-        if args.keep:
+        everything: Counter[str] = sum(totals.values(), Counter())
+        faults = sum(everything[c] for c in FAULTS)
+        # A faulty run's directory (stderr, py-spy.txt, processes.txt) is the evidence: keep it.
+        if args.keep or faults:
             print(f"fixture kept in {base}", file=sys.stderr)
         else:
             shutil.rmtree(base, ignore_errors=True)
     print(f"| command | {' | '.join(COLUMNS)} |")
     print(f"| --- |{' ---: |' * len(COLUMNS)}")
-    everything: Counter[str] = Counter()
     for command, tally in totals.items():
-        everything.update(tally)
         print(f"| {command} | {' | '.join(str(tally[c]) for c in COLUMNS)} |")
     print(f"| total | {' | '.join(str(everything[c]) for c in COLUMNS)} |")
-    faults = sum(everything[c] for c in FAULTS)
     return 1 if faults else 0
 
 

@@ -255,3 +255,14 @@ def test_an_interrupt_while_importing_the_cli_is_one_line(
         run()
     assert exited.value.code == 130
     assert capsys.readouterr().err == "rootstock: interrupted\n"
+
+
+@pytest.mark.parametrize(("signal_name", "code"), [("INT", 130), ("TERM", 143)])
+def test_a_signal_blocked_across_python_start_up_is_one_line_and_its_code(signal_name: str, code: int) -> None:
+    # `env --block-signal` keeps a Ctrl-C or SIGTERM that comes while Python starts (site, the path hooks, where
+    # Python itself would print a traceback) pending until rootstock's handler is in place; here it is sent first.
+    launcher = ["env", f"--block-signal={signal_name}", "sh", "-c", f'kill -{signal_name} $$; exec "$0" "$@"']
+    env = {**os.environ, "PYTHONPATH": str(REPO / "python")}
+    argv = [*launcher, sys.executable, "-m", "rootstock", "--version"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr, done.stdout) == (code, "rootstock: interrupted\n", "")

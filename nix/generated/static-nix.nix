@@ -26,6 +26,7 @@ let
       src = pins.meson-src;
       inherit toolchain;
       buildSystem = "script";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       script = "meson";
     };
@@ -36,6 +37,7 @@ let
       src = pins.zlib-src;
       inherit toolchain;
       buildSystem = "configure";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       flags = [
         "--static"
@@ -48,6 +50,7 @@ let
       src = pins.bzip2-src;
       inherit toolchain;
       buildSystem = "script";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       script = "bzip2";
     };
@@ -58,6 +61,7 @@ let
       src = pins.xz-src;
       inherit toolchain;
       buildSystem = "cmake";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       flags = [
         "-DBUILD_TESTING=OFF"
@@ -79,6 +83,7 @@ let
       src = pins.openssl-src;
       inherit toolchain;
       buildSystem = "script";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       script = "openssl";
     };
@@ -89,6 +94,7 @@ let
       src = pins.brotli-src;
       inherit toolchain;
       buildSystem = "script";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       script = "brotli";
     };
@@ -99,6 +105,7 @@ let
       src = pins.libsodium-src;
       inherit toolchain;
       buildSystem = "autogen";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       flags = [
         "--disable-shared"
@@ -114,6 +121,7 @@ let
       src = pins.sqlite-src;
       inherit toolchain;
       buildSystem = "configure";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       flags = [
         "--disable-shared"
@@ -129,6 +137,7 @@ let
       src = pins.curl-src;
       inherit toolchain;
       buildSystem = "cmake";
+      sourceDateEpoch = "315532800";
       deps = [ self.zlib self.openssl ];
       flags = [
         "-DBUILD_CURL_EXE=OFF"
@@ -155,6 +164,7 @@ let
       src = pins.libarchive-src;
       inherit toolchain;
       buildSystem = "script";
+      sourceDateEpoch = "315532800";
       deps = [ self.zlib self.bzip2 self.xz ];
       flags = [
         "-DENABLE_TEST=OFF"
@@ -186,6 +196,7 @@ let
       src = pins.libblake3-src;
       inherit toolchain;
       buildSystem = "cmake";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       subdir = "c";
       flags = [
@@ -199,6 +210,7 @@ let
       src = pins.libseccomp-src;
       inherit toolchain;
       buildSystem = "autogen";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       flags = [
         "--disable-shared"
@@ -213,6 +225,7 @@ let
       src = pins.libgit2-src;
       inherit toolchain;
       buildSystem = "cmake";
+      sourceDateEpoch = "315532800";
       deps = [ self.zlib ];
       flags = [
         "-DBUILD_TESTS=OFF"
@@ -237,6 +250,7 @@ let
       src = pins.bdwgc-src;
       inherit toolchain;
       buildSystem = "cmake";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       flags = [
         "-Denable_cplusplus=ON"
@@ -254,6 +268,7 @@ let
       src = pins.editline-src;
       inherit toolchain;
       buildSystem = "autogen";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       flags = [
         "--disable-shared"
@@ -267,6 +282,7 @@ let
       src = pins.lowdown-src;
       inherit toolchain;
       buildSystem = "script";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       script = "lowdown";
     };
@@ -277,6 +293,7 @@ let
       src = pins.nlohmann-json-src;
       inherit toolchain;
       buildSystem = "cmake";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       flags = [
         "-DJSON_BuildTests=OFF"
@@ -290,6 +307,7 @@ let
       src = pins.toml11-src;
       inherit toolchain;
       buildSystem = "cmake";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       flags = [
         "-DTOML11_BUILD_TESTS=OFF"
@@ -302,6 +320,7 @@ let
       src = pins.boost-src;
       inherit toolchain;
       buildSystem = "script";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       script = "boost";
     };
@@ -312,6 +331,7 @@ let
       src = pins.busybox-src;
       inherit toolchain;
       buildSystem = "script";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       script = "busybox";
     };
@@ -322,6 +342,7 @@ let
       src = pins.nix-src;
       inherit toolchain;
       buildSystem = "meson";
+      sourceDateEpoch = "315532800";
       deps = [ self.meson self.zlib self.bzip2 self.xz self.openssl self.brotli self.libsodium self.sqlite self.curl self.libarchive self.libblake3 self.libseccomp self.libgit2 self.bdwgc self.editline self.lowdown self.nlohmann-json self.toml11 self.boost self.busybox ];
       flags = [
         "-Dstrip=true"

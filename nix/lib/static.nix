@@ -30,7 +30,7 @@ in
   # trace are kept in the `evidence` output for the SBOM.
   mkPackage =
     { name, version, system, src, toolchain, buildSystem, deps ? [ ], subdir ? "", flags ? [ ]
-    , makeFlags ? [ ], script ? null, cflags ? [ ], evidence ? false, linkTarget ? "" }:
+    , makeFlags ? [ ], script ? null, cflags ? [ ], evidence ? false, linkTarget ? "", sourceDateEpoch }:
     let
       substitute = builtins.replaceStrings (map (dep: "@${dep.pname}@") deps) (map toString deps);
     in
@@ -48,9 +48,9 @@ in
       builder = "/bin/sh";
       args = [ (scripts + "/build.sh") ];
       PATH = hostPath;
-      # Builds that stamp a date take this one instead of the clock (OpenSSL's "built on", which reaches
-      # nix's binary; busybox's banner; clang's __DATE__): 1980-01-01, the earliest date zip can store, as
-      # nixpkgs' stdenv uses. `build nix-static --check` found OpenSSL's stamp.
-      SOURCE_DATE_EPOCH = "315532800";
+      # Builds that stamp a date take the recipe's `source_date_epoch` instead of the clock (OpenSSL's "built
+      # on", which reaches nix's binary; busybox's banner; clang's __DATE__). `build nix-static --check` found
+      # OpenSSL's stamp.
+      SOURCE_DATE_EPOCH = sourceDateEpoch;
     };
 }

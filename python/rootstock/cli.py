@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "rootstock.commands.vendored",
     "rootstock.commands.log",
     "rootstock.commands.verify_with",
+    "rootstock.commands.report",
 )
 
 # The name of the handler main() installs on the `rootstock` logger, so a second main() replaces it.

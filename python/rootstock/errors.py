@@ -136,26 +136,83 @@ class TagMovedError(RootstockError):
         )
 
 
-class MirrorMissingError(RootstockError):
+class AbsentError(InputError):
+    """An input is not where it was looked for. `absence` is the sentence without the pin and the remedy, so that
+    a report of many absent pins names each once and says what to do once (PinFailuresError)."""
+
+    def __init__(self, pin: str, absence: str, remedy: str) -> None:
+        self.pin = pin
+        self.absence = absence
+        self.remedy = remedy
+        super().__init__(f"pin '{pin}' {absence}; {remedy}")
+
+
+MIRROR_REMEDY = (
+    "run 'rootstock mirror fill' on a machine with network access and copy the mirror over "
+    "(or import local clones and downloads with 'rootstock mirror fill MIRROR --from DIR')"
+)
+
+
+class MirrorMissingError(AbsentError):
     """A local mirror was requested but does not hold an input."""
 
-    exit_code = ExitCode.BAD_INPUT
-
     def __init__(self, pin: str, expected: str, where: str) -> None:
-        self.pin = pin
-        msg = f"pin '{pin}' is not in the mirror: expected {expected} at {where}; {MIRROR_REMEDY}"
+        super().__init__(pin, f"is not in the mirror: expected {expected} at {where}", MIRROR_REMEDY)
+
+
+class SourceMissingError(AbsentError):
+    """`mirror fill --from`: no local directory holds a pin's content (or a part of it, a submodule)."""
+
+    def __init__(self, pin: str, wanted: Sequence[str], searched: Sequence[Path]) -> None:
+        self.wanted = tuple(wanted)
+        where = ", ".join(str(d) for d in searched)
+        super().__init__(
+            pin,
+            f"has no source in {where}: looked for {'; '.join(wanted)}",
+            "add a directory holding it with another --from, or fill it from upstream on a machine with network access",
+        )
+
+
+class MissingObjectError(InputError):
+    """A repository holds a commit but cannot serve it: an object of its history is gone (a snapshot or copy that
+    lost objects). git itself then says only that upload-pack died ("unable to read <sha>"), which a fetcher
+    would blame on the URL or the commit."""
+
+    def __init__(
+        self, url: str, rev: str, obj: str, *, pin: str = "", repo: Path | None = None, mirror: str = ""
+    ) -> None:
+        self.url = url
+        self.rev = rev
+        self.obj = obj
+        who = f"pin '{pin}': " if pin else ""
+        if repo is not None:
+            msg = (
+                f"{who}object {obj} of the history of commit {rev} is missing from the mirror's copy of {url} "
+                f"({repo}): re-import it with 'rootstock mirror fill {mirror or 'MIRROR'} --from DIR', which cuts "
+                "the history of a copy that lacks objects"
+            )
+        else:
+            msg = (
+                f"{who}{url} holds commit {rev} but cannot serve it: object {obj} of its history is missing there "
+                "(the repository is damaged)"
+            )
         super().__init__(msg)
 
+    def of_pin(self, pin: str, repo: Path | None, mirror: str) -> MissingObjectError:
+        """The same failure named by the pin it belongs to (and the mirror repository that lacks the object)."""
+        return MissingObjectError(self.url, self.rev, self.obj, pin=pin, repo=repo, mirror=mirror)
 
-MIRROR_REMEDY = "run 'rootstock mirror fill' on a machine with network access and copy the mirror over"
+
+OFFLINE_REMEDY = "use --mirror DIR or ROOTSTOCK_MIRROR"
 
 
-class SubmoduleError(InputError):
-    """A submodule cannot be checked out at the commit its superproject records: its repository does not answer
-    (`reachable` false), or answers without that commit.
+class CheckoutError(InputError):
+    """A pinned commit cannot be checked out, of the pin's own repository (path "") or of a submodule the pinned
+    commit records (its path): the repository does not answer (`reachable` false), or answers without the commit.
 
     git's own report of this is a dozen lines from several processes; this is the one line that says which
-    submodule, where it comes from, what it must hold, and (once the caller adds it) the pin and what to do.
+    repository, what it must hold, git's reason (its last `fatal:` line) and (once the caller adds them) the pin
+    and what to do.
     """
 
     def __init__(
@@ -165,6 +222,7 @@ class SubmoduleError(InputError):
         rev: str,
         *,
         reachable: bool,
+        reason: str = "",
         pin: str = "",
         mirror: Path | None = None,
         remedy: str = "",
@@ -173,22 +231,52 @@ class SubmoduleError(InputError):
         self.url = url
         self.rev = rev
         self.reachable = reachable
-        who = f"pin '{pin}': submodule '{path}' ({url})" if pin else f"submodule '{path}' ({url})"
+        self.reason = reason
+        what = f"submodule '{path}' ({url})" if path else f"repository {url}"
+        who = f"pin '{pin}': {what}" if pin else what
+        recorded = ", which the pinned commit records" if path else ""
         if mirror is not None and not reachable:
             msg = f"{who} is not in the mirror: expected a repository holding commit {rev} at {mirror}; {MIRROR_REMEDY}"
         elif mirror is not None:
-            msg = f"{who}: the mirror's {mirror} lacks commit {rev}, which the pinned commit records; {MIRROR_REMEDY}"
+            msg = f"{who}: the mirror's {mirror} lacks commit {rev}{recorded}; {MIRROR_REMEDY}"
         elif not reachable:
-            msg = f"{who} cannot be reached to fetch commit {rev} (offline? use --mirror DIR or ROOTSTOCK_MIRROR)"
+            because = f"{reason}; " if reason else ""
+            msg = f"{who} cannot be reached to fetch commit {rev} ({because}offline? {OFFLINE_REMEDY})"
         else:
-            msg = f"{who} lacks commit {rev}, which the pinned commit records"
+            msg = f"{who} lacks commit {rev}{recorded}"
             msg += f"; {remedy}" if remedy else ""
         super().__init__(msg)
 
-    def of_pin(self, pin: str, mirror: Path | None, remedy: str) -> SubmoduleError:
+    def of_pin(self, pin: str, mirror: Path | None, remedy: str) -> CheckoutError:
         """The same failure named by the pin it belongs to (and the mirror repository it was looked for in)."""
-        return SubmoduleError(
-            self.path, self.url, self.rev, reachable=self.reachable, pin=pin, mirror=mirror, remedy=remedy
+        return CheckoutError(
+            self.path,
+            self.url,
+            self.rev,
+            reachable=self.reachable,
+            reason=self.reason,
+            pin=pin,
+            mirror=mirror,
+            remedy=remedy,
+        )
+
+
+class PinFailuresError(RootstockError):
+    """Several pins failed while the others were checked: every failure listed, the pins absent from where they
+    were looked for once each with each remedy once. A failed check outweighs bad input in the exit code."""
+
+    def __init__(self, failures: Sequence[RootstockError], total: int) -> None:
+        self.failures = tuple(failures)
+        checks = any(f.exit_code == ExitCode.CHECK_FAILED for f in failures)
+        self.exit_code = ExitCode.CHECK_FAILED if checks else ExitCode.BAD_INPUT
+        absent = [f for f in failures if isinstance(f, AbsentError)]
+        others = [f for f in failures if not isinstance(f, AbsentError)]
+        remedies = dict.fromkeys(f.remedy for f in absent)
+        super().__init__(
+            f"{len(failures)} of {total} pins failed ({total - len(failures)} passed)",
+            *(f"pin '{f.pin}' {f.absence}" for f in absent),
+            *(f"then {remedy}" for remedy in remedies),
+            *(str(f).replace("\n", "\n  ") for f in others),
         )
 
 
@@ -215,3 +303,8 @@ class AuditError(RootstockError):
 class CustodyError(RootstockError):
     """The custody log fails a check: a signature, the chain of entries, or an entry against the data; or two
     builders' logs disagree."""
+
+
+class TrustError(RootstockError):
+    """The trust report, written, shows evidence that disagrees: a failed build, a check that differs, a custody
+    log that does not verify."""

@@ -18,9 +18,11 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from rootstock.core.cpe import Cpe
 from rootstock.core.hashes import Hash
+from rootstock.core.spdx_licence import SpdxExpression, problem
 from rootstock.ddc.model import Ddc
 from rootstock.errors import InputError
-from rootstock.pins.model import ADVISORY_RE, REV_RE, AdvisoryId, FilePin, GitPin, Pin, Rev, TarballPin
+from rootstock.pins.model import ADVISORY_RE, REV_RE, AdvisoryId, FilePin, GitPin, Pin, Rev, TarballPin, Urls
+from rootstock.sbom.supplier import CONTACT_RULE, Contact, contact
 from rootstock.stages.model import Step, StepTemplate
 
 T = TypeVar("T")
@@ -78,6 +80,13 @@ def _structure_rev(value: Any, _type: type) -> Rev:
     return Rev(value)
 
 
+def _structure_urls(value: Any, _type: type) -> Urls:
+    if value == []:
+        msg = "expected at least one URL where the file is published, got an empty array"
+        raise InputError(msg)
+    return Urls(converter.structure(value, tuple[str, ...]))
+
+
 def _structure_cpe(value: Any, _type: type) -> Cpe:
     if not isinstance(value, str):
         msg = f"expected a CPE 2.3 name string, got {shown(value)}"
@@ -86,6 +95,26 @@ def _structure_cpe(value: Any, _type: type) -> Cpe:
         return Cpe.parse(value)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+
+
+def _structure_licence(value: Any, _type: type) -> SpdxExpression:
+    if not isinstance(value, str):
+        msg = f"expected an SPDX licence expression string, got {shown(value)}"
+        raise InputError(msg)
+    if (why := problem(value)) is not None:
+        raise InputError(why)
+    return SpdxExpression(value)
+
+
+def _structure_contact(value: Any, _type: type) -> Contact:
+    if not isinstance(value, str):
+        msg = f"expected {CONTACT_RULE}, got {shown(value)}"
+        raise InputError(msg)
+    try:
+        contact(value, "")
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return Contact(value)
 
 
 def _structure_advisory(value: Any, _type: type) -> AdvisoryId:
@@ -195,9 +224,12 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(Hash, lambda h: h.sri)
     conv.register_structure_hook(Pin, _structure_pin)
     conv.register_structure_hook(Rev, _structure_rev)
+    conv.register_structure_hook(Urls, _structure_urls)
     conv.register_structure_hook(Cpe, _structure_cpe)
     conv.register_unstructure_hook(Cpe, str)
     conv.register_structure_hook(AdvisoryId, _structure_advisory)
+    conv.register_structure_hook(SpdxExpression, _structure_licence)
+    conv.register_structure_hook(Contact, _structure_contact)
     conv.register_structure_hook(datetime.date, _structure_date)
     for kind in (str, bool, int):
         conv.register_structure_hook(kind, _strict(kind))
@@ -225,8 +257,8 @@ def _describe(exc: BaseException, _type: type | None) -> str:
 
 
 BARE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-# cattrs writes a table's key as a Python subscript (`systems['x86_64-linux']`); the user wrote a dotted key.
-SUBSCRIPT_RE = re.compile(r"\['([^'\\]*)'\]")
+# One step of cattrs' path to a bad field: `.attribute`, `[index]` into an array, `['key']` into a table.
+PATH_STEP_RE = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
 
 
 def toml_key(key: str) -> str:
@@ -234,19 +266,48 @@ def toml_key(key: str) -> str:
     return key if BARE_KEY_RE.match(key) else f'"{key}"'
 
 
-def field_errors(exc: Exception, path: str) -> list[str]:
-    """One `path.to.field: what was expected` line per bad field of a failed structuring."""
+def user_path(steps: str, data: Any) -> str:
+    """cattrs' path to a bad field (`.step[12].systems`) in the data file's own terms, read alongside the data:
+    keys dotted as TOML writes them, an entry of an array of tables by its number from 1 and its name
+    (`step 13 ('hex1'): systems`, as a reader counts `[[step]]` tables and searches for a name), an item of a
+    plain array by its number (`urls item 2`)."""
+    done: list[str] = []
+    keys: list[str] = []
+    node = data
+    for m in PATH_STEP_RE.finditer(steps):
+        attribute, index, key = m.groups()
+        if index is None:
+            name = RENAMED.get(attribute, attribute) if attribute is not None else key.replace("\\'", "'")
+            keys.append(toml_key(name))
+            node = node.get(name) if isinstance(node, dict) else None
+            continue
+        i = int(index)
+        item = node[i] if isinstance(node, list) and i < len(node) else None
+        dotted = ".".join(keys) or "entry"
+        if isinstance(item, dict):
+            title = item.get("name", item.get("id"))
+            done.append(f"{dotted} {i + 1} ({title!r})" if isinstance(title, str) else f"{dotted} {i + 1}")
+            keys = []
+        else:
+            keys = [f"{dotted} item {i + 1}"]
+        node = item
+    if keys:
+        done.append(".".join(keys))
+    return ": ".join(done)
+
+
+def field_errors(exc: Exception, path: str, data: Any = None) -> list[str]:
+    """One `where: what was expected` line per bad field of a failed structuring of data: where is path (the
+    dotted key of data in the file, such as `pins.src`; empty for a whole file) and the field's user_path."""
     if isinstance(exc, ClassValidationError | cattrs.IterableValidationError):
-        lines = cattrs.transform_error(exc, path=path, format_exception=_describe)
+        lines = cattrs.transform_error(exc, path="$", format_exception=_describe)
     else:
-        lines = [f"{_describe(exc, None)} @ {path}"]
+        lines = [f"{_describe(exc, None)} @ $"]
     out = []
     for line in lines:
-        message, _, where = line.rpartition(" @ ")
-        where = SUBSCRIPT_RE.sub(lambda m: "." + toml_key(m.group(1)), where.replace("$.", "")).lstrip(".")
-        for name, key in RENAMED.items():
-            where = where.replace(f".{name}", f".{key}")
-        out.append(f"{where}: {message}")
+        message, _, steps = line.rpartition(" @ ")
+        where = ".".join(part for part in (path, user_path(steps.removeprefix("$"), data)) if part)
+        out.append(f"{where}: {message}" if where else message)
     return out
 
 
@@ -292,7 +353,7 @@ def structure(data: Any, cls: type[T], *, source: str, what: str, path: str) -> 
     try:
         return converter.structure(data, cls)
     except STRUCTURE_ERRORS as exc:
-        raise invalid(source, what, field_errors(exc, path)) from None
+        raise invalid(source, what, field_errors(exc, path, data)) from None
 
 
 def invalid(source: str, what: str, errors: list[str]) -> InputError:

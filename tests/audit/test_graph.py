@@ -73,8 +73,8 @@ def test_a_policy_named_by_the_graph_is_the_one_applied(amd64: Tree) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"colour": "red"}, "step 'hex1' (stages.step[2]).audit: unknown key(s) colour"),
-        ({"source": 3}, "step 'hex1' (stages.step[2]).audit.source: expected a string, got an integer 3"),
+        ({"colour": "red"}, "step 3 ('hex1'): audit: unknown key(s) colour"),
+        ({"source": 3}, "step 3 ('hex1'): audit.source: expected a string, got an integer 3"),
     ],
 )
 def test_a_malformed_audit_field_names_the_step_and_the_field(
@@ -88,7 +88,7 @@ def test_a_malformed_audit_field_names_the_step_and_the_field(
 def test_an_audit_value_that_is_not_a_table_is_refused(amd64: Tree) -> None:
     edit_graph(amd64, lambda doc: step(doc, "catm").update(audit="catm"))
     assert load_error(amd64).splitlines() == [
-        f"{amd64.checkout / 'stages.toml'}: step 'catm' (stages.step[4]).audit: expected a table, got a string 'catm'"
+        f"{amd64.checkout / 'stages.toml'}: step 5 ('catm'): audit: expected a table, got a string 'catm'"
     ]
 
 

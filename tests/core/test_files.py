@@ -1,18 +1,22 @@
-"""write_atomic: the old file or the new one, never half of it, with the mode the user gave or the umask gives."""
+"""write_atomic, copy_atomic, replacing_directory: the old file or directory or the new one, never half of it, with
+the mode the user gave or the umask gives; temporary_directory: gone afterwards, however the block ends."""
 
 from __future__ import annotations
 
 import errno
 import os
 import shutil
+import signal
 import stat
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from rootstock.core.files import write_atomic
+from rootstock import interrupts
+from rootstock.core.files import copy_atomic, replacing_directory, temporary_directory, write_all_atomic, write_atomic
 from rootstock.errors import WriteError
 
 
@@ -111,3 +115,121 @@ def test_a_directory_that_refuses_writes(immutable: Path) -> None:
     assert "immutable" in str(info.value)
     assert target.read_text() == "old\n"
     assert leftovers(immutable) == []
+
+
+def test_a_copy_replaces_the_file_whole_and_keeps_its_mode(tmp_path: Path) -> None:
+    source = tmp_path / "toolchain.whl"
+    source.write_bytes(os.urandom(3 << 20))
+    target = tmp_path / "mirror" / "files" / "sha256-x"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    copy_atomic(source, target)
+    assert target.read_bytes() == source.read_bytes()
+    assert mode(target) == 0o640
+    assert leftovers(target.parent) == []
+
+
+def test_a_copy_that_cannot_be_written_leaves_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "file"
+    source.write_text("bytes\n")
+    (tmp_path / "files").write_text("a file where the directory should be\n")
+    with pytest.raises(WriteError, match=f"cannot write {tmp_path / 'files' / 'sha256-x'}: "):
+        copy_atomic(source, tmp_path / "files" / "sha256-x")
+
+
+def test_a_directory_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "git" / "x.git"
+    target.mkdir(parents=True)
+    (target / "old").write_text("old\n")
+    with pytest.raises(KeyboardInterrupt), replacing_directory(target) as new:
+        (new / "half").write_text("half\n")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in target.iterdir()) == ["old"]
+    with replacing_directory(target) as new:
+        (new / "new").write_text("new\n")
+        assert sorted(p.name for p in target.iterdir()) == ["old"]  # a reader still sees the old one
+    assert sorted(p.name for p in target.iterdir()) == ["new"]
+    assert leftovers(target.parent) == []
+
+
+def test_a_directory_that_cannot_be_made(immutable: Path) -> None:
+    with (
+        pytest.raises(WriteError, match="Operation not permitted") as info,
+        replacing_directory(immutable / "x.git"),
+    ):
+        pytest.fail("the block must not run")
+    assert "immutable" in str(info.value)
+    assert leftovers(immutable) == []
+
+
+def test_a_temporary_directory_is_gone_after_the_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with temporary_directory("rootstock-test-") as tmp:
+        (tmp / "sub").mkdir()
+        (tmp / "sub" / "file").write_text("x")
+        assert tmp.parent == tmp_path
+        assert tmp.name.startswith("rootstock-test-")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("moment", ["creation", "removal"])
+def test_a_signal_cuts_neither_the_creation_nor_the_removal_of_a_temporary_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    # The signal arrives inside mkdtemp or inside rmtree (after its first file): it is raised once either is done.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real_mkdtemp, real_unlink = tempfile.mkdtemp, os.unlink
+
+    def mkdtemp(**kwargs: str) -> str:
+        made = real_mkdtemp(**kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return made
+
+    def unlink(path: str, *, dir_fd: int | None = None) -> None:
+        real_unlink(path, dir_fd=dir_fd)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    if moment == "creation":
+        monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    body = []
+    with (
+        interrupts.as_exceptions(),
+        pytest.raises(KeyboardInterrupt),
+        temporary_directory("rootstock-test-") as tmp,
+    ):
+        body.append("ran")
+        for name in ("a", "b", "c"):
+            (tmp / name).write_text(name)
+        if moment == "removal":
+            monkeypatch.setattr(os, "unlink", unlink)
+    monkeypatch.undo()
+    assert body == ([] if moment == "creation" else ["ran"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_set_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    first, second = tmp_path / "trust.html", tmp_path / "trust.json"
+    first.write_text("old page\n")
+    calls = []
+
+    def full_on_second(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(WriteError, match=f"cannot write {second}: No space left on device"):
+        write_all_atomic([(first, "new page\n"), (second, "{}\n")], fsync=full_on_second)
+    assert first.read_text() == "old page\n" and not second.exists()
+    assert leftovers(tmp_path) == []
+    write_all_atomic([(first, "new page\n"), (second, "{}\n")])
+    assert (first.read_text(), second.read_text()) == ("new page\n", "{}\n")
+
+
+def test_a_directory_in_the_set_stops_it_before_any_file_is_replaced(tmp_path: Path) -> None:
+    first, taken = tmp_path / "trust.html", tmp_path / "trust.svg"
+    first.write_text("old page\n")
+    taken.mkdir()
+    with pytest.raises(WriteError, match="a directory stands where the file should be"):
+        write_all_atomic([(first, "new page\n"), (taken, "<svg/>\n")])
+    assert first.read_text() == "old page\n" and leftovers(tmp_path) == []

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from rootstock.core.nar import CHUNK, SMALL, dump, flat_hash, nar_hash
+from rootstock.core import nar
+from rootstock.core.nar import CHUNK, SMALL, dump, flat_hash, lone_file_nar_hash, nar_hash
 from rootstock.errors import InputError
 from rootstock.host import nix
 
@@ -44,6 +47,13 @@ def test_nar_hash_equals_nix_hash(tmp_path: Path) -> None:
         assert nar_hash(path) == nix.hash_path(path), path
 
 
+def test_nar_sha512_equals_nix_hash(tmp_path: Path) -> None:
+    # The SBOM's SHA-512 of a git pin is of this serialisation: it must be the one Nix would compute.
+    tree = make_corpus(tmp_path)
+    for path in [tree, tree / "tool", tree / "large"]:
+        assert nar_hash(path, "sha512") == nix.hash_path(path, "sha512"), path
+
+
 def test_executable_bit_changes_the_hash(tmp_path: Path) -> None:
     target = tmp_path / "f"
     target.write_text("x")
@@ -53,10 +63,24 @@ def test_executable_bit_changes_the_hash(tmp_path: Path) -> None:
     assert nar_hash(target) == nix.hash_path(target)
 
 
+@pytest.mark.parametrize("size", [0, 7, 8, CHUNK + 3])
+def test_a_files_bytes_hash_as_nix_hashes_them_executable_whatever_its_mode(tmp_path: Path, size: int) -> None:
+    """A downloaded seed lost its executable bit; its pin is the NAR hash of the executable file."""
+    download = tmp_path / "download"
+    download.write_bytes(bytes(range(256)) * (size // 256) + b"s" * (size % 256))
+    download.chmod(0o644)
+    executable = tmp_path / "executable"
+    executable.write_bytes(download.read_bytes())
+    executable.chmod(0o755)
+    assert lone_file_nar_hash(download, executable=True) == nix.hash_path(executable)
+    assert lone_file_nar_hash(download, executable=False) == nix.hash_path(download)
+
+
 def test_flat_hash_is_sha256_of_bytes(tmp_path: Path) -> None:
     target = tmp_path / "f"
     target.write_bytes(b"abc")
     assert flat_hash(target).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert flat_hash(target, "sha512").hex.startswith("ddaf35a193617aba")
 
 
 def test_missing_path_is_one_clear_error(tmp_path: Path) -> None:
@@ -95,3 +119,110 @@ def test_fifo_deep_in_a_tree_is_one_clear_error(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "a" / "b" / "pipe")
     with pytest.raises(InputError, match=r"b/pipe: only regular files"):
         nar_hash(tmp_path)
+
+
+class Collect:
+    """A sink that keeps the stream."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def update(self, data: bytes | bytearray | memoryview, /) -> None:
+        self.data += data
+
+
+@pytest.fixture
+def pool_from_two_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes for any tree, so that small test trees take the parallel path too."""
+    monkeypatch.setattr(nar, "PARALLEL_ENTRIES", 2)
+    monkeypatch.setattr(nar, "BLOCK", 3)
+
+
+@pytest.fixture
+def no_new_children() -> Iterator[None]:
+    """After the test, this process has no child it did not have before (an unreaped worker is a zombie)."""
+    before = set(children())
+    yield
+    assert set(children()) - before == set()
+
+
+def children() -> list[str]:
+    """This process's children still in the process table, zombies too."""
+    mine = str(os.getpid())
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+            if fields[1] == mine:
+                found.append(stat_file.parent.name)
+    return found
+
+
+@pytest.mark.usefixtures("pool_from_two_entries", "no_new_children")
+@pytest.mark.parametrize("workers", [2, 3])
+def test_worker_processes_give_the_bytes_of_the_serial_walk(tmp_path: Path, workers: int) -> None:
+    tree = make_corpus(tmp_path)
+    for i in range(40):  # many runs, several per block and per directory, split at BLOCK entries
+        folder = tree / f"d{i % 4}" / ("sub" if i % 3 else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"f{i}").write_bytes(bytes([i]) * (i * 517))
+    (tree / "d1" / "exe").write_text("#!/bin/false\n")
+    (tree / "d1" / "exe").chmod(0o755)
+    (tree / "d2" / "empty").mkdir()
+    serial, parallel = Collect(), Collect()
+    dump(tree, serial, workers=0)
+    dump(tree, parallel, workers=workers)
+    assert parallel.data == serial.data
+    assert nar_hash(tree, workers=workers) == nix.hash_path(tree)
+
+
+@pytest.mark.usefixtures("no_new_children")
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_file_vanishing_during_the_walk_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(nar, "PARALLEL_ENTRIES", 2)
+    tree = tmp_path / "tree"
+    (tree / "a").mkdir(parents=True)
+    for name in ("x", "y", "z"):
+        (tree / "a" / name).write_text(name)
+    plan = nar._plan
+
+    def plan_then_delete(root: bytes) -> list[nar.Piece]:
+        pieces = plan(root)
+        (tree / "a" / "y").unlink()  # listed, then gone before it is read
+        return pieces
+
+    monkeypatch.setattr(nar, "_plan", plan_then_delete)
+    with pytest.raises(InputError) as caught:
+        nar_hash(tree, workers=workers)
+    assert str(caught.value) == f"{tree}/a/y vanished while the tree was being hashed; hash it again when it is still"
+
+
+@pytest.mark.usefixtures("pool_from_two_entries", "no_new_children")
+def test_a_fifo_found_by_a_worker_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    for name in ("m", "n", "o"):
+        (tmp_path / "a" / name).write_text(name)
+    os.mkfifo(tmp_path / "a" / "p")
+    with pytest.raises(InputError, match=r"^.*/a/p: only regular files, directories and symlinks"):
+        nar_hash(tmp_path, workers=2)
+
+
+@pytest.mark.usefixtures("pool_from_two_entries")
+@pytest.mark.parametrize("workers", [0, 2])
+def test_an_unreadable_file_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    # As a file mode 000 is to a user who is not root (the suite may run as root, who reads anything).
+    contents = nar._contents
+
+    def refuse_secret(dfd: int, name: bytes, size: int, directory: bytes) -> bytes:
+        if name == b"secret":
+            raise PermissionError(13, "Permission denied")
+        return contents(dfd, name, size, directory)
+
+    monkeypatch.setattr(nar, "_contents", refuse_secret)
+    for name in ("other", "secret", "third"):
+        (tmp_path / name).write_text(name)
+    with pytest.raises(InputError) as caught:
+        nar_hash(tmp_path, workers=workers)
+    assert str(caught.value) == f"{tmp_path}/secret: cannot read it to hash it (Permission denied)"

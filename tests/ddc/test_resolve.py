@@ -124,7 +124,7 @@ def test_a_misspelt_key_is_one_schema_line() -> None:
     table["ddc"][0]["self_compile"] = table["ddc"][0].pop("self-compile")
     with pytest.raises(InputError) as e:
         resolve(table)
-    assert "stages.ddc[0]" in str(e.value)
+    assert "ddc 1 ('t'): self-compile: required key is missing" in str(e.value)
     assert "self-compile" in str(e.value) or "self_compile" in str(e.value)
 
 

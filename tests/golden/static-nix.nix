@@ -26,6 +26,7 @@ let
       src = pins.tool-src;
       inherit toolchain;
       buildSystem = "configure";
+      sourceDateEpoch = "315532800";
       deps = [ ];
       subdir = "lib";
       flags = [
@@ -42,6 +43,7 @@ let
       src = pins.tool-src;
       inherit toolchain;
       buildSystem = "meson";
+      sourceDateEpoch = "315532800";
       deps = [ self."lib.a" ];
       flags = [
         "-Dlib=@lib.a@/lib"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -198,7 +199,11 @@ def test_mirror_serves_everything_offline(
     tarball.unlink()
     capsys.readouterr()
     assert run(checkout, "pins", "verify") == 3
-    assert "cannot reach" in capsys.readouterr().err
+    url = (upstream / "main").as_uri()
+    err = capsys.readouterr().err
+    assert "rootstock: error: 2 of 2 pins failed (0 passed)" in err
+    assert f"  pin 'src': cannot reach {url} to look up tag 'v1' (" in err
+    assert "  pin 'pkg': cannot download any of its URLs and no mirror is configured" in err
     assert run(checkout, "pins", "verify", mirror=mirror) == 0
     assert run(checkout, "pins", "fetch", mirror=mirror) == 0
 
@@ -341,8 +346,8 @@ SEED = f'[pins.seed]\nkind = "file"\nurls = ["https://example.invalid/seed"]\nha
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
-        ("nosuchpin", "pins.src.patches[0]: no pin named 'nosuchpin'; a patch is the name of a file pin"),
-        ("src", "pins.src.patches[0]: pin 'src' is a git pin; a patch is the name of a file pin"),
+        ("nosuchpin", "pins.src.patches item 1: no pin named 'nosuchpin'; a patch is the name of a file pin"),
+        ("src", "pins.src.patches item 1: pin 'src' is a git pin; a patch is the name of a file pin"),
     ],
 )
 def test_a_patch_naming_no_file_pin_fails_every_command_that_loads_pins(
@@ -398,7 +403,7 @@ def test_a_submodule_missing_from_the_mirror_is_one_message(
     assert the_error(capsys.readouterr().err) == (
         f"rootstock: error: pin 'src': submodule 'sub' ({sub_url}) is not in the mirror: expected a repository "
         f"holding commit {rev} at {repo}; run 'rootstock mirror fill' on a machine with network access and copy "
-        "the mirror over"
+        "the mirror over (or import local clones and downloads with 'rootstock mirror fill MIRROR --from DIR')"
     )
 
 
@@ -422,7 +427,7 @@ def test_a_mirrored_submodule_without_the_recorded_commit_is_one_message(
     assert the_error(capsys.readouterr().err) == (
         f"rootstock: error: pin 'src': submodule 'sub' ({sub_url}): the mirror's {repo} lacks commit {rev}, which "
         "the pinned commit records; run 'rootstock mirror fill' on a machine with network access and copy the "
-        "mirror over"
+        "mirror over (or import local clones and downloads with 'rootstock mirror fill MIRROR --from DIR')"
     )
 
 
@@ -477,4 +482,107 @@ def test_a_nested_submodule_is_named_by_its_path_in_the_pin(
     assert the_error(capsys.readouterr().err) == (
         f"rootstock: error: pin 'src': submodule 'sub/deps/inner' ({inner.as_uri()}) cannot be reached to fetch "
         f"commit {inner_rev} (offline? use --mirror DIR or ROOTSTOCK_MIRROR)"
+    )
+
+
+def absent_file_pin(name: str, content: bytes) -> str:
+    digest = Hash("sha256", hashlib.sha256(content).digest())
+    return f'\n[pins.{name}]\nkind = "file"\nurls = ["https://example.invalid/{name}"]\nhash = "{digest.sri}"\n'
+
+
+def test_verify_goes_on_past_pins_the_mirror_lacks_and_lists_them_once(
+    nix_store: Path, checkout: Path, filled_mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mirror holding only some pins (the static recipe's, say) verifies those; the others are listed at the end,
+    each with what the mirror should hold, and what to do said once."""
+    pins = checkout / "pins.toml"
+    pins.write_text(pins.read_text() + absent_file_pin("seed-a", b"a\n") + absent_file_pin("seed-b", b"b\n"))
+    loaded = load_pins(pins)
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify", mirror=filled_mirror) == 3
+    captured = capsys.readouterr()
+    assert captured.out.startswith("src: ok (")
+    mirror = Mirror(filled_mirror)
+    expected = [
+        "rootstock: error: 2 of 3 pins failed (1 passed)",
+        *(
+            f"  pin '{name}' is not in the mirror: expected {loaded.get(name).pin.hash.sri} at "
+            f"{mirror.file_path(loaded.get(name).pin.hash)}"
+            for name in ("seed-a", "seed-b")
+        ),
+        "  then run 'rootstock mirror fill' on a machine with network access and copy the mirror over (or import "
+        "local clones and downloads with 'rootstock mirror fill MIRROR --from DIR')",
+    ]
+    assert captured.err.splitlines()[-4:] == expected
+
+
+def test_a_changed_pin_does_not_hide_the_others_and_outweighs_absent_ones(
+    nix_store: Path, checkout: Path, filled_mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pins = checkout / "pins.toml"
+    pins.write_text(pins.read_text() + absent_file_pin("changed", b"pinned\n") + absent_file_pin("absent", b"x\n"))
+    changed = load_pins(pins).get("changed").pin.hash
+    stored = Mirror(filled_mirror).file_path(changed)
+    stored.parent.mkdir()
+    stored.write_bytes(b"tampered\n")
+    capsys.readouterr()
+    assert run(checkout, "pins", "verify", mirror=filled_mirror) == 1
+    captured = capsys.readouterr()
+    assert "src: ok (" in captured.out
+    assert "rootstock: error: 2 of 3 pins failed (1 passed)" in captured.err
+    assert "  pin 'absent' is not in the mirror" in captured.err
+    assert "  hash mismatch for pin 'changed' (https://example.invalid/changed)\n    expected: " in captured.err
+
+
+def test_a_superproject_that_cannot_be_fetched_is_one_message_naming_pin_url_and_what_failed(
+    nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = (upstream / "main").as_uri()
+    (checkout / "pins.toml").write_text(git_pin(url))
+    assert run(checkout, "pins", "update", "src") == 0
+    rev = load_pins(checkout / "pins.toml").get("src").pin.rev
+    capsys.readouterr()
+    # A repository that answers but lacks the pinned commit (history rewritten upstream)...
+    shutil.rmtree(upstream / "main")
+    make_repo(upstream / "main", {"README": "rewritten\n"})
+    assert run(checkout, "pins", "fetch", "src") == 3
+    assert capsys.readouterr().err.splitlines()[1:] == [
+        f"rootstock: error: pin 'src': repository {url} lacks commit {rev}; if upstream changed on purpose, "
+        "review the change, then run 'rootstock pins update src'"
+    ]
+    # ...and one that is not there at all: git's reason, in one line.
+    shutil.rmtree(upstream / "main")
+    assert run(checkout, "pins", "fetch", "src") == 3
+    err = capsys.readouterr().err.split("\n", 1)[1]  # after the progress line
+    assert err.startswith(f"rootstock: error: pin 'src': repository {url} cannot be reached to fetch commit {rev} (")
+    assert err.endswith("; offline? use --mirror DIR or ROOTSTOCK_MIRROR)\n")
+    assert err.count("\n") == 1
+    assert "fatal: " in err
+
+
+def test_a_patch_that_does_not_apply_names_both_pins_and_the_first_failing_hunk(
+    nix_store: Path, checkout: Path, upstream: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = tmp_path / "fix.patch"
+    stale.write_text("--- a/README\n+++ b/README\n@@ -1 +1 @@\n-not what the file says\n+patched\n")
+    url = (upstream / "main").as_uri()
+    fix = f'\n[pins.fix]\nkind = "file"\nurls = ["{stale.as_uri()}"]\nhash = "{PLACEHOLDER}"\n'
+    (checkout / "pins.toml").write_text(git_pin(url) + 'patches = ["fix"]\n' + fix)
+    assert run(checkout, "pins", "update", "fix") == 0
+    capsys.readouterr()
+    assert run(checkout, "pins", "update", "src") == 3
+    rev = git(upstream / "main", "rev-parse", "HEAD")
+    assert capsys.readouterr().err == (
+        f"rootstock: error: pin 'src': its patch, pin 'fix', does not apply to commit {rev}: README: the hunk at "
+        "line 1 does not match; update the patch for this commit, or drop it from the pin's patches\n"
+    )
+
+
+def test_a_download_pin_without_urls_is_one_schema_error(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pins = checkout / "pins.toml"
+    pins.write_text(SEED.replace('urls = ["https://example.invalid/seed"]', "urls = []"))
+    assert run(checkout, "pins", "list") == 3
+    assert capsys.readouterr().err == (
+        f"rootstock: error: {pins}: pins.seed.urls: expected at least one URL where the file is published, "
+        "got an empty array\n"
     )

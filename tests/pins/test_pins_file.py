@@ -58,12 +58,30 @@ def test_good_file_loads_in_order(tmp_path: Path) -> None:
         ((f'rev = "{REV}"', 'rev = "main"'), "pins.src.rev: expected a full 40-character"),
         (('kind = "file"', 'kind = "svn"'), "pins.seed: 'kind' must be one of"),
         (('urls = ["https://example.invalid/seed"]\n', ""), "pins.seed.urls: required key is missing"),
+        (
+            ("submodules = true", 'submodules = true\nlicense = "GPLv2"'),
+            "pins.src.license: 'GPLv2' names identifiers not on the SPDX licence list: GPLv2",
+        ),
+        (
+            ("executable = true", 'executable = true\nlicense = "MIT OR"'),
+            "pins.seed.license: 'MIT OR' is not a well-formed",
+        ),
+        (
+            ("submodules = true", 'submodules = true\nsupplier = "Example Corp"'),
+            "pins.src.supplier: expected an email address (name@example.org, or mailto:…) or an http(s) URL",
+        ),
     ],
 )
 def test_each_bad_field_is_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     with pytest.raises(InputError) as info:
         load_pins(write(tmp_path, GOOD.replace(*change, 1)))
     assert message in str(info.value)
+
+
+def test_hand_kept_licence_and_supplier_load(tmp_path: Path) -> None:
+    text = GOOD.replace("submodules = true", 'submodules = true\nlicense = "0BSD"\nsupplier = "https://example.org"')
+    pin = load_pins(write(tmp_path, text)).get("src").pin
+    assert (pin.license, pin.supplier) == ("0BSD", "https://example.org")
 
 
 def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
@@ -147,8 +165,8 @@ def test_a_patch_pin_that_exists_and_is_a_file_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
-        ("nosuchpin", "pins.src.patches[0]: no pin named 'nosuchpin'; a patch is the name of a file pin"),
-        ("src", "pins.src.patches[0]: pin 'src' is a git pin; a patch is the name of a file pin"),
+        ("nosuchpin", "pins.src.patches item 1: no pin named 'nosuchpin'; a patch is the name of a file pin"),
+        ("src", "pins.src.patches item 1: pin 'src' is a git pin; a patch is the name of a file pin"),
     ],
 )
 def test_a_patch_naming_no_file_pin_fails_at_load(tmp_path: Path, patch: str, message: str) -> None:

@@ -14,7 +14,7 @@ from rootstock.cli import main
 from rootstock.errors import InputError
 from rootstock.host import nix, proc
 from rootstock.render import GENERATED, render_all
-from rootstock.render.filters import nix_ident, nix_str
+from rootstock.render.filters import nix_ident, nix_remove_regexes, nix_str
 
 
 def test_rendered_files_match_golden(checkout: Path) -> None:
@@ -88,6 +88,33 @@ def test_nix_ident(name: str, expected: str) -> None:
     assert nix_ident(name) == expected
 
 
+TREE = ["seeds/a", "seeds/.hidden", "seeds/sub/x", "seedsx/a", "lib.c++", "libxc++", "doc/README", "doc/ab", "doc/a"]
+
+
+@pytest.mark.parametrize("pattern", ["seeds/*", "lib.c++", "doc/[!R]?*", "doc/?", "*/a", "seeds"])
+def test_remove_regexes_name_what_the_glob_removes(tmp_path: Path, pattern: str) -> None:
+    # The evaluator's filter (builtins.match on the path in the tree) against what `pins fetch` removes.
+    for name in TREE:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    paths = sorted({p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")})
+    globbed = {p.relative_to(tmp_path).as_posix() for p in tmp_path.glob(pattern)}
+    expr = f"map (p: builtins.any (re: builtins.match re p != null) {nix_remove_regexes([pattern], 'p')}) "
+    expr += "[ " + " ".join(nix_str(p) for p in paths) + " ]"
+    matched = json.loads(proc.run(["nix-instantiate", "--eval", "--json", "--strict", "-E", expr]).stdout)
+    assert {p for p, hit in zip(paths, matched, strict=True) if hit} == globbed
+
+
+def test_a_remove_pattern_spanning_directories_is_refused(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = golden_checkout(checkout)
+    pins = (root / "pins.toml").read_text()
+    (root / "pins.toml").write_text(pins.replace('remove = ["seeds/*"', 'remove = ["seeds/**"'))
+    assert main(["--root", str(root), "render"]) == 3
+    err = capsys.readouterr().err
+    assert "pin 'tree-src': remove pattern 'seeds/**': '**' cannot be rendered for Nix's evaluator" in err
+    assert not (root / GENERATED).exists()
+
+
 def test_drift_is_reported_with_a_diff(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = golden_checkout(checkout)
     assert main(["--root", str(root), "render"]) == 0
@@ -157,13 +184,13 @@ def test_bad_graph_is_one_clear_error(checkout: Path, change: tuple[str, str], m
         # A string or a table where an array belongs was split into characters or keys before.
         (
             ('args = ["{out}"]', 'args = "{out}"'),
-            "step 'tools' (stages.step[3]).args: expected an array, got a string '{out}'",
+            "step 4 ('tools'): args: expected an array, got a string '{out}'",
         ),
-        (('tools = ["cat", "cp"]', 'tools = "cat"'), "stages.lists.tools: expected an array, got a string 'cat'"),
-        (("[[step]]", "[[step]]\ncolour = 1"), "step 'hex0' (stages.step[0]): unknown key(s) colour"),
+        (('tools = ["cat", "cp"]', 'tools = "cat"'), "lists.tools: expected an array, got a string 'cat'"),
+        (("[[step]]", "[[step]]\ncolour = 1"), "step 1 ('hex0'): unknown key(s) colour"),
         (
             ("env-each = { tools", "env-each = { tools = 1, x"),
-            "step 'tools' (stages.step[3]).env-each.tools: expected a table, got an integer 1",
+            "step 4 ('tools'): env-each.tools: expected a table, got an integer 1",
         ),
     ],
 )

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from rootstock.errors import HashMismatchError
+from rootstock.errors import HashMismatchError, InputError
 from rootstock.sbom import csv, cyclonedx, spdx
 from rootstock.sbom.derive import BuildEvidence, derive_from_file
 from rootstock.sbom.errors import MissingSourceError, UnaccountedInputError
-from rootstock.sbom.model import Sbom, Usage
+from rootstock.sbom.model import Licence, Party, Sbom, Usage
 from sbom_support import FakeHost, FixtureBuild, build_fixture
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -86,7 +88,7 @@ def test_outputs_are_byte_identical_across_build_trees(tmp_path: Path) -> None:
     texts = []
     for where in ("one", "two"):
         sbom = derive(build_fixture(tmp_path / where), FakeHost())
-        texts.append((csv.render(sbom), cyclonedx.render(sbom), spdx.render(sbom, EPOCH)))
+        texts.append((csv.render(sbom), cyclonedx.render(sbom, EPOCH), spdx.render(sbom, EPOCH)))
     assert texts[0] == texts[1]
 
 
@@ -98,7 +100,10 @@ def test_adding_a_dependency_rederives(tmp_path: Path) -> None:
     )
     assert "source:extra" not in usages(before)
     assert usages(after)["source:extra"] == "link"
-    assert json.loads(cyclonedx.render(before))["serialNumber"] != json.loads(cyclonedx.render(after))["serialNumber"]
+    assert (
+        json.loads(cyclonedx.render(before, EPOCH))["serialNumber"]
+        != json.loads(cyclonedx.render(after, EPOCH))["serialNumber"]
+    )
 
 
 def test_removing_an_unused_dependency_drops_its_row(tmp_path: Path) -> None:
@@ -142,3 +147,71 @@ def test_missing_source_names_the_dependency(fixture_build: FixtureBuild, host: 
 def test_contents_rule_alone_would_miss_header_only(fixture_build: FixtureBuild, host: FakeHost) -> None:
     hdronly = next(c for c in derive(fixture_build, host).components if c.name == "hdronly")
     assert (hdronly.usage_from_contents, hdronly.usage) == (Usage.BUILD, Usage.LINK)
+
+
+def rewrite_manifest(b: FixtureBuild, edit: Callable[[dict[str, Any]], None]) -> None:
+    data = json.loads(b.manifest.read_text())
+    edit(data)
+    b.manifest.write_text(json.dumps(data))
+
+
+def test_tr_fields_come_from_the_pins_and_the_sources(fixture_build: FixtureBuild, host: FakeHost) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["creator"] = "https://example.org/sbom"
+        data["subject"] |= {"url": "https://github.com/example/app", "source": "sources/greet-1.0.tar"}
+        for dep in data["dependencies"]:
+            if dep["name"] == "unusedlib":
+                dep |= {"license": "0BSD", "supplier": "mailto:unused@example.org", "depends_on": ["greet"]}
+
+    rewrite_manifest(fixture_build, edit)
+    sbom = derive(fixture_build, host)
+    by_ref = {c.ref: c for c in sbom.components}
+    greet, hdronly, unused = by_ref["source:greet"], by_ref["source:hdronly"], by_ref["source:unusedlib"]
+    assert greet.licence == Licence("MIT", "licence files: LICENSE is MIT")
+    assert hdronly.licence == Licence("Zlib", "licence files: COPYING is Zlib")
+    assert unused.licence == Licence(
+        "0BSD",
+        "hand-kept in pins.toml (no licence file (LICENSE*, LICENCE*, COPYING*, COPYRIGHT*) at the top of the source)",
+    )
+    assert greet.supplier == Party("example.org", url="https://example.org", rule="the host the pin is downloaded from")
+    assert unused.supplier == Party("example.org", email="unused@example.org", rule="hand-kept in pins.toml")
+    assert unused.depends_on == ("source:greet",)
+    archive = fixture_build.root / "sources" / "greet-1.0.tar"
+    assert greet.deployable is not None
+    assert (greet.deployable.filename, greet.deployable.sha512) == (
+        "greet-1.0.tar",
+        hashlib.sha512(archive.read_bytes()).hexdigest(),
+    )
+    assert (greet.deployable.archive, greet.deployable.executable, greet.deployable.structured) == (True, False, True)
+    subject = sbom.subject
+    assert subject.supplier is not None and subject.supplier.url == "https://github.com/example"
+    assert subject.licence is not None and subject.licence.expression == "MIT"
+    assert subject.deployable is not None and subject.deployable.executable
+    assert sbom.creator == Party("example.org", url="https://example.org/sbom", rule="stated in the manifest")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["dependencies"][0].update(license="GPLv2"),
+            "dependency 'greet': hand-kept licence 'GPLv2' names identifiers not on the SPDX licence list: GPLv2",
+        ),
+        (
+            lambda d: d["dependencies"][0].update(supplier="the greet people"),
+            "dependency 'greet': expected an email address (name@example.org, or mailto:…) or an http(s) URL",
+        ),
+        (
+            lambda d: d["dependencies"][0].update(depends_on=["zlib"]),
+            "dependency 'greet': depends_on names no declared dependency: zlib",
+        ),
+        (lambda d: d.update(creator="us"), "manifest creator: expected an email address"),
+    ],
+)
+def test_malformed_tr_fields_are_one_clear_error(
+    fixture_build: FixtureBuild, host: FakeHost, edit: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    rewrite_manifest(fixture_build, edit)
+    with pytest.raises(InputError) as info:
+        derive(fixture_build, host)
+    assert message in str(info.value)

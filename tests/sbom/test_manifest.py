@@ -51,9 +51,9 @@ def test_missing_prefix_names_the_dependency(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"sha": "x"}, r"manifest\.dependencies\[0\]: unknown key\(s\) sha"),
-        ({"version": 3}, r"manifest\.dependencies\[0\]\.version: expected a string, got an integer 3"),
-        ({"url": None}, r"manifest\.dependencies\[0\]\.url: required key is missing"),
+        ({"sha": "x"}, r"dependencies 1 \('[^']+'\): unknown key\(s\) sha"),
+        ({"version": 3}, r"dependencies 1 \('[^']+'\): version: expected a string, got an integer 3"),
+        ({"url": None}, r"dependencies 1 \('[^']+'\): url: required key is missing"),
     ],
 )
 def test_malformed_manifest_is_one_error_naming_the_field(

@@ -36,6 +36,7 @@ default_toolchain = "host"
 subject = "app"
 binary = "bin/app"
 version_output = "app 1.0"
+source_date_epoch = 315532800
 
 [toolchain.host]
 kind = "host"
@@ -244,6 +245,14 @@ def test_check_builds_every_package_twice_and_finds_each_out_identical(
     assert "[4/4] building package app a second time" in [line.split(" (")[0] for line in progress(caplog)]
     assert result.checked
     assert "every `out` is bit-identical" in (result.report_dir / "report.md").read_text()
+    recorded = json.loads((result.report_dir / "report.json").read_text())["result"]
+    assert recorded == {
+        "binary": str(result.binary),
+        "checked": True,
+        "sha256": result.sha256,
+        "size": result.size,
+        "version": result.version,
+    }
     # A build stamp does not break it: the builds get SOURCE_DATE_EPOCH, not the clock.
     greet = next(p for p in result.packages if p.target.name == "greet")
     assert (greet.out / "share" / "built-on").read_text() == "Tue Jan  1 00:00:00 UTC 1980\n"

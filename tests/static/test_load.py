@@ -68,9 +68,9 @@ def test_no_recipe_is_an_empty_one(tmp_path: Path) -> None:
             ('source = "a-src"\nbuild = "make"', 'source = "zz"\nbuild = "make"'),
             r"static-nix\.toml: package 'a': source: no pin named 'zz' in the pins file",
         ),
-        (('build = "make"', 'build = "bazel"'), r"recipe\.package\[0\]\.build"),
+        (('build = "make"', 'build = "bazel"'), r"package 1 \('a'\): build"),
         (('build = "make"', 'build = "script"\nscript = "none"'), r"build script nix/static/scripts/none\.sh"),
-        (('build = "make"', 'build = "make"\nflavour = 1'), r"recipe\.package\[0\]\.flavour|flavour"),
+        (('build = "make"', 'build = "make"\nflavour = 1'), r"package 1 \('a'\): unknown key\(s\) flavour"),
         (('subject = "b"', 'subject = "x"'), r"subject: 'x' is not a package"),
         (('cxx = ["g++"]', ""), r"toolchain 'host': a host toolchain needs `cc` and `cxx`"),
         (("[[package]]", "[[package]]\n["), r"malformed TOML"),
@@ -84,21 +84,30 @@ def test_bad_recipes_are_named(tmp_path: Path, change: tuple[str, str], message:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (('cc = ["gcc"]', 'cc = "gcc"'), "recipe.toolchain.host.cc: expected an array, got a string 'gcc'"),
+        (('cc = ["gcc"]', 'cc = "gcc"'), "toolchain.host.cc: expected an array, got a string 'gcc'"),
         (
             ('kind = "host"', 'kind = "gcc"'),
-            "recipe.toolchain.host.kind: expected one of 'zig', 'host', got a string 'gcc'",
+            "toolchain.host.kind: expected one of 'zig', 'host', got a string 'gcc'",
         ),
         (
             ('build = "make"', 'build = "bazel"'),
-            "recipe.package[0].build: expected one of 'configure', 'autogen', 'cmake', 'meson', 'make', 'script', "
+            "package 1 ('a'): build: expected one of 'configure', 'autogen', 'cmake', 'meson', 'make', 'script', "
             "got a string 'bazel'",
         ),
         (
             ('build = "make"', 'build = "make"\nevidence = "yes"'),
-            "recipe.package[0].evidence: expected a boolean, got a string 'yes'",
+            "package 1 ('a'): evidence: expected a boolean, got a string 'yes'",
         ),
-        (('subject = "b"', 'subject = "b"\ncolour = 1'), "recipe: unknown key(s) colour"),
+        (('subject = "b"', 'subject = "b"\ncolour = 1'), "unknown key(s) colour"),
+        (
+            ('subject = "b"', 'subject = "b"\nsbom_creator = "the build team"'),
+            "sbom_creator: expected an email address (name@example.org, or mailto:…) or an http(s) URL, "
+            "got 'the build team'",
+        ),
+        (
+            ('subject = "b"', 'subject = "b"\nsource_date_epoch = "1980"'),
+            "source_date_epoch: expected an integer, got a string '1980'",
+        ),
     ],
 )
 def test_a_bad_field_is_one_line_in_the_file_s_words(tmp_path: Path, change: tuple[str, str], message: str) -> None:

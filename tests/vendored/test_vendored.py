@@ -4,6 +4,7 @@ an SBOM's link rows (CSV `usage`, CycloneDX `rootstock:usage`)."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from rootstock.sbom import csv, cyclonedx
 from rootstock.sbom.model import Component, Kind, Sbom, Subject, Usage
 from rootstock.vendored import signatures
 from rootstock.vendored.scan import scan
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # What each library leaves in a program that links it, as its sources write the strings.
 SAMPLES = {
@@ -51,6 +54,12 @@ def test_each_signature_finds_its_library_and_version(tmp_path: Path, library: s
     found = scan(binary(tmp_path / "bin", sample), signatures.load().signature)
     assert [(c.library, c.version) for c in found] == [(library, version)]
     assert found[0].offset > 4
+
+
+def test_openssls_bare_version_beside_sqlite_is_not_a_second_sqlite(tmp_path: Path) -> None:
+    # Seen in the real static nix: OpenSSL 3.0.22 leaves "3.0.22" as a NUL-terminated string, as sqlite does.
+    found = scan(binary(tmp_path / "bin", b"\x003.0.22\x00", SAMPLES["sqlite"][0]), signatures.load().signature)
+    assert [(c.library, c.version) for c in found] == [("sqlite", "3.44.2")]
 
 
 def test_names_and_half_signatures_are_not_copies(tmp_path: Path) -> None:
@@ -92,7 +101,7 @@ def test_reconciles_copies_with_the_sboms_link_rows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
 ) -> None:
     sbom = tmp_path / f"sbom.{fmt}"
-    sbom.write_text(csv.render(SBOM) if fmt == "csv" else cyclonedx.render(SBOM))
+    sbom.write_text(csv.render(SBOM) if fmt == "csv" else cyclonedx.render(SBOM, EPOCH))
     nix = binary(tmp_path / "nix", SAMPLES["zlib"][0], SAMPLES["busybox"][0], SAMPLES["curl"][0])
     assert main(["vendored", str(nix), "--sbom", str(sbom)]) == 1
     out = capsys.readouterr().out.splitlines()
@@ -111,7 +120,7 @@ def test_reconciles_copies_with_the_sboms_link_rows(
 def test_agreement_exits_0_and_copies_may_be_in_any_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     listed = Sbom(SBOM.subject, [component("zlib", "1.3.1", Usage.LINK), component("sqlite", "3.44.2", Usage.LINK)], [])
     sbom = tmp_path / "sbom.cdx.json"
-    sbom.write_text(cyclonedx.render(listed))
+    sbom.write_text(cyclonedx.render(listed, EPOCH))
     a = binary(tmp_path / "a", SAMPLES["zlib"][0])
     b = binary(tmp_path / "b", SAMPLES["sqlite"][0])
     assert main(["vendored", str(a), str(b), "--sbom", str(sbom)]) == 0
@@ -135,10 +144,10 @@ def test_bad_input_is_one_message(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "not an SBOM rootstock reads (XML)" in fails(["vendored", str(a), "--sbom", str(other)])
     sigs = tmp_path / "sigs.toml"
     sigs.write_text('[[signature]]\nlibrary = "x"\npattern = "x("\ncomponents = ["x"]\n')
-    assert "signature[0]: expected a regular expression" in fails(["vendored", str(a), "--signatures", str(sigs)])
+    assert "signature 1: expected a regular expression" in fails(["vendored", str(a), "--signatures", str(sigs)])
     sigs.write_text('[[signature]]\nlibrary = "x"\npattern = "x"\n')
     err = fails(["vendored", str(a), "--signatures", str(sigs)])
-    assert "signature[0].components: required key is missing" in err
+    assert "signature 1: components: required key is missing" in err
     if os.geteuid() != 0:
         a.chmod(0)
         assert "cannot read the file to scan (Permission denied)" in fails(["vendored", str(a)])

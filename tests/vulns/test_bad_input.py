@@ -112,13 +112,13 @@ def test_a_malformed_suppression_names_the_field(case, capsys) -> None:
         ],
     )
     assert err == (
-        f"rootstock: error: {case.suppress}: suppress[0].expires: expected a TOML date such as 2026-06-30 (unquoted), "
-        "got a string '2030-01-01'\n"
+        f"rootstock: error: {case.suppress}: suppress 1 ('CVE-2099-0004'): expires: expected a TOML date such as "
+        "2026-06-30 (unquoted), got a string '2030-01-01'\n"
     )
     case.suppress.write_text('[[suppress]]\nid = "zlib-bug"\ncomponent = "zlib"\nexpires = 2030-01-01\n')
     err = fails(capsys, ["vulns", str(case.sbom), "--feed", str(case.feeds), "--suppress", str(case.suppress)])
-    assert "suppress[0].id: expected an advisory id such as CVE-2023-45853" in err
-    assert "suppress[0].reason: required key is missing" in err
+    assert "suppress 1 ('zlib-bug'): id: expected an advisory id such as CVE-2023-45853" in err
+    assert "suppress 1 ('zlib-bug'): reason: required key is missing" in err
 
 
 def test_an_expired_suppression_is_one_warning_and_the_vulnerability_counts(case, capsys) -> None:
@@ -179,7 +179,7 @@ def test_cpe_and_fixes_cross_checks(case, capsys) -> None:
         capsys, ["--root", str(case.root), "pins", "list"]
     )
     pins.write_text(original.replace('fixes = ["CVE-2099-0002"]', 'fixes = ["CVE-99"]'))
-    assert "pins.zlib-fix.fixes[0]: expected an advisory id" in fails(
+    assert "pins.zlib-fix.fixes item 1: expected an advisory id" in fails(
         capsys, ["--root", str(case.root), "pins", "list"]
     )
 

@@ -61,7 +61,7 @@ def deb(name: str, version: str, usage: Usage = Usage.LINK) -> Component:
 def write_sbom(path: Path, components: list[Component], fmt: str = "cyclonedx") -> Path:
     """The SBOM of a made-up `app`, in rootstock's own CycloneDX or SPDX."""
     sbom = Sbom(Subject("app", "1.0", "f" * 64), components, [])
-    path.write_text(cyclonedx.render(sbom) if fmt == "cyclonedx" else spdx.render(sbom, EPOCH))
+    path.write_text(cyclonedx.render(sbom, EPOCH) if fmt == "cyclonedx" else spdx.render(sbom, EPOCH))
     return path
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 from rootstock.audit.policy import Arch
+from rootstock.core.files import temporary_directory
 from rootstock.host import proc
 
 
@@ -25,8 +25,8 @@ def run_assembler(program: Path, source: Path) -> bytes:
     Raises:
         CommandError: the program exited non-zero.
     """
-    with tempfile.TemporaryDirectory(prefix="rootstock-audit-") as tmp:
-        work = Path(tmp)
+    with temporary_directory("rootstock-audit-") as tmp:
+        work = tmp
         shutil.copyfile(program, work / "assembler")
         (work / "assembler").chmod(0o700)
         shutil.copyfile(source, work / "input")
@@ -41,8 +41,8 @@ def gas_build(source: Path, arch: Arch, text_address: int) -> bytes:
         ToolMissingError: as or ld is not installed.
         CommandError: as or ld rejected the source.
     """
-    with tempfile.TemporaryDirectory(prefix="rootstock-audit-gas-") as tmp:
-        work = Path(tmp)
+    with temporary_directory("rootstock-audit-gas-") as tmp:
+        work = tmp
         proc.run(["as", arch.as_flag, "-o", str(work / "out.o"), str(source)])
         proc.run(
             [

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from rootstock.audit.model import SEVERITIES, AuditReport, Check, Comparison
 from rootstock.audit.reassemble import describe
+
+REPORT_FILES = ("audit.json", "audit.md")
+"""What `audit --system` writes into its report directory."""
+
+
+def system_report_dir(log_dir: Path, system: str) -> Path:
+    """Where `audit --system` writes by default: beside the build reports, never over one."""
+    return log_dir / "audit" / system
 
 
 def totals(report: AuditReport) -> dict[str, Any]:

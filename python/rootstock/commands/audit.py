@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,26 +67,28 @@ def run_audit(
     """
     from attrs import evolve
 
-    from rootstock.audit.report import summary, to_json, to_markdown
+    from rootstock.audit.report import REPORT_FILES, summary, system_report_dir, to_json, to_markdown
     from rootstock.audit.runner import audit_arch
+    from rootstock.core.files import temporary_directory
     from rootstock.plan import Plan
     from rootstock.stages.audit_inputs import chain_inputs, given_inputs
 
     plan = Plan.from_options(options)
     project = plan.project
     outputs = [(args.json, to_json), (args.markdown, to_markdown)]
-    with tempfile.TemporaryDirectory(prefix="rootstock-audit-") as tmp:
+    with temporary_directory("rootstock-audit-") as tmp:
         if args.system is not None:
             if args.seeds or args.sources or args.stages:
                 msg = (
                     "audit --system takes seeds, sources and stages from the checkout: drop --seeds/--sources/--stages"
                 )
                 raise InputError(msg)
-            report_dir = args.report_dir or project.root / "build-logs" / "audit" / args.system
+            report_dir = args.report_dir or system_report_dir(project.root / "build-logs", args.system)
             # The chain's logs and build report go below the audit's own directory: the steps it builds are
             # only the early chain, and build-logs/<system>/report.json belongs to `rootstock build`.
-            inputs = chain_inputs(plan, args.system, log_dir=report_dir / "chain", workdir=Path(tmp))
-            outputs += [(report_dir / "audit.json", to_json), (report_dir / "audit.md", to_markdown)]
+            inputs = chain_inputs(plan, args.system, log_dir=report_dir / "chain", workdir=tmp)
+            json_file, markdown_file = REPORT_FILES
+            outputs += [(report_dir / json_file, to_json), (report_dir / markdown_file, to_markdown)]
         else:
             if args.seeds is None or args.sources is None:
                 msg = "audit --arch needs --seeds and --sources"

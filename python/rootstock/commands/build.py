@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Build one stage of the chain and print one line per step."""
     from rootstock.plan import Plan
-    from rootstock.stages.build import build_steps
+    from rootstock.stages.build import build_steps, stage_log_dir
 
     plan = Plan.from_options(options)
     system = args.system or HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")
@@ -73,7 +73,6 @@ def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
         from rootstock.custody.keys import SecretKey
 
         key = SecretKey.load(args.sign_key)  # a bad key fails before the build, not after an hour of it
-    # Stage 0's report stays where it always was; a later stage's sits beside it, so neither replaces the other.
     log_dir = args.log_dir or plan.project.root / "build-logs"
     built = build_steps(
         plan,
@@ -82,7 +81,7 @@ def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
         until=args.until,
         check=args.check,
         jobs=args.jobs,
-        log_dir=log_dir if args.stage == "stage0" else log_dir / args.stage,
+        log_dir=stage_log_dir(log_dir, args.stage),
     )
     for item in built:
         print(f"{item.target.name}\t{item.out}\t{item.target.pinned}")

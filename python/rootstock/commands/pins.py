@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +13,25 @@ if TYPE_CHECKING:
     from rootstock.pins.model import NamedPin, Pins
 
 log = logging.getLogger(__name__)
+
+
+class _Intermixed(argparse.ArgumentParser):
+    """A parser whose options may stand between its positionals, as in `mirror fill DIR --from SOURCES NAME…`
+    (argparse otherwise takes DIR and the names in one go and calls the names after an option unrecognised)."""
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        # parse_known_intermixed_args parses in two passes through parse_known_args itself.
+        if self._intermixing:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,10 +62,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=fetch_pins)
 
     mirror = sub.add_parser("mirror", help="maintain a local mirror of every pinned input")
-    actions = mirror.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = actions.add_parser("fill", help="fetch pins from upstream into DIR, each checked against its hash")
+    actions = mirror.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Intermixed)
+    p = actions.add_parser(
+        "fill",
+        help="fetch pins from upstream (or import them from local clones and downloads) into DIR, each checked",
+    )
     p.add_argument("dir", type=Path, metavar="DIR")
     p.add_argument("names", nargs="*", metavar="NAME", help="pins to mirror (default: all)")
+    p.add_argument(
+        "--from",
+        dest="sources",
+        type=Path,
+        action="append",
+        metavar="SOURCES",
+        help="offline: import from git repositories and files below this directory, found by commit and by hash "
+        "(repeatable); then verify every pin from DIR",
+    )
     p.set_defaults(handler=fill_mirror)
 
 
@@ -74,15 +104,18 @@ def list_pins(options: GlobalOptions, _args: argparse.Namespace) -> int:
 
 
 def verify_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
-    """Verify the named pins; stop at the first that moved."""
-    from rootstock.pins.verify import verify
+    """Verify the named pins, all of them; then fail listing those that did not pass."""
+    from rootstock.pins.verify import raise_failures, verify_all
     from rootstock.project import Project
 
     project = Project.load(options)
-    for entry in each_selected(project.pins, args.names, "verifying {}"):
-        agreeing = verify(project.fetcher(), entry)
+    selected = project.pins.select(args.names)
+
+    def passed(entry: NamedPin, agreeing: list[str]) -> None:
         also = f"; equals the hash published by {', '.join(agreeing)}" if agreeing else ""
-        print(f"{entry.name}: ok ({entry.pin.hash.sri}){also}")
+        print(f"{entry.name}: ok ({entry.pin.hash.sri}){also}", flush=True)
+
+    raise_failures(verify_all(project.fetcher(), selected, passed), len(selected))
     return 0
 
 
@@ -107,25 +140,38 @@ def update_pin(options: GlobalOptions, args: argparse.Namespace) -> int:
 
 def fetch_pins(options: GlobalOptions, args: argparse.Namespace) -> int:
     """Place the named pins in the store."""
+    from rootstock.core.files import temporary_directory
     from rootstock.project import Project
 
     project = Project.load(options)
-    with tempfile.TemporaryDirectory(prefix="rootstock-fetch-") as tmp:
+    with temporary_directory("rootstock-fetch-") as tmp:
         for entry in each_selected(project.pins, args.names, "placing {} in the store"):
-            print(f"{entry.name}: {project.fetcher().place(entry, Path(tmp))}")
+            print(f"{entry.name}: {project.fetcher().place(entry, tmp)}")
     return 0
 
 
 def fill_mirror(options: GlobalOptions, args: argparse.Namespace) -> int:
-    """Mirror the named pins from upstream (the --mirror option is not consulted: upstream is the source)."""
+    """Mirror the named pins from upstream, or import them from --from directories (the --mirror option is not
+    consulted: upstream or those directories are the source)."""
     from rootstock.pins.fetch import Fetcher
-    from rootstock.pins.fill import fill
+    from rootstock.pins.fill import ensure_writable, fill, fill_from
     from rootstock.pins.mirror import Mirror
+    from rootstock.pins.sources import LocalSources
     from rootstock.project import Project
 
     project = Project.load(options)
-    upstream = Fetcher(project.pins)
     mirror = Mirror(args.dir.resolve())
+    if args.sources:
+        selected = project.pins.select(args.names)
+
+        def passed(entry: NamedPin, origin: str) -> None:
+            print(f"{entry.name}: ok ({entry.pin.hash.sri}) {origin}", flush=True)
+
+        with LocalSources([source.resolve() for source in args.sources]) as sources:
+            fill_from(project.pins, mirror, sources, selected, passed)
+        return 0
+    ensure_writable(mirror.root)
+    upstream = Fetcher(project.pins)
     for entry in each_selected(project.pins, args.names, "mirroring {}"):
         print(f"{entry.name} -> {fill(upstream, mirror, entry)}")
     return 0

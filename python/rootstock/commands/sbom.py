@@ -51,7 +51,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     derive.add_argument("--csv", type=Path, default=None, help="write the name,type,usage,url,checksum CSV here")
     derive.add_argument("--cyclonedx", type=Path, default=None, help="write CycloneDX 1.6 JSON here")
     derive.add_argument("--spdx", type=Path, default=None, help="write SPDX 2.3 JSON here")
+    derive.add_argument(
+        "--source-date-epoch",
+        default=None,
+        metavar="SECONDS",
+        help="the SBOM's creation time (default: $SOURCE_DATE_EPOCH, else the manifest's source_date_epoch)",
+    )
+    derive.add_argument(
+        "--creator",
+        default=None,
+        metavar="EMAIL|URL",
+        help="who publishes the SBOM (default: the manifest's creator)",
+    )
     derive.set_defaults(handler=run_derive)
+
+    check_sbom = sub.add_parser(
+        "check", help="list every field a profile requires that an SBOM lacks or has malformed; exit 1 if any"
+    )
+    check_sbom.add_argument("--profile", required=True, choices=["bsi-tr-03183-2"], help="the rulebook to check")
+    check_sbom.add_argument("file", type=Path, metavar="FILE", help="a CycloneDX JSON or SPDX JSON document")
+    check_sbom.set_defaults(handler=run_check)
 
     check = sub.add_parser("check-static", help="fail unless every binary is fully static (no interpreter, no libs)")
     check.add_argument("binaries", type=Path, nargs="+", metavar="BINARY")
@@ -73,15 +92,18 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace, *, host: HostDa
 
     host names the packages that own the build's host files (default: this machine's dpkg and apt index).
     """
-    from rootstock.sbom import documents, spdx
-    from rootstock.sbom.derive import BuildEvidence, derive_from_file
+    from attrs import evolve
+
+    from rootstock.sbom import documents
+    from rootstock.sbom import manifest as mf
+    from rootstock.sbom.derive import BuildEvidence, derive_from_build
+    from rootstock.sbom.supplier import contact
 
     del options  # the SBOM reads its own manifest, not the pins file
     if host is None:
         from rootstock.host.dpkg import Dpkg
 
         host = Dpkg()
-    created = spdx.created_from_env(dict(os.environ))
     build = BuildEvidence(
         binary=args.binary,
         build_dirs=tuple(args.build_dir),
@@ -89,7 +111,18 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace, *, host: HostDa
         traces=tuple(args.trace),
         maps=tuple(args.map),
     )
-    sbom = derive_from_file(args.manifest, build=build, host=host)
+    manifest = mf.load(args.manifest)
+    created = documents.creation_time(
+        given=args.source_date_epoch, environ=os.environ, recorded=manifest.source_date_epoch
+    )
+    try:
+        creator = contact(args.creator, "given on the command line") if args.creator is not None else None
+    except ValueError as exc:
+        msg = f"--creator: {exc}"
+        raise InputError(msg) from None
+    sbom = derive_from_build(manifest, base=args.manifest.absolute().parent, build=build, host=host)
+    if creator is not None:
+        sbom = evolve(sbom, creator=creator)
     documents.write_all(
         documents.render(sbom, created, csv_to=args.csv, cyclonedx_to=args.cyclonedx, spdx_to=args.spdx)
     )
@@ -98,6 +131,19 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace, *, host: HostDa
     for f in sbom.findings:
         print(f"finding: {f.component}: {f.message}")
     return 0
+
+
+def run_check(options: GlobalOptions, args: argparse.Namespace) -> int:
+    """Print one line per missing or malformed field, then a summary; exit 1 when there is any."""
+    from rootstock.sbom import bsi
+
+    del options
+    report = bsi.check(args.file)
+    for problem in report.problems:
+        print(problem)
+    verdict = f"{len(report.problems)} missing or malformed" if report.problems else "every required field present"
+    print(f"{args.file}: {report.format}, {report.components} components, {bsi.TR}: {verdict}")
+    return 1 if report.problems else 0
 
 
 def run_check_static(options: GlobalOptions, args: argparse.Namespace) -> int:

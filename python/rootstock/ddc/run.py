@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def report_dir(log_dir: Path, name: str) -> Path:
+    """Where a pass puts its logs and report."""
+    return log_dir / "ddc" / name
+
+
 def facts(plan: Plan, ddc: ResolvedDdc) -> Facts:
     """What the pass compiles with, from the plan."""
     d = ddc.ddc
@@ -95,7 +100,7 @@ def run_ddc(plan: Plan, name: str, *, log_dir: Path, require_chain: bool = False
     d = ddc.ddc
     if require_chain:
         require_built(plan, ddc)
-    runner = Runner(plan, log_dir / "ddc" / d.name, f"rootstock ddc report: {d.name}", 4, where="", jobs=1)
+    runner = Runner(plan, report_dir(log_dir, d.name), f"rootstock ddc report: {d.name}", 4, where="", jobs=1)
     runner.start(ddc.pin_names())
     chain, again = runner.build([step_target(ddc.chain), step_target(ddc.self_compile)], alone=True)
     host_t, host2_t = host_targets(ddc)

@@ -6,7 +6,10 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from rootstock.core.nar import flat_hash
+from rootstock.errors import InputError
 from rootstock.host import proc
 from rootstock.sbom.errors import HostPackageError
 from rootstock.sbom.hostdb import HostPackage
@@ -14,6 +17,7 @@ from rootstock.sbom.hostdb import HostPackage
 _DPKG_OWNER = re.compile(r"^(?P<packages>[^:/][^/]*?): (?P<path>/.*)$")
 # Paths per `dpkg-query -S`: thousands of headers in one call would pass the argument-length limit.
 QUERY_BATCH = 400
+APT_CACHE = Path("/var/cache/apt/archives")
 _PRINT_URI = re.compile(r"^'(?P<url>[^']+)' (?P<file>\S+) (?P<size>\d+) (?P<algo>[A-Za-z0-9]+):(?P<digest>[0-9a-f]+)$")
 
 
@@ -49,6 +53,15 @@ def parse_print_uris(text: str) -> tuple[str, str]:
             return m["url"], m["digest"]
     msg = "no SHA256 in the package index entry"
     raise ValueError(msg)
+
+
+def cached_deb(url: str, sha256: str, cache: Path = APT_CACHE) -> Path | None:
+    """apt's cached copy of the .deb at url, when it is there and has the index's sha256."""
+    path = cache / Path(urlsplit(url).path).name
+    try:
+        return path if path.is_file() and flat_hash(path).hex == sha256 else None
+    except InputError:
+        return None
 
 
 def _spellings(path: Path) -> list[str]:
@@ -100,13 +113,20 @@ class Dpkg:
             HostPackageError: it is not installed, or the package index has no checksum for its version.
         """
         done = proc.run(
-            ["dpkg-query", "-W", "-f", "${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n", package],
+            [
+                "dpkg-query",
+                "-W",
+                "-f",
+                "${Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\t${Maintainer}\\n",
+                package,
+            ],
             ok_codes=(0, 1),
         )
         fields = done.stdout.strip().split("\t")
         if done.exit_code != 0 or len(fields) < 4 or not fields[3].startswith("ii"):
             raise HostPackageError(package, "is not installed")
         name, version, arch = fields[:3]
+        maintainer = fields[4] if len(fields) > 4 else ""
         files = proc.run(["dpkg-query", "-L", package]).stdout.splitlines()
         qualified = f"{name}:{arch}" if arch != "all" else name
         index = proc.run(["apt-get", "download", "--print-uris", f"{qualified}={version}"], ok_codes=(0, 100))
@@ -119,4 +139,5 @@ class Dpkg:
                 "so that installed packages and index agree"
             )
             raise HostPackageError(package, reason) from None
-        return HostPackage(name, version, arch, tuple(Path(f) for f in files if f.startswith("/")), url, sha256)
+        listed = tuple(Path(f) for f in files if f.startswith("/"))
+        return HostPackage(name, version, arch, listed, url, sha256, maintainer, cached_deb(url, sha256))

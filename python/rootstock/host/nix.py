@@ -522,9 +522,9 @@ def add_fixed(path: Path, *, recursive: bool) -> Path:
     return Path(_run(argv).stdout.strip())
 
 
-def hash_path(path: Path) -> Hash:
-    """nix-hash's NAR sha256 of a path (used as the oracle for rootstock's own NAR code)."""
-    return Hash.parse(_run(["nix-hash", "--type", "sha256", "--base32", path]).stdout.strip())
+def hash_path(path: Path, algo: str = "sha256") -> Hash:
+    """nix-hash's NAR sha256 (or sha512) of a path (used as the oracle for rootstock's own NAR code)."""
+    return Hash.parse(_run(["nix-hash", "--type", algo, "--base32", path]).stdout.strip(), algo)
 
 
 def prefetch_url(url: str, *, name: str, unpack: bool = False, executable: bool = False) -> Prefetched:

@@ -6,10 +6,11 @@ import contextlib
 import logging
 import os
 import queue
+import select
 import shlex
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import sh
@@ -31,6 +32,7 @@ INSTALL_HINTS = {
     "as": "apt-get install binutils",
     "ld": "apt-get install binutils",
     "dpkg-query": "this only works on Debian-like hosts",
+    "dot": "apt-get install graphviz",
 }
 
 
@@ -80,9 +82,11 @@ def run(
         program = sh.Command(words[0])
     except sh.CommandNotFound as exc:
         raise ToolMissingError(words[0], INSTALL_HINTS.get(Path(words[0]).name, "")) from exc
-    # sh reads the program's output in threads of its own. The program runs in the background while this
-    # thread waits, so the caller's callback (which logs) and a Ctrl-C both happen here: logging from sh's
-    # threads can deadlock with an interrupt, and an interrupt must end the program, not leave it running.
+    # sh reads the program's output in threads of its own, which share locks with this thread (sh's wait lock,
+    # logging's): a KeyboardInterrupt raised between a lock's acquire and its release leaves it taken for good,
+    # and the next wait deadlocks. So signals are held from the fork to the end and raised only where this
+    # thread is between sh's calls (_wait); the caller's callback (which logs) runs here too, never on sh's
+    # threads. An interrupt ends the program and its group, not leave it running.
     lines: queue.SimpleQueue[str] = queue.SimpleQueue()
     kwargs: dict[str, object] = {
         "_bg": True,
@@ -100,25 +104,23 @@ def run(
         kwargs["_err"] = lines.put
     if stdin is not None:
         kwargs["_in"] = stdin
-    running: sh.RunningCommand | None = None
     received: list[str] = []
-    try:
-        # A signal while sh forks and sets up would leave a child that nothing ends: it waits for `running`.
-        with interrupts.held():
+    # as_exceptions: held() needs rootstock's handler; without it (a library caller, a test) Python's own raises
+    # anywhere. Inside cli.main it is already installed and this changes nothing.
+    with interrupts.as_exceptions(), interrupts.held():
+        try:
             running = _start(program, words, kwargs)
-        if on_stderr_line is not None:
-            _relay(running, lines, received, on_stderr_line)
-        running.wait()
-    except sh.ForkException as exc:
-        # The program exists but cannot be executed (wrong architecture, not executable): exit 126 as a shell says.
-        raise CommandError(words, 126, str(exc).strip().splitlines()[-1]) from None
-    except sh.ErrorReturnCode as exc:
-        stderr = "".join(received) if on_stderr_line is not None else exc.stderr.decode(errors="replace")
-        raise CommandError(words, exc.exit_code, stderr) from None
-    except BaseException:
-        if running is not None:
+        except sh.ForkException as exc:
+            # The program exists but cannot be executed (wrong architecture, not executable): 126, as a shell says.
+            raise CommandError(words, 126, str(exc).strip().splitlines()[-1]) from None
+        try:
+            _wait(running, lines, received, on_stderr_line)
+        except sh.ErrorReturnCode as exc:
+            stderr = "".join(received) if on_stderr_line is not None else exc.stderr.decode(errors="replace")
+            raise CommandError(words, exc.exit_code, stderr) from None
+        except BaseException:
             _stop(running)
-        raise
+            raise
     stderr = "".join(received) if on_stderr_line is not None else running.stderr.decode(errors="replace")
     return Completed(
         argv=tuple(words),
@@ -128,41 +130,64 @@ def run(
     )
 
 
-# How long the waiting thread sleeps on an empty queue before it asks whether the program is still running.
+# How long the waiting thread waits for the program's end before it looks at signals and stderr lines again.
 _POLL_SECONDS = 0.05
 # How long an interrupted program may take to end on SIGINT (nix-build stops its builders) before SIGKILL.
 _GRACE_SECONDS = 1.0
 
 
-def _relay(
+def _wait(
     running: sh.RunningCommand,
     lines: queue.SimpleQueue[str],
     received: list[str],
-    on_line: Callable[[str], None],
+    on_line: Callable[[str], None] | None,
 ) -> None:
-    """Hand every stderr line, in order, to on_line on this thread until the program has ended."""
-    ended = False
-    while not (ended and lines.empty()):
-        try:
-            line = lines.get(timeout=_POLL_SECONDS)
-        except queue.Empty:
-            if not running.is_alive():
-                # Lines read just before the exit may still be on their way: this joins sh's reader threads.
-                running.process.wait()
-                ended = True
-            continue
+    """Wait for the program's end, handing every stderr line in order to on_line on this thread, raising a held
+    signal within _POLL_SECONDS; then reap it (sh.ErrorReturnCode for an exit status outside ok_codes)."""
+    with _exit_watch(running.pid) as ended:
+        while not ended(_POLL_SECONDS):
+            interrupts.raise_held()
+            _hand_over(lines, received, on_line)
+    interrupts.raise_held()
+    try:
+        # Reaps it and joins sh's reader threads: after this every line of its stderr is in the queue.
+        running.wait()
+    finally:
+        _hand_over(lines, received, on_line)
+
+
+def _hand_over(lines: queue.SimpleQueue[str], received: list[str], on_line: Callable[[str], None] | None) -> None:
+    if on_line is None:
+        return
+    while not lines.empty():
+        line = lines.get_nowait()
         received.append(line)
         on_line(line.rstrip("\n"))
+
+
+@contextlib.contextmanager
+def _exit_watch(pid: int) -> Iterator[Callable[[float], bool]]:
+    """A function telling, within a timeout, whether the process pid has ended (zombie or reaped): a pidfd
+    becomes readable at its exit, so a short program is not kept waiting for a polling interval."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:  # sh's own threads reaped it already
+        yield lambda _timeout: True
+        return
+    try:
+        watch = select.poll()
+        watch.register(pidfd, select.POLLIN)
+        yield lambda timeout: bool(watch.poll(timeout * 1000))
+    finally:
+        os.close(pidfd)
 
 
 def _stop(running: sh.RunningCommand) -> None:
     """End an abandoned program and its process group: SIGINT as a terminal's Ctrl-C sends, then SIGKILL."""
     group = running.process.pgid
-    with contextlib.suppress(ProcessLookupError):
+    with contextlib.suppress(ProcessLookupError), _exit_watch(running.pid) as ended:
         os.killpg(group, signal.SIGINT)
-        deadline = time.monotonic() + _GRACE_SECONDS
-        while running.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        ended(_GRACE_SECONDS)
         os.killpg(group, signal.SIGKILL)
     # Reap it and let sh's threads finish; its exit status is of no interest any more.
     running.process.wait()

@@ -44,7 +44,7 @@ def structure_pins(data: dict[str, Any], source: str) -> Pins:
         try:
             entries.append(NamedPin(name, converter.structure(raw, Pin)))
         except STRUCTURE_ERRORS as exc:
-            errors.extend(field_errors(exc, key_path(name)))
+            errors.extend(field_errors(exc, key_path(name), raw))
     errors += _patch_errors(entries)
     # Whether a patch is applied is known only when every pin could be read.
     errors += _security_errors(entries, complete=len(entries) == len(table))
@@ -61,7 +61,7 @@ def _patch_errors(entries: list[NamedPin]) -> list[str]:
         if not isinstance(entry.pin, GitPin):
             continue
         for i, patch in enumerate(entry.pin.patches):
-            where = f"{key_path(entry.name)}.patches[{i}]"
+            where = f"{key_path(entry.name)}.patches item {i + 1}"
             if patch not in pins:
                 errors.append(f"{where}: no pin named '{patch}'; a patch is the name of a file pin")
             elif not isinstance(pins[patch], FilePin):

@@ -12,7 +12,14 @@ from attrs import frozen
 
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
-from rootstock.errors import CommandError, HashMismatchError, InputError, MirrorMissingError, SubmoduleError
+from rootstock.errors import (
+    CheckoutError,
+    CommandError,
+    HashMismatchError,
+    InputError,
+    MirrorMissingError,
+    MissingObjectError,
+)
 from rootstock.host import git, nix
 from rootstock.pins.mirror import Mirror, Rewrites
 from rootstock.pins.model import FilePin, GitPin, NamedPin, Pins, TarballPin
@@ -78,7 +85,11 @@ class Fetcher:
             InputError: the repository cannot be reached.
         """
         with self._remote(named, f"tag '{tag}'") as rewrites:
-            return git.tag_commit(named.pin.urls[0], tag, rewrites=rewrites)
+            try:
+                return git.tag_commit(named.pin.urls[0], tag, rewrites=rewrites)
+            except InputError as exc:
+                msg = f"pin '{named.name}': {exc}"
+                raise InputError(msg) from None
 
     def raw_file(self, named: NamedPin, workdir: Path) -> Path:
         """The bytes of a file or tarball pin as published (the archive itself, not unpacked).
@@ -110,9 +121,13 @@ class Fetcher:
         try:
             with self._remote(named, f"commit {pin.rev}") as rewrites:
                 git.checkout(pin.url, pin.rev, dest, submodules=pin.submodules, rewrites=rewrites)
-        except SubmoduleError as exc:
+        except CheckoutError as exc:
             where = self.mirror.git_path(exc.url) if self.mirror is not None else None
             raise exc.of_pin(named.name, where, remedy(named.name)) from None
+        except MissingObjectError as exc:
+            if self.mirror is None:
+                raise exc.of_pin(named.name, None, "") from None
+            raise exc.of_pin(named.name, self.mirror.git_path(exc.url), str(self.mirror.root)) from None
         git.strip_git_metadata(dest)
         for pattern in pin.remove:
             matches = sorted(dest.glob(pattern))
@@ -128,8 +143,11 @@ class Fetcher:
             patch = self.content(self.pins.get(patch_name), dest.parent)
             try:
                 git.apply_patch(dest, patch)
-            except CommandError as exc:
-                msg = f"pin '{named.name}': patch '{patch_name}' does not apply:\n{exc.stderr_tail}"
+            except InputError as exc:
+                msg = (
+                    f"pin '{named.name}': its patch, pin '{patch_name}', does not apply to commit {pin.rev}: {exc}; "
+                    f"update the patch for this commit, or drop it from the pin's patches"
+                )
                 raise InputError(msg) from None
 
     def content(self, named: NamedPin, workdir: Path) -> Path:

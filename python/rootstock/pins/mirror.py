@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from attrs import frozen
 
+from rootstock.core.files import temporary_directory
 from rootstock.core.hashes import Hash
 from rootstock.host import git
 
@@ -65,8 +65,8 @@ class Mirror:
         if not any(git.lacks_refs(repo) for repo in repositories):
             yield rewrites_into(git_root)
             return
-        with tempfile.TemporaryDirectory(prefix="rootstock-mirror-") as tmp:
-            shadow_root = Path(tmp) / "git"
+        with temporary_directory("rootstock-mirror-") as tmp:
+            shadow_root = tmp / "git"
             for repo in repositories:
                 dest = shadow_root / repo.relative_to(git_root)
                 if git.lacks_refs(repo):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from typing import Literal, NewType
 
-from attrs import Factory, field, frozen
+from attrs import Factory, frozen
 
 from rootstock.core.cpe import Cpe
 from rootstock.core.hashes import Hash
+from rootstock.core.spdx_licence import SpdxExpression
 from rootstock.errors import InputError, known_names
+from rootstock.sbom.supplier import Contact
 
 REV_RE = re.compile(r"^[0-9a-f]{40}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
@@ -23,10 +25,8 @@ Rev = NewType("Rev", str)
 AdvisoryId = NewType("AdvisoryId", str)
 
 
-def _non_empty(_instance: object, _attribute: object, value: tuple[str, ...]) -> None:
-    if not value:
-        msg = "expected at least one URL"
-        raise ValueError(msg)
+# Where a file or tarball is published, first choice first: at least one (the converter checks, at its own path).
+Urls = NewType("Urls", tuple[str, ...])
 
 
 @frozen
@@ -45,6 +45,11 @@ class GitPin:
     published: dict[str, Hash] = Factory(dict)
     # The product's CPE 2.3 name (vendor and product; the version is `version`), for NVD matching.
     cpe: Cpe | None = None
+    # Stated by hand where the source does not (docs/sbom.md#bsi-tr-03183-2): who made it (email or URL), when
+    # its URL names only a host that redistributes it; its licence (SPDX expression), when its licence files
+    # name none the signatures recognise, or name several that are alternatives.
+    supplier: Contact | None = None
+    license: SpdxExpression | None = None
 
     @property
     def recursive(self) -> bool:
@@ -61,11 +66,16 @@ class GitPin:
 class _Download:
     """What file and tarball pins share: one download, from the first of its URLs that answers."""
 
-    urls: tuple[str, ...] = field(validator=_non_empty)
+    urls: Urls
     hash: Hash
     version: str | None = None
     published: dict[str, Hash] = Factory(dict)
     cpe: Cpe | None = None
+    # Stated by hand where the source does not (docs/sbom.md#bsi-tr-03183-2): who made it (email or URL), when
+    # its URL names only a host that redistributes it; its licence (SPDX expression), when its licence files
+    # name none the signatures recognise, or name several that are alternatives.
+    supplier: Contact | None = None
+    license: SpdxExpression | None = None
 
 
 @frozen

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import attrs
 from attrs import frozen
 
+from rootstock.core.files import temporary_directory
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.errors import InputError, ToolMissingError
@@ -62,8 +62,8 @@ def _git_hash(fetcher: Fetcher, named: NamedPin, pin: GitPin) -> Hash:
             return nix.prefetch_git(pin.url, pin.rev, submodules=pin.submodules).hash
         except ToolMissingError:
             pass  # Debian's Nix ships no nix-prefetch-git; the built-in path gives the identical NAR hash.
-    with tempfile.TemporaryDirectory(prefix="rootstock-update-") as tmp:
-        return fetcher.actual_hash(attrs.evolve(named, pin=pin), Path(tmp))
+    with temporary_directory("rootstock-update-") as tmp:
+        return fetcher.actual_hash(attrs.evolve(named, pin=pin), tmp)
 
 
 def _tag_commit(fetcher: Fetcher, named: NamedPin, tag: str) -> str:
@@ -140,8 +140,8 @@ def _local_hash(named: NamedPin, pin: FilePin | TarballPin, path: Path) -> Hash:
     if not path.is_file():
         msg = f"pin '{named.name}': --file {path} is not a file"
         raise InputError(msg)
-    with tempfile.TemporaryDirectory(prefix="rootstock-update-") as tmp:
-        dest = Path(tmp) / named.store_name
+    with temporary_directory("rootstock-update-") as tmp:
+        dest = tmp / named.store_name
         if isinstance(pin, TarballPin) and pin.unpack:
             unpack_single_root(path, dest)
             return nar_hash(dest)

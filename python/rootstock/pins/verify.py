@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import logging
+from collections.abc import Callable, Sequence
 
-from rootstock.errors import HashMismatchError, InputError, TagMovedError
+from rootstock.core.files import temporary_directory
+from rootstock.errors import ExitCode, HashMismatchError, InputError, PinFailuresError, RootstockError, TagMovedError
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.model import GitPin, NamedPin
+
+log = logging.getLogger(__name__)
 
 
 def check_tag(fetcher: Fetcher, named: NamedPin) -> None:
@@ -49,6 +52,37 @@ def check_published(named: NamedPin) -> list[str]:
 def verify(fetcher: Fetcher, named: NamedPin) -> list[str]:
     """Re-fetch one pin (ignoring anything already in the store), check its tag and hash; return who agrees."""
     check_tag(fetcher, named)
-    with tempfile.TemporaryDirectory(prefix="rootstock-verify-") as tmp:
-        fetcher.check(named, Path(tmp))
+    with temporary_directory("rootstock-verify-") as tmp:
+        fetcher.check(named, tmp)
     return check_published(named)
+
+
+def verify_all(
+    fetcher: Fetcher, entries: Sequence[NamedPin], passed: Callable[[NamedPin, list[str]], None]
+) -> list[RootstockError]:
+    """Verify every pin (logging `[n/total] verifying NAME` before each), calling passed with those that pass (and
+    who agrees); return the others' failures.
+
+    A pin that fails (moved, changed, absent from the mirror) does not stop the rest: a mirror holding only some
+    pins verifies those. A machine that cannot run the check (a program missing, a file it cannot write) does.
+    """
+    failures: list[RootstockError] = []
+    for n, named in enumerate(entries, 1):
+        log.info("[%d/%d] verifying %s", n, len(entries), named.name)
+        try:
+            agreeing = verify(fetcher, named)
+        except RootstockError as exc:
+            if exc.exit_code not in (ExitCode.CHECK_FAILED, ExitCode.BAD_INPUT):
+                raise
+            failures.append(exc)
+        else:
+            passed(named, agreeing)
+    return failures
+
+
+def raise_failures(failures: Sequence[RootstockError], total: int) -> None:
+    """Raise the one failure as it is, several as one report (PinFailuresError); nothing when there are none."""
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise PinFailuresError(failures, total)

@@ -34,6 +34,7 @@ def environment(templates: Path) -> jinja2.Environment:
         nix_argv=filters.nix_argv,
         nix_by_system=filters.nix_by_system,
         nix_list=filters.nix_list,
+        nix_remove_regexes=filters.nix_remove_regexes,
         nix_of_systems=filters.nix_of_systems,
         nix_chain_result=filters.nix_chain_result,
         object_stem=filters.object_stem,

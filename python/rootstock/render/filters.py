@@ -104,6 +104,45 @@ def nix_list(items: Sequence[str]) -> str:
     return "[ " + "".join(f"{nix_str(item)} " for item in items) + "]"
 
 
+# The characters POSIX extended regular expressions (Nix's builtins.match) give a meaning of their own.
+ERE_SPECIAL = frozenset(".^$*+?()[]{}|\\")
+
+
+def remove_regex(pin: str, pattern: str) -> str:
+    """The regular expression builtins.match needs to name exactly the tree paths that a pin's `remove`
+    pattern names (pathlib's glob, as `rootstock pins fetch` applies it: `*` and `?` within one path
+    segment, `[…]` and `[!…]` classes), matched against a path relative to the tree's top.
+
+    Raises:
+        InputError: the pattern uses `**`, which spans directories and has no rendering here.
+    """
+    out = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**", i):
+            msg = f"pin '{pin}': remove pattern {pattern!r}: '**' cannot be rendered for Nix's evaluator"
+            msg += "; name the paths"
+            raise InputError(msg)
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[" and (end := pattern.find("]", i + 2)) != -1:
+            body = pattern[i + 1 : end]
+            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+            i = end
+        else:
+            out.append("\\" + char if char in ERE_SPECIAL else char)
+        i += 1
+    return "".join(out)
+
+
+def nix_remove_regexes(patterns: Sequence[str], pin: str) -> str:
+    """A pin's `remove` patterns as a Nix list of regular expressions (remove_regex)."""
+    return nix_list([remove_regex(pin, pattern) for pattern in patterns])
+
+
 def _files(step: ResolvedStep) -> str:
     return "{ " + "".join(f"{nix_str(path)} = {nix_str(h.sri)}; " for path, h in step.files) + "}"
 

@@ -10,7 +10,9 @@ from typing import Any, Literal
 
 from attrs import Factory, asdict, frozen
 
+from rootstock import schema
 from rootstock.core.files import write_atomic
+from rootstock.errors import InputError
 from rootstock.stages.oracle import Verdict
 
 REPORT_FILES = ("report.json", "report.md")
@@ -112,3 +114,19 @@ def forget_previous(directory: Path) -> None:
     older success standing."""
     for name in REPORT_FILES:
         (directory / name).unlink(missing_ok=True)
+
+
+def read_report(path: Path, *, extra: tuple[str, ...] = ()) -> tuple[BuildReport, dict[str, Any]]:
+    """A report.json read back, strictly: every field of the format, nothing else but the top-level keys extra
+    names (what another command adds to the format, such as verify-with's `second_nix`), returned apart.
+
+    Raises:
+        InputError: the file is missing, not JSON, or not a report (naming the file and the field).
+    """
+    data = schema.read_document(path, "build report", json.loads, json.JSONDecodeError, "JSON")
+    if not isinstance(data, dict):
+        msg = f"{path}: not a build report: expected a JSON object, got {schema.shown(data)}"
+        raise InputError(msg)
+    added = {key: data.pop(key) for key in extra if key in data}
+    report = schema.structure(data, BuildReport, source=str(path), what="build report", path="")
+    return report, added

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import Factory, define, frozen
 
 from rootstock import render
-from rootstock.core.files import write_atomic
+from rootstock.core.files import temporary_directory, write_atomic
 from rootstock.errors import BuildError, CommandError, HashMismatchError, NotReproducibleError, RootstockError
 from rootstock.host import nix
 from rootstock.render.filters import nix_str
@@ -130,8 +129,8 @@ class Runner:
         render.check(project.root, render.render_all(self.plan))
         forget_previous(self.directory)
         fetcher = project.fetcher()
-        with tempfile.TemporaryDirectory(prefix="rootstock-pins-") as tmp:
-            return {name: fetcher.place(project.pins.get(name), Path(tmp)) for name in sorted(set(pins))}
+        with temporary_directory("rootstock-pins-") as tmp:
+            return {name: fetcher.place(project.pins.get(name), tmp) for name in sorted(set(pins))}
 
     def elapsed(self) -> str:
         """Seconds since the run began, for progress lines."""

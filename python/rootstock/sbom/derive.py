@@ -10,27 +10,33 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from attrs import frozen
+from attrs import evolve, frozen
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from packageurl import PackageURL
 
+from rootstock.core.cpe import Cpe
 from rootstock.core.nar import flat_hash
+from rootstock.core.spdx_licence import problem
 from rootstock.errors import InputError, ToolMissingError
 from rootstock.host import proc
+from rootstock.sbom import deployable, licence, supplier
 from rootstock.sbom import evidence as ev
 from rootstock.sbom import manifest as mf
+from rootstock.sbom.debian_licence import from_copyright
 from rootstock.sbom.errors import NotLinkedBinaryError, UnaccountedInputError
 from rootstock.sbom.evidence import Evidence
-from rootstock.sbom.hostdb import HostDatabase
+from rootstock.sbom.hostdb import HostDatabase, HostPackage
 from rootstock.sbom.manifest import Manifest, ResolvedDependency
-from rootstock.sbom.model import Component, Finding, Kind, Sbom, Subject, Usage
+from rootstock.sbom.model import Component, Deployable, Finding, Kind, Licence, Party, Sbom, Subject, Usage
 from rootstock.sbom.usage import Contents, classify
 
 _DRIVER = re.compile(r"(^|-)(gcc|g\+\+|cc|c\+\+|clang|clang\+\+)(-[0-9.]+)?$")
 # Programs a GCC-style driver runs on its own; they are build inputs as much as the driver.
 _DRIVER_PROGRAMS = ("cc1", "cc1plus", "collect2", "as", "ld")
+# Characters a CPE attribute value must escape (a version like 1.0+git).
+_CPE_ESCAPE = re.compile(r"([^A-Za-z0-9_.\-])")
 EVIDENCE_SHOWN = 5
 
 
@@ -101,6 +107,69 @@ def _summarise(reasons: Sequence[str]) -> list[str]:
     return summary
 
 
+def _pinned_origin(
+    what: str,
+    *,
+    url: str,
+    kept_supplier: str,
+    kept_licence: str,
+    source: Path | None,
+    cpe: str,
+    version: str,
+    signatures: licence.LicenceSignatures,
+) -> tuple[Party | None, Licence | None, str]:
+    """A pinned component's creator, licence and versioned CPE, from its pin and its placed source.
+
+    Raises:
+        InputError: a hand-kept creator, licence or CPE is malformed (names the component).
+    """
+    try:
+        party = supplier.of_pin(url, kept_supplier or None)
+        versioned = str(evolve(Cpe.parse(cpe), version=_CPE_ESCAPE.sub(r"\\\1", version))) if cpe else ""
+    except ValueError as exc:
+        msg = f"{what}: {exc}"
+        raise InputError(msg) from None
+    derived = licence.derive(source, signatures) if source is not None else None
+    if kept_licence:
+        if (why := problem(kept_licence)) is not None:
+            msg = f"{what}: hand-kept licence {why}"
+            raise InputError(msg)
+        said = f" ({derived.rule})" if derived is not None else ""
+        return party, Licence(kept_licence, f"{supplier.HAND_KEPT}{said}"), versioned
+    if derived is None:
+        return party, None, versioned
+    return party, Licence(derived.expression, derived.rule), versioned
+
+
+def _source_deployable(dep: ResolvedDependency) -> Deployable:
+    """A pinned source's deployable form: the archive or file under its URL's name, or the tree at its commit."""
+    if dep.source.is_dir():
+        uri = f"git+{dep.spec.url}@{dep.spec.rev}" if dep.spec.rev else ""
+        return evolve(deployable.describe(dep.source), uri=uri)
+    return deployable.describe(dep.source, deployable.url_filename(dep.spec.url))
+
+
+def _host_origin(pkg: HostPackage) -> tuple[Party | None, Licence, Deployable]:
+    """A host package's creator (its Maintainer), licence (its copyright file) and its .deb."""
+    try:
+        name, _, email = pkg.maintainer.rpartition("<")
+        party = evolve(supplier.contact(email.rstrip(">").strip(), "the package's Maintainer field"), name=name.strip())
+    except ValueError:
+        party = None
+    copyright_file = next((f for f in pkg.files if f.name == "copyright" and f.parent.name == pkg.name), None)
+    found = (
+        from_copyright(copyright_file)
+        if copyright_file is not None
+        else Licence("", f"{pkg.name} ships no /usr/share/doc/{pkg.name}/copyright")
+    )
+    filename = deployable.url_filename(pkg.url)
+    if pkg.deb is not None:
+        return party, found, deployable.describe(pkg.deb, filename)
+    why = f"no SHA-512: {filename} is not in apt's cache and the package index lists only its SHA256"
+    # A .deb is an ar archive of its members and control data, whatever is in it.
+    return party, found, Deployable(filename, "", why, executable=False, archive=True, structured=True)
+
+
 def _usage(contents: Contents, use: _Use) -> Usage:
     return Usage.of(in_binary=bool(use.reached), builds=bool(contents.tools or use.ran))
 
@@ -115,14 +184,17 @@ def derive(
     binary: Path,
     subject_dirs: Sequence[Path],
     linked: str = "",
+    base: Path = Path(),
 ) -> Sbom:
     """The SBOM of binary: one component per dependency and per host package the evidence or tools lead to.
 
-    linked says how binary was found to be the link's output (recorded in the subject).
+    linked says how binary was found to be the link's output (recorded in the subject); base is what the
+    manifest's relative paths (the subject's source) are relative to.
 
     Raises:
         UnaccountedInputError: evidence or a tool belongs to no dependency, host package or subject directory.
         HostPackageError: the host database cannot describe a package that was used.
+        InputError: a hand-kept creator, licence or CPE, or the SBOM's creator, is malformed.
     """
     prefixes = sorted(
         [(Path(os.path.realpath(p)), f"source:{d.spec.name}") for d in dependencies for p in d.prefixes]
@@ -158,11 +230,22 @@ def derive(
         ran[f"deb:{packages[path]}"].extend(reasons)
 
     components: list[Component] = []
+    signatures = licence.load()
     for dep in dependencies:
         ref = f"source:{dep.spec.name}"
         # The contents rule looks at what the input installs, not at caches it keeps elsewhere.
         contents = classify(dep.prefix, (p for p in dep.prefix.rglob("*") if p.is_file()))
         use = _Use(tuple(reached[ref]), tuple(ran[ref]))
+        party, found, cpe = _pinned_origin(
+            f"dependency '{dep.spec.name}'",
+            url=dep.spec.url,
+            kept_supplier=dep.spec.supplier,
+            kept_licence=dep.spec.license,
+            source=dep.source,
+            cpe=dep.spec.cpe,
+            version=dep.spec.version,
+            signatures=signatures,
+        )
         components.append(
             Component(
                 name=dep.spec.name,
@@ -179,6 +262,12 @@ def derive(
                 ).to_string(),
                 usage_from_contents=contents.usage,
                 evidence=_summarise(use.reached + use.ran),
+                supplier=party,
+                licence=found,
+                deployable=_source_deployable(dep),
+                cpe=cpe,
+                depends_on=[f"source:{d}" for d in dep.spec.depends_on],
+                dependencies_complete=True,
             )
         )
     for name in sorted({p for p in packages.values()}):
@@ -186,6 +275,7 @@ def derive(
         pkg = host.describe(name)
         contents = classify(Path("/"), (f for f in pkg.files if f.is_file()))
         use = _Use(tuple(reached[ref]), tuple(ran[ref]))
+        party, found, deb = _host_origin(pkg)
         components.append(
             Component(
                 name=pkg.name,
@@ -197,11 +287,39 @@ def derive(
                 purl=pkg.purl,
                 usage_from_contents=contents.usage,
                 evidence=_summarise(use.reached + use.ran),
+                supplier=party,
+                licence=found,
+                deployable=deb,
             )
         )
     findings = [f for c in components if (f := _finding(c)) is not None]
-    subject = Subject(manifest.subject.name, manifest.subject.version, flat_hash(binary).hex, linked)
-    return Sbom(subject, components, findings)
+    spec = manifest.subject
+    party, found, cpe = _pinned_origin(
+        f"subject '{spec.name}'",
+        url=spec.url,
+        kept_supplier=spec.supplier,
+        kept_licence=spec.license,
+        source=(base / spec.source).absolute() if spec.source else None,
+        cpe=spec.cpe,
+        version=spec.version,
+        signatures=signatures,
+    )
+    subject = Subject(
+        spec.name,
+        spec.version,
+        flat_hash(binary).hex,
+        linked,
+        supplier=party,
+        licence=found,
+        deployable=deployable.describe(binary, binary.name),
+        cpe=cpe,
+    )
+    try:
+        creator = supplier.contact(manifest.creator, "stated in the manifest") if manifest.creator else None
+    except ValueError as exc:
+        msg = f"manifest creator: {exc}"
+        raise InputError(msg) from None
+    return Sbom(subject, components, findings, creator)
 
 
 def _loaded_image(path: Path) -> str | None:
@@ -286,6 +404,7 @@ def derive_from_build(manifest: Manifest, *, base: Path, build: BuildEvidence, h
         binary=build.binary,
         subject_dirs=subject_dirs,
         linked=linked,
+        base=base,
     )
 
 

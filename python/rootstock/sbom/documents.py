@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rootstock.errors import InputError
 from rootstock.sbom import csv, cyclonedx, spdx
 from rootstock.sbom.model import Sbom
+
+
+def creation_time(*, given: str | None, environ: Mapping[str, str], recorded: int | None) -> datetime:
+    """When the SBOM says it was made: the time given (--source-date-epoch), else $SOURCE_DATE_EPOCH, else the
+    build's own (the manifest's `source_date_epoch`, the recipe's), else the epoch; never the wall clock, so
+    that equal builds give equal documents.
+
+    Raises:
+        InputError: the time given or $SOURCE_DATE_EPOCH is not whole seconds since the epoch.
+    """
+    for text, what in ((given, "--source-date-epoch"), (environ.get("SOURCE_DATE_EPOCH"), "SOURCE_DATE_EPOCH")):
+        if text is not None:
+            if not text.isdigit():
+                msg = f"{what} must be whole seconds since the epoch, not '{text}'"
+                raise InputError(msg)
+            return datetime.fromtimestamp(int(text), UTC)
+    return datetime.fromtimestamp(recorded or 0, UTC)
 
 
 def render(
@@ -19,7 +36,7 @@ def render(
     """Each requested document with its text, rendered (and validated) before anything is written."""
     wanted = [
         (csv_to, csv.render),
-        (cyclonedx_to, cyclonedx.render),
+        (cyclonedx_to, lambda s: cyclonedx.render(s, created)),
         (spdx_to, lambda s: spdx.render(s, created)),
     ]
     return [(path, draw(sbom)) for path, draw in wanted if path is not None]

@@ -20,6 +20,10 @@ class HostPackage:
     files: tuple[Path, ...]
     url: str
     sha256: str
+    maintainer: str = ""  # the package's Maintainer field: `Name <email>`
+    # The .deb itself when this machine still has it (apt's cache) with the index's sha256: its SHA-512 can be
+    # read; the index lists only SHA256.
+    deb: Path | None = None
 
     @property
     def purl(self) -> str:

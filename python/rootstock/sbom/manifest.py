@@ -16,10 +16,16 @@ from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors, read_doc
 
 @frozen
 class SubjectSpec:
-    """The binary the SBOM describes: its name and version (its hash is read from the file)."""
+    """The binary the SBOM describes: its name and version (its hash is read from the file), and, like a
+    dependency, its pin's URL and placed source (for its creator and licence) and what pins.toml states by hand."""
 
     name: str
     version: str
+    url: str = ""
+    source: str = ""
+    supplier: str = ""
+    license: str = ""
+    cpe: str = ""
 
 
 @frozen
@@ -39,6 +45,13 @@ class Dependency:
     # More directories whose files are this input's: a toolchain's cache of the libraries it built from its
     # own sources (zig's libc++, musl, compiler-rt), for example.
     extra_prefixes: tuple[str, ...] = ()
+    rev: str = ""  # a git pin's commit: its deployable form is the repository at that commit
+    # What pins.toml states by hand where the source does not: its creator (email or URL) and licence (SPDX).
+    supplier: str = ""
+    license: str = ""
+    cpe: str = ""  # the pin's CPE 2.3 name (vendor and product)
+    # The other dependencies this one was built against: all of them, as the build sandbox shows it no others.
+    depends_on: tuple[str, ...] = ()
 
 
 def _unique_names(_instance: object, _attribute: object, value: tuple[Dependency, ...]) -> None:
@@ -46,6 +59,10 @@ def _unique_names(_instance: object, _attribute: object, value: tuple[Dependency
     if dupes := sorted({n for n in names if names.count(n) > 1}):
         msg = f"dependency declared twice: {', '.join(dupes)}"
         raise InputError(msg)
+    for d in value:
+        if unknown := sorted(set(d.depends_on) - set(names)):
+            msg = f"dependency '{d.name}': depends_on names no declared dependency: {', '.join(unknown)}"
+            raise InputError(msg)
 
 
 @frozen
@@ -58,6 +75,10 @@ class Manifest:
     tools: tuple[str, ...] = ()
     # The subject's own source trees: files there are the subject, not an input.
     source_dirs: tuple[str, ...] = ()
+    # Who publishes the SBOM (email or URL), and the time it is stamped with (seconds since the epoch): the
+    # build's SOURCE_DATE_EPOCH, so that equal builds give equal documents.
+    creator: str = ""
+    source_date_epoch: int | None = None
 
 
 @frozen
@@ -108,7 +129,7 @@ def load(path: Path) -> Manifest:
     try:
         return converter.structure(data, Manifest)
     except STRUCTURE_ERRORS as exc:
-        msg = f"manifest {path}: " + "; ".join(field_errors(exc, "manifest"))
+        msg = f"manifest {path}: " + "; ".join(field_errors(exc, "", data))
         raise InputError(msg) from None
 
 

@@ -83,7 +83,11 @@ def _cyclonedx(path: Path, data: dict[str, Any]) -> Document:
         digests = [
             h.get("content", "") for h in c.get("hashes", []) if isinstance(h, dict) and h.get("alg") == "SHA-256"
         ]
-        urls = [r.get("url", "") for r in c.get("externalReferences", []) if isinstance(r, dict)]
+        references = [r for r in c.get("externalReferences", []) if isinstance(r, dict)]
+        # The source's URL (a pin's), else the package's (a .deb's): the pin is told by it, not by the URI of
+        # a git pin's deployable form (`git+…@commit`).
+        references.sort(key=lambda r: r.get("type") != "source-distribution")
+        urls = [r.get("url", "") for r in references]
         listed.append(
             Listed(
                 name=c["name"],

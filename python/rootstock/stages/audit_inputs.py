@@ -6,10 +6,10 @@ AuditInputs record and analyses it.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from rootstock.audit.inputs import AuditInputs, Seed
+from rootstock.core.files import temporary_directory
 from rootstock.errors import InputError
 from rootstock.plan import Plan
 from rootstock.stages.audit_table import audit_target, audited_programs, system_for_arch
@@ -46,11 +46,11 @@ def chain_inputs(plan: Plan, system: str, *, log_dir: Path, workdir: Path) -> Au
     fetcher = project.fetcher()
     seed_dir = workdir / "seeds"
     seed_dir.mkdir(parents=True)
-    with tempfile.TemporaryDirectory(prefix="rootstock-audit-") as tmp:
+    with temporary_directory("rootstock-audit-") as tmp:
         for seed in seeds:
-            (seed_dir / seed.name).symlink_to(fetcher.place(project.pins.get(seed.pin), Path(tmp)))
+            (seed_dir / seed.name).symlink_to(fetcher.place(project.pins.get(seed.pin), tmp))
         tree, subdir = _source_tree(chain, seeds)
-        sources = fetcher.place(project.pins.get(tree), Path(tmp)) / subdir
+        sources = fetcher.place(project.pins.get(tree), tmp) / subdir
     stage_dir = workdir / "stages"
     stage_dir.mkdir()
     for stage in stages:

@@ -22,6 +22,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def stage_log_dir(log_dir: Path, stage: str) -> Path:
+    """Where `build STAGE` puts its `<system>/` directories of logs and report: stage 0's stay where they always
+    were (build-logs/<system>/), a later stage's sit beside them (build-logs/<stage>/<system>/), so neither
+    replaces the other. `rootstock report` reads them from here."""
+    return log_dir if stage == "stage0" else log_dir / stage
+
+
 def verifier(step: ResolvedStep) -> Callable[[Path], None]:
     """The check of a step's output against the graph's pin (for fixed-output steps Nix already did it once)."""
 

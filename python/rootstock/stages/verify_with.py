@@ -5,14 +5,13 @@ its own custody log and compares it entry by entry with the first builder's (doc
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from rootstock.core.files import write_atomic
+from rootstock.core.files import temporary_directory, write_atomic
 from rootstock.core.hashes import Hash
 from rootstock.custody.entry import Entry
 from rootstock.custody.keys import SecretKey, Signature
@@ -175,8 +174,7 @@ def verify_with(
     signing = key or SecretKey.generate(EPHEMERAL_KEY_NAME)
     directory = report_dir(log_dir, stage, system)
     custody = directory / CUSTODY_LOG
-    with tempfile.TemporaryDirectory(prefix="rootstock-verify-with-") as tmp:
-        work = Path(tmp)
+    with temporary_directory("rootstock-verify-with-") as work:
         second = nix.installation_at(nix_path, work, store=work / "store", conf=nix.FRESH_STORE_CONF)
         log.info("second Nix: %s (Nix %s), in a store of its own at %s", nix_path, second.version, second.store)
         builders = Builders(against, nix_path, str(second.version), signing.name)

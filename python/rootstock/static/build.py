@@ -4,12 +4,12 @@ derived from the build's own evidence."""
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attrs import frozen
 
+from rootstock.core.files import temporary_directory
 from rootstock.core.nar import flat_hash
 from rootstock.errors import InputError, RootstockError
 from rootstock.host.dpkg import Dpkg
@@ -41,6 +41,11 @@ class StaticBuild:
     report_dir: Path
     checked: bool = False
     """Whether the toolchain and every package were built twice (`--check`) with identical `out`s."""
+
+
+def report_dir(log_dir: Path, toolchain: str) -> Path:
+    """Where the build with one toolchain puts its logs, report, manifest and SBOM."""
+    return log_dir / "nix-static" / toolchain
 
 
 def targets(recipe: Recipe, toolchain: str) -> list[Target]:
@@ -101,7 +106,7 @@ def build_static(
     if chosen not in recipe.toolchain:
         msg = f"{RECIPE_FILE}: no toolchain '{chosen}' (toolchains: {', '.join(sorted(recipe.toolchain))})"
         raise InputError(msg)
-    logs = log_dir / "nix-static" / chosen
+    logs = report_dir(log_dir, chosen)
     tc_target, *package_targets = targets(recipe, chosen)
     runner = Runner(
         plan,
@@ -118,8 +123,8 @@ def build_static(
     sources = runner.start([pkg.source for pkg in recipe.package] + ([tc_pin] if tc_pin else []))
     (tc_built,) = runner.build([tc_target], check=check, alone=True)
     try:
-        with tempfile.TemporaryDirectory(prefix="rootstock-probe-") as tmp:
-            probe_toolchain([str(tc_built.out / "bin" / "cc"), "-static"], Path(tmp), producer=f"'{chosen}'")
+        with temporary_directory("rootstock-probe-") as tmp:
+            probe_toolchain([str(tc_built.out / "bin" / "cc"), "-static"], tmp, producer=f"'{chosen}'")
         built = runner.build(package_targets, check=check, alone=True)
         subject = next(b for b in built if b.target.name == recipe.subject)
         binary = subject.out / recipe.binary
@@ -153,8 +158,20 @@ def build_static(
         logs,
         checked=check,
     )
-    runner.finish(notes=result_notes(result))
+    runner.finish(notes=result_notes(result), result=result_data(result))
     return result
+
+
+def result_data(result: StaticBuild) -> dict[str, object]:
+    """The result as data in the report (`rootstock report` reads it): the binary, its hash, and whether every
+    package's second build was identical."""
+    return {
+        "binary": str(result.binary),
+        "size": result.size,
+        "sha256": result.sha256,
+        "version": result.version,
+        "checked": result.checked,
+    }
 
 
 def result_notes(result: StaticBuild) -> list[str]:

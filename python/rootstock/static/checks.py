@@ -3,7 +3,6 @@ them); it runs and prints its version; a built nix builds a derivation in a stor
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 
+from rootstock.core.files import temporary_directory
 from rootstock.errors import BuildError, CommandError, InputError
 from rootstock.host import nix, proc
 from rootstock.sbom.errors import NotStaticError
@@ -142,9 +142,9 @@ def smoke_build(binary: Path, smoke: Path, *, system: str) -> None:
     Raises:
         BuildError: the derivation did not build or its output is wrong.
     """
-    with tempfile.TemporaryDirectory(prefix="rootstock-smoke-") as tmp:
+    with temporary_directory("rootstock-smoke-") as tmp:
         try:
-            out = nix.build_in_fresh_store(binary, smoke, args={"system": system}, workdir=Path(tmp))
+            out = nix.build_in_fresh_store(binary, smoke, args={"system": system}, workdir=tmp)
         except CommandError as exc:
             msg = f"the built nix could not build a derivation in a fresh store: {exc}"
             raise BuildError(msg) from None

@@ -24,7 +24,7 @@ def load_recipe(root: Path, pins: Pins) -> Recipe:
     if not path.is_file():
         return Recipe()
     data = read_toml(path, "static Nix recipe")
-    recipe = structure(data, Recipe, source=str(path), what="recipe", path="recipe")
+    recipe = structure(data, Recipe, source=str(path), what="recipe", path="")
     _check(recipe, pins, root, path)
     return recipe
 

@@ -4,12 +4,14 @@ and the SBOM files derived from it and the build's evidence."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from rootstock.core.files import write_atomic
-from rootstock.pins.model import NamedPin, Pins
-from rootstock.sbom import documents, spdx
+from rootstock.pins.model import GitPin, NamedPin, Pins
+from rootstock.sbom import documents
 from rootstock.sbom import manifest as mf
 from rootstock.sbom.derive import BuildEvidence, derive_from_build
 from rootstock.sbom.hostdb import HostDatabase
@@ -18,19 +20,49 @@ from rootstock.sbom.model import Sbom
 from rootstock.static.model import Recipe
 
 MANIFEST_FILE = "deps.json"
+# A wheel's file name states its version (PEP 427: name-version-python-abi-platform.whl).
+_WHEEL = re.compile(r"^[A-Za-z0-9_.]+-(?P<version>[0-9][^-]*)-[^-]+-[^-]+-[^-]+\.whl$")
+
+
+def pin_version(named: NamedPin) -> str:
+    """The pin's version, else the one its wheel's file name states, else "".
+
+    Examples:
+        >>> from rootstock.core.hashes import Hash
+        >>> from rootstock.pins.model import FilePin
+        >>> url = "https://files.pythonhosted.org/packages/py3/z/ziglang/ziglang-0.17.1-py3-none-manylinux_2_12_x86_64.whl"
+        >>> pin_version(NamedPin("ziglang-wheel", FilePin(urls=(url,), hash=Hash("sha256", bytes(32)))))
+        '0.17.1'
+    """
+    if named.pin.version:
+        return named.pin.version
+    wheel = _WHEEL.match(PurePosixPath(urlsplit(named.pin.urls[0]).path).name)
+    return wheel.group("version") if wheel else ""
 
 
 def _dependency(
-    named: NamedPin, *, name: str, version: str, source: Path, prefix: Path, extra_prefixes: tuple[str, ...] = ()
+    named: NamedPin,
+    *,
+    name: str,
+    source: Path,
+    prefix: Path,
+    extra_prefixes: tuple[str, ...] = (),
+    depends_on: tuple[str, ...] = (),
 ) -> Dependency:
+    pin = named.pin
     return Dependency(
         name=name,
-        version=version,
-        url=named.pin.urls[0],
-        hash=named.pin.hash.sri,
+        version=pin_version(named),
+        url=pin.urls[0],
+        hash=pin.hash.sri,
         source=str(source),
         prefix=str(prefix),
         extra_prefixes=extra_prefixes,
+        rev=pin.rev if isinstance(pin, GitPin) else "",
+        supplier=pin.supplier or "",
+        license=pin.license or "",
+        cpe=str(pin.cpe) if pin.cpe is not None else "",
+        depends_on=depends_on,
     )
 
 
@@ -54,9 +86,9 @@ def build_manifest(
         _dependency(
             pins.get(pkg.source),
             name=pkg.name,
-            version=pins.get(pkg.source).pin.version or "",
             source=sources[pkg.source],
             prefix=built[pkg.name],
+            depends_on=pkg.deps,
         )
         for pkg in recipe.package
         if pkg.name != recipe.subject
@@ -71,7 +103,6 @@ def build_manifest(
             _dependency(
                 named,
                 name=tc.pin,
-                version=named.pin.version or "",
                 source=sources[tc.pin],
                 prefix=toolchain_out,
                 extra_prefixes=cache,
@@ -80,11 +111,22 @@ def build_manifest(
     else:
         tools += [tc.cc[0], tc.cxx[0]]
     subject = next(pkg for pkg in recipe.package if pkg.name == recipe.subject)
+    pin = pins.get(subject.source).pin
     return Manifest(
-        subject=SubjectSpec(recipe.subject, pins.get(subject.source).pin.version or ""),
+        subject=SubjectSpec(
+            recipe.subject,
+            pin.version or "",
+            url=pin.urls[0],
+            source=str(sources[subject.source]),
+            supplier=pin.supplier or "",
+            license=pin.license or "",
+            cpe=str(pin.cpe) if pin.cpe is not None else "",
+        ),
         dependencies=tuple(deps),
         tools=tuple(tools),
         source_dirs=(str(evidence / "source"),) if evidence is not None else (),
+        creator=recipe.sbom_creator or "",
+        source_date_epoch=recipe.source_date_epoch,
     )
 
 
@@ -115,7 +157,7 @@ def write_sbom(report_dir: Path, manifest: Manifest, binary: Path, evidence: Pat
     report_dir.mkdir(parents=True, exist_ok=True)
     rendered = documents.render(
         sbom,
-        spdx.created_from_env(dict(os.environ)),
+        documents.creation_time(given=None, environ=os.environ, recorded=manifest.source_date_epoch),
         csv_to=report_dir / "sbom.csv",
         cyclonedx_to=report_dir / "sbom.cdx.json",
         spdx_to=report_dir / "sbom.spdx.json",

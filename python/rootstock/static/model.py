@@ -6,6 +6,8 @@ from typing import Literal
 
 from attrs import Factory, frozen
 
+from rootstock.sbom.supplier import Contact
+
 BuildSystem = Literal["configure", "autogen", "cmake", "meson", "make", "script"]
 
 
@@ -54,5 +56,9 @@ class Recipe:
     # The subject is a nix: it must build a derivation in a fresh store of its own.
     builds_derivations: bool = False
     host_tools: tuple[str, ...] = ()
+    # The time every build stamps instead of the clock (SOURCE_DATE_EPOCH), and so the SBOM's creation time.
+    source_date_epoch: int = 0
+    # Who publishes the SBOM (an email address or URL), as TR-03183-2 asks; only the publisher can state it.
+    sbom_creator: Contact | None = None
     toolchain: dict[str, Toolchain] = Factory(dict)
     package: tuple[Package, ...] = ()
