@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "rootstock.commands.vulns",
     "rootstock.commands.vendored",
     "rootstock.commands.log",
+    "rootstock.commands.verify_with",
     "rootstock.commands.report",
 )
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rootstock.errors import BuildError, CommandError, NotReproducibleError, listing
+from rootstock.errors import BuildError, CommandError, InputError, NotReproducibleError, listing
 from rootstock.host import nix
 
 # Different bytes on every build: the kernel hands out a fresh UUID each time.
@@ -87,3 +87,51 @@ def test_keep_going_finishes_what_does_not_depend_on_a_failure(
     with pytest.raises(BuildError, match="fails"):
         nix.build(["fails", "slow"], file=expr, sandbox=False, max_jobs=2, keep_going=keep_going)
     assert nix.is_valid(slow) == keep_going
+
+
+@pytest.mark.parametrize(
+    ("printed", "version"),
+    [
+        ("nix (Nix) 2.8.0\n", (2, 8, 0)),
+        ("nix (Nix) 2.28.7", (2, 28, 7)),
+        ("nix (Nix) 2.29pre20250101_abc\n", (2, 29, 0)),
+    ],
+)
+def test_a_nix_version_is_read_once_typed(printed: str, version: tuple[int, int, int]) -> None:
+    parsed = nix.NixVersion.parse(printed, "second Nix /opt/nix")
+    assert (parsed.major, parsed.minor, parsed.patch) == version
+    assert nix.NixVersion(2, 8, 0) < nix.NixVersion(2, 15, 0) <= nix.NixVersion(2, 28, 7)
+
+
+@pytest.mark.parametrize("printed", ["", "GNU hello 2.12\n", "nix 2.28.7"])
+def test_what_is_not_a_nix_version_says_what_printed_it(printed: str) -> None:
+    with pytest.raises(InputError, match=r"^second Nix /opt/x is not a Nix: its --version printed '.*', expected"):
+        nix.NixVersion.parse(printed, "second Nix /opt/x")
+
+
+def test_each_release_shows_derivations_with_its_own_subcommand() -> None:
+    assert nix.Installation(version=nix.NixVersion(2, 8, 0)).derivation_show() == ("show-derivation",)
+    assert nix.Installation(version=nix.NixVersion(2, 28, 7)).derivation_show() == ("derivation", "show")
+    assert nix.Installation().derivation_show() == ("show-derivation",)
+
+
+def test_a_chroot_store_keeps_store_paths_and_its_bytes_elsewhere(tmp_path: Path) -> None:
+    chroot = nix.Installation(store=tmp_path / "root", store_dir="/nix/store")
+    assert chroot.physical("/nix/store/abc-x/bin/y") == tmp_path / "root" / "nix" / "store" / "abc-x" / "bin" / "y"
+    assert chroot.log_dir() == tmp_path / "root" / "nix" / "var" / "log" / "nix"
+    assert chroot.argv(["nix-store", "--add-fixed"]) == ["nix-store", "--store", str(tmp_path / "root"), "--add-fixed"]
+    assert nix.physical("/nix/store/abc-x") == Path("/nix/store/abc-x")
+
+
+def test_path_infos_reads_the_object_later_releases_print(tmp_path: Path) -> None:
+    # Nix 2.19 and later print `nix path-info --json` as an object keyed by path; 2.8 as a list.
+    path, ref = "/nix/store/" + "a" * 32 + "-x", "/nix/store/" + "b" * 32 + "-y"
+    printed = f'{{"{path}": {{"narHash": "sha256-{"A" * 43}=", "narSize": 120, "references": ["{ref}"]}}}}'
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "nix").write_text(f"#!/bin/sh\ncat <<'EOF'\n{printed}\nEOF\n")
+    (bin_dir / "nix").chmod(0o755)
+    with nix.using(nix.Installation(bin_dir=bin_dir, version=nix.NixVersion(2, 28, 7))):
+        info = nix.path_infos([path])[path]
+    assert (info.nar_size, info.references) == (120, (ref,))
+    assert info.fingerprint() == f"1;{path};sha256:{'0' * 52};120;{ref}"

@@ -42,6 +42,13 @@ def test_a_stage_is_its_own_steps_in_build_order() -> None:
     assert names(plan().until(None)) == ["hex0", "tools", "mes", "tcc"]
 
 
+def test_a_stage_with_every_stage_before_it_is_what_verify_with_rebuilds() -> None:
+    assert names(plan().through("stage0")) == ["hex0", "tools"]
+    assert names(plan().through("stage1")) == ["hex0", "tools", "mes", "tcc"]
+    with pytest.raises(InputError, match="no step of stage 'stage2'"):
+        plan().through("stage2")
+
+
 def test_until_a_step_of_another_stage_is_refused() -> None:
     with pytest.raises(InputError, match="step 'hex0' is in stage 'stage0', not 'stage1'"):
         plan().until("hex0", "stage1")

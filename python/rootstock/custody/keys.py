@@ -141,6 +141,12 @@ class SecretKey:
         """
         return cls.parse(_read(path, "secret key"), str(path))
 
+    @classmethod
+    def generate(cls, name: str) -> SecretKey:
+        """A new key (libsodium's generator, as `nix-store --generate-binary-cache-key` uses)."""
+        signing = nacl.signing.SigningKey.generate()
+        return cls(name, bytes(signing) + bytes(signing.verify_key))
+
     def _signing(self) -> nacl.signing.SigningKey:
         return nacl.signing.SigningKey(self.raw[:32])
 

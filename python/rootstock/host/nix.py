@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import bz2
+import contextlib
+import contextvars
 import json
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,8 @@ EXPERIMENTAL = ("--extra-experimental-features", "nix-command flakes")
 # A store of its own for a nix binary that is not the host's: sandboxed, no build users (we may run as root
 # without a daemon), no binary cache.
 FRESH_STORE_CONF = "build-users-group =\nsandbox = true\nsubstituters =\n"
+# What `nix --version` prints: `nix (Nix) 2.8.0`, `nix (Nix) 2.28.7`.
+VERSION_RE = re.compile(r"^nix \(Nix\) (?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?\S*$")
 # nix-build announces how many derivations it will build, then each one as it starts (or checks) it.
 WILL_BUILD_RE = re.compile(r"^(?:these (?P<n>\d+) derivations|this derivation) will be built:")
 BUILDING_RE = re.compile(r"^(?:building|checking outputs of) '(?P<drv>[^']+\.drv)'")
@@ -121,10 +125,162 @@ def _build_failure_lines(stderr: str) -> list[str]:
     return lines
 
 
-def version() -> str:
-    """The version of the installed Nix, e.g. '2.8.0'."""
-    out = proc.run(["nix-store", "--version"]).stdout.strip()
-    return out.rsplit(" ", 1)[-1]
+@frozen(order=True)
+class NixVersion:
+    """A Nix's release, from what its `--version` prints (`nix (Nix) 2.28.7`)."""
+
+    major: int
+    minor: int
+    patch: int
+
+    @classmethod
+    def parse(cls, text: str, source: str) -> NixVersion:
+        """Read `nix (Nix) X.Y[.Z]` (a suffix such as `pre…` is ignored).
+
+        Raises:
+            InputError: the text is not that (source names the program that printed it).
+        """
+        m = VERSION_RE.match(text.strip())
+        if m is None:
+            shown = text.strip().splitlines()[0] if text.strip() else "nothing"
+            msg = f"{source} is not a Nix: its --version printed {shown!r}, expected 'nix (Nix) X.Y.Z'"
+            raise InputError(msg)
+        return cls(int(m["major"]), int(m["minor"]), int(m["patch"] or 0))
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+# The programs rootstock runs of a Nix. Every one is the `nix` binary under another name (it looks at argv[0]),
+# in 2.8 as in 2.28.
+PROGRAMS = ("nix", "nix-build", "nix-instantiate", "nix-store", "nix-prefetch-url", "nix-hash")
+# `nix show-derivation` became `nix derivation show` in 2.15; the old name is deprecated since.
+DERIVATION_SHOW = NixVersion(2, 15, 0)
+
+
+@frozen
+class Installation:
+    """Which Nix runs rootstock's Nix command lines, and on which store.
+
+    The host's (the programs on PATH, the store its configuration names) unless `using()` says otherwise: the
+    runner, the pin fetcher and the custody log all reach Nix through this module, and `verify-with` runs them
+    all with another Nix on a store of its own, so the installation is this module's context rather than a
+    parameter every layer above would have to pass on.
+    """
+
+    bin_dir: Path | None = None
+    """Where the programs are; None: on PATH."""
+    version: NixVersion | None = None
+    """Known for an installation given by path (detected once); None for the host's."""
+    store: Path | None = None
+    """The root of a chroot store (`--store DIR`): store paths are the usual ones, their bytes under
+    DIR/nix/store, its database and logs under DIR/nix/var."""
+    conf_dir: Path | None = None
+    """NIX_CONF_DIR (and the only user configuration file) for every program run."""
+    store_dir: str = Factory(lambda: os.environ.get("NIX_STORE_DIR", "/nix/store"))
+    """The logical store directory (store paths begin with it)."""
+
+    def argv(self, argv: Sequence[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
+        """A command line of a Nix program (argv[0]) for this installation."""
+        program, *rest = argv
+        if self.bin_dir is not None:
+            program = self.bin_dir / os.fspath(program)
+        store = ["--store", str(self.store)] if self.store is not None and argv[0] != "nix-hash" else []
+        return [program, *store, *rest]
+
+    def env(self) -> dict[str, str]:
+        """What every program of this installation gets added to its environment."""
+        if self.conf_dir is None:
+            return {}
+        return {"NIX_CONF_DIR": str(self.conf_dir), "NIX_USER_CONF_FILES": str(self.conf_dir / "nix.conf")}
+
+    def physical(self, path: str | Path) -> Path:
+        """Where the bytes of a store path (or a file inside one) are on this machine."""
+        if self.store is None:
+            return Path(path)
+        return self.store / "nix" / "store" / Path(path).relative_to(self.store_dir)
+
+    def derivation_show(self) -> tuple[str, ...]:
+        """The `nix` subcommand that prints derivations as JSON."""
+        if self.version is not None and self.version >= DERIVATION_SHOW:
+            return ("derivation", "show")
+        return ("show-derivation",)
+
+    def log_dir(self) -> Path:
+        """Where this installation's store keeps build logs."""
+        if self.store is not None:
+            return self.store / "nix" / "var" / "log" / "nix"
+        return Path(os.environ.get("NIX_LOG_DIR", "/nix/var/log/nix"))
+
+
+HOST = Installation()
+_active: contextvars.ContextVar[Installation] = contextvars.ContextVar("nix_installation", default=HOST)
+
+
+@contextlib.contextmanager
+def using(installation: Installation) -> Iterator[Installation]:
+    """Run every Nix command line of this module with installation while the block lasts."""
+    token = _active.set(installation)
+    try:
+        yield installation
+    finally:
+        _active.reset(token)
+
+
+def physical(path: str | Path) -> Path:
+    """Where the bytes of a store path of the Nix in use are (the path itself unless it uses a chroot store)."""
+    return _active.get().physical(path)
+
+
+def _run(argv: Sequence[str | os.PathLike[str]], **kwargs: Any) -> proc.Completed:
+    """Run a Nix program of the installation in use (see proc.run for the keywords)."""
+    installation = _active.get()
+    env = {**installation.env(), **kwargs.pop("env", {})}
+    return proc.run(installation.argv(argv), env=env, **kwargs)
+
+
+def _programs_dir(nix: Path) -> Path | None:
+    """The directory of nix's programs, or None when nix is a single binary (then its names are made)."""
+    if nix.is_dir():
+        missing = [p for p in PROGRAMS if not os.access(nix / p, os.X_OK) or not (nix / p).is_file()]
+        if missing:
+            msg = f"second Nix {nix}: not a Nix bin/ directory: lacks executable {listing(missing)}"
+            raise InputError(msg)
+        return nix
+    return None
+
+
+def installation_at(nix: Path, workdir: Path, *, store: Path, conf: str) -> Installation:
+    """Another Nix, given as its `nix` binary or a bin/ directory holding its programs, on a chroot store of its
+    own at store with the configuration conf; its version detected once (typed).
+
+    A single binary gets its program names as symlinks in workdir/bin (every one of them is that binary).
+
+    Raises:
+        InputError: nix does not exist, is not executable, does not run, or is not a Nix (its --version).
+    """
+    if not nix.exists():
+        msg = f"second Nix {nix}: no such file or directory (expected a nix binary or a bin/ directory holding one)"
+        raise InputError(msg)
+    bin_dir = _programs_dir(nix)
+    if bin_dir is None:
+        if not os.access(nix, os.X_OK):
+            msg = f"second Nix {nix}: not executable"
+            raise InputError(msg)
+        bin_dir = workdir / "bin"
+        bin_dir.mkdir(parents=True)
+        for program in PROGRAMS:
+            (bin_dir / program).symlink_to(nix.resolve())
+    try:
+        printed = proc.run([nix if nix.is_file() else bin_dir / "nix", "--version"]).stdout
+    except CommandError as exc:
+        msg = f"second Nix {nix}: `nix --version` fails (exit {exc.exit_code_of_command})"
+        raise InputError(msg, exc.stderr_tail) from None
+    version = NixVersion.parse(printed, f"second Nix {nix}")
+    conf_dir = workdir / "etc"
+    conf_dir.mkdir(parents=True)
+    (conf_dir / "nix.conf").write_text(conf)
+    return Installation(bin_dir, version, store, conf_dir)
 
 
 def syntax_error(text: str) -> str | None:
@@ -132,7 +288,7 @@ def syntax_error(text: str) -> str | None:
 
     The text comes on stdin, so text that is not yet in any file (a rendering not yet written) can be checked.
     """
-    done = proc.run(["nix-instantiate", "--parse", "-"], stdin=text, ok_codes=(0, 1))
+    done = _run(["nix-instantiate", "--parse", "-"], stdin=text, ok_codes=(0, 1))
     return done.stderr.strip() if done.exit_code else None
 
 
@@ -149,7 +305,7 @@ def eval_json(file: Path, attr: str | None = None, args: Mapping[str, str] | Non
     if attr:
         argv += ["-A", attr]
     argv += _arg_flags(args or {})
-    return json.loads(proc.run(argv).stdout)
+    return json.loads(_run(argv).stdout)
 
 
 def instantiate(file: Path, attrs: Sequence[str], args: Mapping[str, str] | None = None) -> list[str]:
@@ -158,7 +314,7 @@ def instantiate(file: Path, attrs: Sequence[str], args: Mapping[str, str] | None
     for attr in attrs:
         argv += ["-A", attr]
     argv += _arg_flags(args or {})
-    return proc.run(argv).stdout.split()
+    return _run(argv).stdout.split()
 
 
 def failed_drv(message: str) -> str | None:
@@ -234,7 +390,7 @@ def build(
             on_start(progress, drv)
 
     try:
-        done = proc.run(argv, on_stderr_line=watch)
+        done = _run(argv, on_stderr_line=watch)
     except CommandError as exc:
         _raise_build_failure(exc)
         raise
@@ -263,7 +419,9 @@ def build_in_fresh_store(nix_binary: Path, file: Path, *, args: Mapping[str, str
 
 
 def _show_derivations(drvs: Sequence[str]) -> dict[str, Any]:
-    return json.loads(proc.run(["nix", *EXPERIMENTAL, "show-derivation", *drvs]).stdout)
+    show = _active.get().derivation_show()
+    shown: dict[str, Any] = json.loads(_run(["nix", *EXPERIMENTAL, *show, *drvs]).stdout)
+    return shown
 
 
 def show_derivation(drv: str) -> dict[str, Any]:
@@ -286,21 +444,20 @@ def read_log(drv: str) -> str:
     reading that file directly saves a nix-store process per step, which the chain's speed budget notices.
     """
     base = Path(drv).name
-    log_dir = Path(os.environ.get("NIX_LOG_DIR", "/nix/var/log/nix"))
-    kept = log_dir / "drvs" / base[:2] / f"{base[2:]}.bz2"
+    kept = _active.get().log_dir() / "drvs" / base[:2] / f"{base[2:]}.bz2"
     try:
         return bz2.decompress(kept.read_bytes()).decode(errors="replace")
     except (OSError, ValueError):
         pass
     try:
-        return proc.run(["nix-store", "--read-log", drv]).stdout
+        return _run(["nix-store", "--read-log", drv]).stdout
     except CommandError:
         return ""
 
 
 def is_valid(path: str | Path) -> bool:
     """Whether a store path is registered as valid."""
-    done = proc.run(["nix-store", "--check-validity", path], ok_codes=(0, 1))
+    done = _run(["nix-store", "--check-validity", path], ok_codes=(0, 1))
     return done.exit_code == 0
 
 
@@ -328,15 +485,19 @@ def path_infos(paths: Sequence[str | Path]) -> dict[str, PathInfo]:
     """
     if not paths:
         return {}
-    done = proc.run(["nix", *EXPERIMENTAL, *OFFLINE, "path-info", "--json", *paths], ok_codes=(0, 1))
+    done = _run(["nix", *EXPERIMENTAL, *OFFLINE, "path-info", "--json", *paths], ok_codes=(0, 1))
+    printed = json.loads(done.stdout or "[]")
+    # Nix 2.8 prints a list of objects that name their path; 2.19 and later an object by path (null: invalid).
+    items = printed if isinstance(printed, list) else [{**(v or {}), "path": k} for k, v in printed.items()]
     infos: dict[str, PathInfo] = {}
-    for item in json.loads(done.stdout or "[]"):
+    for item in items:
         if not item.get("valid", True) or "narHash" not in item:
             continue
+        path = item["path"]
         refs = tuple(sorted(item.get("references", ())))
         # Nix 2.8 prints SRI; older ones `sha256:<base32>`.
         nar_hash = Hash.parse(item["narHash"].removeprefix("sha256:"))
-        infos[item["path"]] = PathInfo(item["path"], nar_hash, int(item["narSize"]), refs)
+        infos[path] = PathInfo(path, nar_hash, int(item["narSize"]), refs)
     missing = [str(p) for p in paths if str(p) not in infos]
     if missing:
         msg = f"not valid in the Nix store: {listing(missing)}"
@@ -346,24 +507,24 @@ def path_infos(paths: Sequence[str | Path]) -> dict[str, PathInfo]:
 
 def delete(path: Path) -> None:
     """Remove a path from the store (an output that failed its check must not stay marked as built)."""
-    proc.run(["nix-store", "--delete", path], ok_codes=(0, 1))
+    _run(["nix-store", "--delete", path], ok_codes=(0, 1))
 
 
 def fixed_path(name: str, hash_: Hash, *, recursive: bool) -> Path:
     """The store path a fixed-output derivation or an added path with this name and hash gets."""
     argv = ["nix-store", "--print-fixed-path", *(["--recursive"] if recursive else []), hash_.algo, hash_.nix32, name]
-    return Path(proc.run(argv).stdout.strip())
+    return Path(_run(argv).stdout.strip())
 
 
 def add_fixed(path: Path, *, recursive: bool) -> Path:
     """Add a file or tree to the store as a content-addressed path named after its basename."""
     argv: list[str | Path] = ["nix-store", "--add-fixed", *(["--recursive"] if recursive else []), "sha256", path]
-    return Path(proc.run(argv).stdout.strip())
+    return Path(_run(argv).stdout.strip())
 
 
 def hash_path(path: Path, algo: str = "sha256") -> Hash:
     """nix-hash's NAR sha256 (or sha512) of a path (used as the oracle for rootstock's own NAR code)."""
-    return Hash.parse(proc.run(["nix-hash", "--type", algo, "--base32", path]).stdout.strip(), algo)
+    return Hash.parse(_run(["nix-hash", "--type", algo, "--base32", path]).stdout.strip(), algo)
 
 
 def prefetch_url(url: str, *, name: str, unpack: bool = False, executable: bool = False) -> Prefetched:
@@ -371,7 +532,7 @@ def prefetch_url(url: str, *, name: str, unpack: bool = False, executable: bool 
     argv = ["nix-prefetch-url", "--type", "sha256", "--print-path", "--name", name]
     argv += [flag for flag, on in (("--unpack", unpack), ("--executable", executable)) if on]
     argv.append(url)
-    lines = proc.run(argv).stdout.split()
+    lines = _run(argv).stdout.split()
     if len(lines) != 2:
         msg = f"nix-prefetch-url printed {lines!r}, expected a hash and a store path"
         raise InputError(msg)
@@ -408,5 +569,5 @@ def fetch_git_nar_hash(url: str, rev: str, *, submodules: bool) -> Hash:
         f"(builtins.fetchGit {{ url = {json.dumps(url)}; rev = {json.dumps(rev)}; "
         f"submodules = {'true' if submodules else 'false'}; allRefs = true; }}).narHash"
     )
-    out = proc.run(["nix-instantiate", "--eval", "--json", *OFFLINE, "-E", expr]).stdout
+    out = _run(["nix-instantiate", "--eval", "--json", *OFFLINE, "-E", expr]).stdout
     return Hash.parse(json.loads(out))

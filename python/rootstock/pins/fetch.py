@@ -108,7 +108,7 @@ class Fetcher:
         failures = []
         for url in pin.urls:
             try:
-                return nix.prefetch_url(url, name=f"{named.store_name}-download").store_path
+                return nix.physical(nix.prefetch_url(url, name=f"{named.store_name}-download").store_path)
             except CommandError as exc:
                 failures.append(f"{url}: {exc.stderr_tail.splitlines()[-1] if exc.stderr_tail else exc}")
         msg = (

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from attrs import asdict, frozen
+from attrs import Factory, asdict, frozen
 
 from rootstock import schema
 from rootstock.core.files import write_atomic
@@ -54,10 +54,14 @@ class BuildReport:
     notes: tuple[str, ...] = ()
     result: Mapping[str, Any] | None = None
     """What the command established beyond the derivations, as data (a DDC pass's verdict and facts)."""
+    extra: Mapping[str, Any] = Factory(dict)
+    """Top-level keys a command adds to the format for readers that expect them by name (verify-with's
+    `second_nix` and `log_compare`, which the trust report reads)."""
 
     def to_json(self) -> str:
         """Deterministic JSON: sorted keys, no timestamps, trailing newline."""
-        return json.dumps(asdict(self), sort_keys=True, indent=2) + "\n"
+        data = asdict(self)
+        return json.dumps(data | data.pop("extra"), sort_keys=True, indent=2) + "\n"
 
     def to_markdown(self) -> str:
         """A table of derivations, one of oracle verdicts, and the failure if the run stopped."""

@@ -111,6 +111,8 @@ class Runner:
     heartbeat_seconds: float = 60.0
     nix_args: Mapping[str, str] = Factory(dict)
     """Arguments of nix/default.nix (`--argstr`), such as the output hashes `stages repin` tries."""
+    extra: dict[str, Any] = Factory(dict)
+    """Top-level keys of the report, on failure too (report.BuildReport.extra)."""
     built: list[Built] = Factory(list)
     began: float = Factory(time.monotonic)
     failed: bool = False
@@ -262,7 +264,7 @@ class Runner:
             path = self._log_path(len(self.built) + 1, target.name)
             if drv == failed_drv or failed_drv is None:
                 write_atomic(path, nix.read_log(drv))
-                failed_name, failed_log = target.describe(), path
+                failed_name, failed_log, failed_drv = target.describe(), path, drv
                 break
             if nix.is_valid(outputs[drv]["out"]):
                 # Built by the same Nix call before it stopped; a fixed-output one was checked by Nix itself.
@@ -279,13 +281,16 @@ class Runner:
             tuple(b.record() for b in self.built),
             status="failed",
             failure=Failure(failed_name, str(exc), str(failed_log or "")),
+            extra=self.extra,
         )
         report.write(self.directory)
         if isinstance(exc, HashMismatchError):
             meaning = f"{failed_target.mismatch}; " if failed_target is not None and failed_target.mismatch else ""
-            raise HashMismatchError(
+            mismatch = HashMismatchError(
                 failed_name, exc.expected, exc.actual, f"{meaning}{exc.remedy}{where}".removeprefix("; ")
-            ) from None
+            )
+            mismatch.drv = failed_drv
+            raise mismatch from None
         if isinstance(exc, NotReproducibleError):
             raise exc
         if isinstance(exc, CommandError | BuildError):
@@ -311,5 +316,6 @@ class Runner:
             failure=failure,
             notes=tuple(notes),
             result=result,
+            extra=self.extra,
         )
         return report.write(self.directory)

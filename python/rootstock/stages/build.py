@@ -4,7 +4,7 @@ the oracles consulted."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,14 +33,15 @@ def verifier(step: ResolvedStep) -> Callable[[Path], None]:
     """The check of a step's output against the graph's pin (for fixed-output steps Nix already did it once)."""
 
     def verify(out: Path) -> None:
+        stored = nix.physical(out)
         if step.output is not None:
-            actual = nar_hash(out)
+            actual = nar_hash(stored)
             if actual != step.output:
                 what = f"step '{step.name}' ({out})"
                 raise HashMismatchError(what, step.output.sri, actual.sri)
             return
         for rel, expected in step.files:
-            actual = flat_hash(out / rel)
+            actual = flat_hash(stored / rel)
             if actual != expected:
                 nix.delete(out)
                 what = f"step '{step.name}', file {rel}"
@@ -80,15 +81,47 @@ def consult_oracles(chain: SystemPlan, built: list[Built], paths: dict[Ref, Path
             answers = {path.removeprefix(resolved.prefix): digest.lower() for path, digest in checksums}
         else:
             known = paths | {Ref("step", name): out for name, out in outputs.items()}
-            answers_path = Path(materialize(resolved.answers, known))
+            answers_path = nix.physical(materialize(resolved.answers, known))
             try:
                 text = answers_path.read_text()
             except OSError as exc:
                 msg = f"oracle '{resolved.oracle.name}': cannot read {answers_path} ({exc.strerror})"
                 raise InputError(msg) from None
             answers = parse_answers(text, resolved.prefix, str(answers_path))
-        verdicts += judge(resolved.oracle, answers, outputs)
+        verdicts += judge(resolved.oracle, answers, {name: nix.physical(out) for name, out in outputs.items()})
     return verdicts
+
+
+def build_and_consult(
+    runner: Runner, chain: SystemPlan, steps: Sequence[ResolvedStep], *, check: bool = False
+) -> tuple[list[Built], list[Verdict]]:
+    """Place the steps' pins, build the steps (each checked against its pin) and consult the oracles; the report
+    of a success is the caller's to write (runner.finish), with whatever it establishes after the build.
+
+    Raises:
+        DriftError: nix/generated/ does not match the data (the build would not be what the data says).
+        HashMismatchError: a step produced other bytes than pinned.
+        BuildError: a step failed, or a program disagrees with its oracle (the failed report is written).
+    """
+    # A later stage is built on the earlier ones, which Nix builds too (on a fresh store): their pins as well.
+    pins = runner.start(name for step in chain.built_from(steps) for name in step.pin_names())
+    built = runner.build([target(step) for step in steps], check=check)
+    log.info("%d steps on %s match their pinned hashes (%s)", len(built), chain.system, runner.elapsed())
+    verdicts = consult_oracles(chain, built, {Ref("pin", name): path for name, path in pins.items()})
+    try:
+        require_all_ok(verdicts)
+    except BuildError as exc:
+        runner.finish(verdicts, failure=Failure("oracles", str(exc), ""))
+        raise
+    return built, verdicts
+
+
+def log_verdicts(verdicts: Sequence[Verdict], report: Path) -> None:
+    """The oracles' totals, and where the report is."""
+    if verdicts:
+        agreed = sum(v.status == "match" for v in verdicts)
+        explained = sum(v.status == "explained" for v in verdicts)
+        log.info("oracles: %d programs match, %d differ as explained; report: %s", agreed, explained, report)
 
 
 def build_steps(
@@ -114,19 +147,6 @@ def build_steps(
     runner = Runner(
         plan, log_dir / system, f"rootstock build report: {system}", len(steps), where=f" on {system}", jobs=jobs
     )
-    # A later stage is built on the earlier ones, which Nix builds too (on a fresh store): their pins as well.
-    pins = runner.start(name for step in chain.built_from(steps) for name in step.pin_names())
-    built = runner.build([target(step) for step in steps], check=check)
-    log.info("%d steps on %s match their pinned hashes (%s)", len(built), system, runner.elapsed())
-    verdicts = consult_oracles(chain, built, {Ref("pin", name): path for name, path in pins.items()})
-    try:
-        require_all_ok(verdicts)
-    except BuildError as exc:
-        runner.finish(verdicts, failure=Failure("oracles", str(exc), ""))
-        raise
-    report = runner.finish(verdicts)
-    if verdicts:
-        agreed = sum(v.status == "match" for v in verdicts)
-        explained = sum(v.status == "explained" for v in verdicts)
-        log.info("oracles: %d programs match, %d differ as explained; report: %s", agreed, explained, report)
+    built, verdicts = build_and_consult(runner, chain, steps, check=check)
+    log_verdicts(verdicts, runner.finish(verdicts))
     return built

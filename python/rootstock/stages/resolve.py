@@ -286,6 +286,18 @@ class SystemPlan:
             raise InputError(msg)
         return steps[: steps.index(step) + 1]
 
+    def through(self, stage: str) -> tuple[ResolvedStep, ...]:
+        """The steps of stage and of every stage before it (stages in the order of their first steps): a stage
+        with everything it is built from.
+
+        Raises:
+            InputError: no step of that stage is built on this system.
+        """
+        self.until(None, stage)
+        order = list(dict.fromkeys(step.stage for step in self.steps))
+        wanted = set(order[: order.index(stage) + 1])
+        return tuple(step for step in self.steps if step.stage in wanted)
+
 
 @frozen
 class SharedStep:
