@@ -213,20 +213,22 @@ def test_counts_below_one_are_usage_errors_before_anything_runs(
 
 
 @pytest.fixture
-def hanging_prefetch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A nix-prefetch-url that never ends, so a signal always arrives while rootstock waits for a child."""
+def hanging_prefetch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A nix-prefetch-url that never ends, so a signal always arrives while rootstock waits for a child; returns
+    its command line, which is this test run's alone (another `sleep` on the machine must not count as left)."""
     bin_dir = tmp_path / "hanging-bin"
     bin_dir.mkdir()
     program = bin_dir / "nix-prefetch-url"
-    program.write_text("#!/bin/sh\nexec sleep 30\n")
+    sleeper = f"sleep 30.{os.getpid()}"
+    program.write_text(f"#!/bin/sh\nexec {sleeper}\n")
     program.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return sleeper
 
 
-@pytest.mark.usefixtures("hanging_prefetch")
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_ends_the_command_and_its_child_with_its_code(
-    signum: int, code: int, seed_checkout: Path, capsys: pytest.CaptureFixture[str]
+    signum: int, code: int, hanging_prefetch: str, seed_checkout: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     threading.Timer(0.5, os.kill, (os.getpid(), signum)).start()
@@ -234,7 +236,7 @@ def test_a_signal_ends_the_command_and_its_child_with_its_code(
     err = capsys.readouterr().err
     assert err.count("rootstock: interrupted") == 1
     assert "Traceback" not in err
-    sleepers = subprocess.run(["pgrep", "-f", "sleep 30"], capture_output=True, text=True, check=False).stdout
+    sleepers = subprocess.run(["pgrep", "-fx", hanging_prefetch], capture_output=True, text=True, check=False).stdout
     assert sleepers.split() == []
     # An embedding program (here pytest) gets its own handlers back.
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
