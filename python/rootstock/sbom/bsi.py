@@ -18,6 +18,7 @@ from packageurl import PackageURL
 from rootstock.core.cpe import Cpe
 from rootstock.core.spdx_licence import problem as licence_problem
 from rootstock.errors import InputError
+from rootstock.sbom.supplier import is_email, is_url
 from rootstock.schema import read_document
 
 TR = "BSI TR-03183-2 2.1.0"
@@ -28,8 +29,6 @@ FLAGS = {
     "archive": ("archive", "no archive"),
     "structured": ("structured", "unstructured"),
 }
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
-_URL = re.compile(r"^https?://[^\s/]+\S*$")
 _SHA512 = re.compile(r"^[0-9a-fA-F]{128}$")
 _SERIAL = re.compile(r"^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -65,7 +64,7 @@ def _contact(values: list[str]) -> str | None:
     given = [v for v in values if v]
     if not given:
         return "missing (an email address or a URL)"
-    if any(_EMAIL.match(v.removeprefix("mailto:")) or _URL.match(v) for v in given):
+    if any(is_email(v.removeprefix("mailto:")) or is_url(v) for v in given):
         return None
     return f"malformed: {', '.join(repr(v) for v in given)} is no email address or http(s) URL"
 
@@ -234,7 +233,7 @@ def _spdx_actor(text: str) -> list[str]:
     _, _, rest = text.partition(":")
     email = re.search(r"\(([^)]*)\)\s*$", rest)
     name = rest[: email.start()].strip() if email else rest.strip()
-    return [email.group(1).strip() if email else "", name if _URL.match(name) else ""]
+    return [email.group(1).strip() if email else "", name if is_url(name) else ""]
 
 
 def _spdx_package(p: dict[str, Any]) -> Iterator[Problem]:

@@ -33,12 +33,22 @@ def contact(text: str, rule: str) -> Party:
         'www.boost.org'
     """
     address = text.removeprefix("mailto:")
-    if _EMAIL.match(address):
+    if is_email(address):
         return Party(address.partition("@")[2], email=address, rule=rule)
-    if _URL.match(text):
+    if is_url(text):
         return Party(urlsplit(text).hostname or text, url=text, rule=rule)
     msg = f"expected {CONTACT_RULE}, got {text!r}"
     raise ValueError(msg)
+
+
+def is_email(text: str) -> bool:
+    """Whether text is an email address (without `mailto:`), as TR-03183-2 asks a creator to be named."""
+    return _EMAIL.match(text) is not None
+
+
+def is_url(text: str) -> bool:
+    """Whether text is an http(s) URL, the other form TR-03183-2 accepts for a creator."""
+    return _URL.match(text) is not None
 
 
 def of_pin(url: str, kept: str | None) -> Party | None:
