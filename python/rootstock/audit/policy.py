@@ -7,8 +7,6 @@ from collections.abc import Mapping
 import capstone
 from attrs import frozen
 
-from rootstock.errors import InputError
-
 
 @frozen
 class Arch:
@@ -62,19 +60,6 @@ ARCHES: Mapping[str, Arch] = {
         Arch(name="x86", bits=32, machine=3, abi="i386", ld_emulation="elf_i386"),
     )
 }
-
-
-def arch_named(name: str) -> Arch:
-    """The Arch for a name as the upstream tree spells it (AMD64, x86).
-
-    Raises:
-        InputError: the architecture is not one the audit knows.
-    """
-    try:
-        return ARCHES[name]
-    except KeyError:
-        msg = f"unknown architecture {name!r}; the audit knows {', '.join(sorted(ARCHES))}"
-        raise InputError(msg) from None
 
 
 @frozen

@@ -231,11 +231,6 @@ def tag_target(repo: Path, tag: str) -> str | None:
     return done.stdout.strip() if done.exit_code == 0 else None
 
 
-def is_shallow(repo: Path) -> bool:
-    """Whether a local repository's history is cut (a shallow clone)."""
-    return _git(["rev-parse", "--is-shallow-repository"], cwd=repo).strip() == "true"
-
-
 def lacks_refs(repo: Path) -> bool:
     """Whether a bare repository lost its (often empty) refs/ directory, as copies by tools that drop empty
     directories leave it: git then refuses it as "not a git repository" although its objects and packed-refs are
