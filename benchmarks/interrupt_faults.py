@@ -1,13 +1,14 @@
 """Fault injection: interrupt rootstock commands at random moments and check that each exits cleanly.
 
 Usage: .venv/bin/python benchmarks/interrupt_faults.py [--runs N] [--seed S] [--commands NAME...] [--keep]
-       [--blocked-start] [--py-spy PATH]
+       [--python-m] [--py-spy PATH]
 
 On a throwaway fixture checkout (the fixture chain of tests/stages/test_build.py: a seed, a git source in a
 repository made here, three steps) in a Nix store of its own, it runs `render`, `pins update src --rev NEW`,
 `pins fetch` and `build stage0` once each to measure how long they take, then N times each as a subprocess
-(`python -m rootstock`), sending SIGINT (to its process group, as a terminal's Ctrl-C does) or now and then
-SIGTERM (to the process, as `kill` does) after a delay drawn from a seeded RNG over the command's duration.
+(the installed `rootstock` command, python/bin/rootstock, beside this Python), sending SIGINT (to its process
+group, as a terminal's Ctrl-C does) or now and then SIGTERM (to the process, as `kill` does) after a delay
+drawn from a seeded RNG over the command's duration.
 Each run is checked (README.md, "Exit codes"; docs/faults.md):
 
 - it exits within 2 s of the signal (else HANG: it is killed);
@@ -21,8 +22,9 @@ It prints a table of totals per command and exits 1 on any hang, traceback, wron
 half-changed file. A hung run keeps its evidence in its run directory (the fixture is then kept): the process
 list of its session and, with py-spy installed (`pip install py-spy`; --py-spy PATH), every thread's Python
 stack; it is then given 10 s more, and the fault says whether it was slow (exited) or stuck (killed).
---blocked-start starts every command through `env --block-signal=INT --block-signal=TERM`, which leaves no
-moment in Python's start-up where a signal makes Python print its own traceback (docs/faults.md).
+--python-m starts every command as `python -m rootstock` instead, without the command's blocked signals: a
+signal in Python's start-up then makes Python print its own traceback, which is counted apart
+(python-start-up), not as rootstock's fault (docs/faults.md). Run as the command, such a traceback is a fault.
 """
 
 from __future__ import annotations
@@ -215,11 +217,11 @@ def broken_reports(root: Path) -> list[str]:
     return broken
 
 
-def judge(tally: Counter[str], code: int, signum: int, signalled: bool, err: str) -> list[str]:
+def judge(tally: Counter[str], code: int, signum: int, signalled: bool, err: str, *, bare_python: bool) -> list[str]:
     """Count the run's outcome by its exit code and stderr; the faults among them."""
-    if "Traceback" in err and f"{REPO / 'python'}" not in err:
+    if bare_python and "Traceback" in err and f"{REPO / 'python'}" not in err:
         # The signal came while Python itself started (site, the virtualenv's path hooks), before the first
-        # line of rootstock: Python prints that traceback and exits, and no code of a program can prevent it.
+        # line of rootstock: Python prints that traceback and exits, and no code run by Python can prevent it.
         tally["python-start-up"] += 1
         return []
     faults = []
@@ -237,11 +239,10 @@ def judge(tally: Counter[str], code: int, signum: int, signalled: bool, err: str
 
 
 class Fixture:
-    def __init__(self, base: Path, python: str, py_spy: str | None, launcher: list[str]) -> None:
+    def __init__(self, base: Path, command: list[str], py_spy: str | None) -> None:
         self.base = base
-        self.python = python
+        self.command = command
         self.py_spy = py_spy
-        self.launcher = launcher
         self.env = {**os.environ, **isolated_env(base)}
         os.environ.update(self.env)  # the in-process set-up (Chain) uses the same store and git identity
         self.root, self.new_rev = make_fixture(base)
@@ -252,7 +253,7 @@ class Fixture:
 
     def argv(self, command: str) -> list[str]:
         words = [w.format(new_rev=self.new_rev) for w in COMMANDS[command]]
-        return [*self.launcher, self.python, "-m", "rootstock", "--root", str(self.root), *words]
+        return [*self.command, "--root", str(self.root), *words]
 
     def prepare(self, command: str) -> None:
         restore(self.root, self.saved)
@@ -332,7 +333,7 @@ class Fixture:
                 code = child.returncode if child.returncode is not None else -signal.SIGKILL
         err = (run_dir / "stderr").read_text(errors="replace")
         faults = [hang] if hang else []
-        faults += judge(tally, code, signum, signalled, err)
+        faults += judge(tally, code, signum, signalled, err, bare_python=self.command[1:2] == ["-m"])
         needles = [str(tmpdir).encode(), str(self.base / "nix" / "store").encode()]
         left = wait_for_stragglers(child.pid, needles) + leftover_files(self.root, tmpdir)
         if left:
@@ -362,9 +363,9 @@ def main() -> int:
     parser.add_argument("--commands", nargs="+", choices=sorted(COMMANDS), default=list(COMMANDS))
     parser.add_argument("--keep", action="store_true", help="keep the fixture directory (its path is printed)")
     parser.add_argument(
-        "--blocked-start",
+        "--python-m",
         action="store_true",
-        help="start each command as `env --block-signal=INT --block-signal=TERM python -m rootstock` (docs/faults.md)",
+        help="start each command as `python -m rootstock`, not as the rootstock command (docs/faults.md)",
     )
     parser.add_argument(
         "--py-spy",
@@ -381,8 +382,9 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="interrupt-faults-"))
     totals: dict[str, Counter[str]] = {}
     try:
-        launcher = ["env", "--block-signal=INT", "--block-signal=TERM"] if args.blocked_start else []
-        fixture = Fixture(base, sys.executable, args.py_spy, launcher)
+        installed = Path(sys.executable).parent / "rootstock"
+        command = [sys.executable, "-m", "rootstock"] if args.python_m else [str(installed)]
+        fixture = Fixture(base, command, args.py_spy)
         for command in args.commands:
             fixture.measure(command)  # a warm-up: the first run of each pays for what later runs find done
             took = fixture.measure(command)

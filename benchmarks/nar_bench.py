@@ -7,12 +7,10 @@ Usage: .venv/bin/python benchmarks/nar_bench.py [--files N] [--large-mib M] [--r
   8 KiB, some up to 2 MiB), 5% executables, symlinks (some dangling, some to directories), nested directories,
   empty files and empty directories, where the cost per file dominates.
 
-Each round runs rootstock with worker processes (one per core, core/nar.py), rootstock in one process
-(workers=0) and nix-hash back to back on the same warm tree, in an order that alternates from
-round to round (so a loaded machine slows all alike); the table shows the median of R rounds and their spread,
-the median CPU seconds (user and system, every thread and process) of each, and the load average before and
-after. On a machine whose cores are all busy the wall times follow the CPU seconds. Callers get the workers
-when a core is idle, else one process (core/nar.py, workers_wanted): the header says which, at the start.
+Each round runs rootstock and nix-hash back to back on the same warm tree, the side that goes first alternating
+from round to round (so a loaded machine slows both alike); the table shows the median of R rounds and their
+spread, the median CPU seconds (user and system, every thread and process) of each, and the load average
+before and after. On a machine whose cores are all busy the wall times follow the CPU seconds.
 nix-hash's time includes starting the process, as a caller would pay it.
 The goal (issue "Never a traceback...") is a ratio of at least 1.0 on both trees.
 """
@@ -30,7 +28,6 @@ import time
 from pathlib import Path
 
 from rootstock.core.nar import nar_hash
-from rootstock.core.nar import workers_wanted as nar_workers
 from rootstock.host import nix
 
 
@@ -76,13 +73,8 @@ def make_small(root: Path, files: int) -> int:
 
 def race(tree: Path, runs: int) -> dict[str, list[float]]:
     """Seconds per round of each contender on tree; the side that goes first alternates from round to round."""
-    cores = len(os.sched_getaffinity(0))
-    assert nar_hash(tree, workers=cores) == nix.hash_path(tree) == nar_hash(tree, workers=0), "hashes differ"
-    contenders = {
-        "workers": lambda: nar_hash(tree, workers=cores),
-        "one process": lambda: nar_hash(tree, workers=0),
-        "nix-hash": lambda: nix.hash_path(tree),
-    }
+    assert nar_hash(tree) == nix.hash_path(tree), "hashes differ"
+    contenders = {"rootstock": lambda: nar_hash(tree), "nix-hash": lambda: nix.hash_path(tree)}
     times: dict[str, list[float]] = {key: [] for name in contenders for key in (name, f"{name} cpu")}
     for round_ in range(runs):
         order = list(contenders) if round_ % 2 == 0 else list(reversed(contenders))
@@ -95,7 +87,7 @@ def race(tree: Path, runs: int) -> dict[str, list[float]]:
 
 
 def cpu_seconds() -> float:
-    """User and system time of this process (all its threads) and of its reaped children (nix-hash, workers)."""
+    """User and system time of this process (all its threads) and of its reaped children (nix-hash)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
@@ -119,18 +111,18 @@ def main() -> None:
             entries = sum(1 for _ in tree.rglob("*"))
             rows.append((f"{name} ({entries} entries, {total / (1 << 20):.0f} MiB)", race(tree, args.runs)))
     print(
-        f"median (min-max) of {args.runs} rounds, warm cache; callers would get {nar_workers() or 'no'} workers; "
+        f"median (min-max) of {args.runs} rounds, warm cache; "
         f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
-    names = ("workers", "one process", "nix-hash")
-    print(f"| tree | {' | '.join(f'{n} s' for n in names)} | workers vs nix-hash | one process vs nix-hash |", end="")
+    names = ("rootstock", "nix-hash")
+    print(f"| tree | {' | '.join(f'{n} s' for n in names)} | rootstock vs nix-hash |", end="")
     print(f" {' | '.join(f'CPU {n} s' for n in names)} |")
-    print(f"| --- |{' --- |' * 3} ---: | ---: |{' ---: |' * 3}")
+    print(f"| --- |{' --- |' * 2} ---: |{' ---: |' * 2}")
     for label, times in rows:
-        ours, serial, theirs = (statistics.median(times[n]) for n in names)
+        ours, theirs = (statistics.median(times[n]) for n in names)
         cells = [spread(times[n]) for n in names]
         cpu = [f"{statistics.median(times[f'{n} cpu']):.3f}" for n in names]
-        print(f"| {label} | {' | '.join(cells)} | {theirs / ours:.2f}x | {theirs / serial:.2f}x | {' | '.join(cpu)} |")
+        print(f"| {label} | {' | '.join(cells)} | {theirs / ours:.2f}x | {' | '.join(cpu)} |")
 
 
 if __name__ == "__main__":

@@ -259,12 +259,29 @@ def test_an_interrupt_while_importing_the_cli_is_one_line(
     assert capsys.readouterr().err == "rootstock: interrupted\n"
 
 
-@pytest.mark.parametrize(("signal_name", "code"), [("INT", 130), ("TERM", 143)])
-def test_a_signal_blocked_across_python_start_up_is_one_line_and_its_code(signal_name: str, code: int) -> None:
-    # `env --block-signal` keeps a Ctrl-C or SIGTERM that comes while Python starts (site, the path hooks, where
-    # Python itself would print a traceback) pending until rootstock's handler is in place; here it is sent first.
-    launcher = ["env", f"--block-signal={signal_name}", "sh", "-c", f'kill -{signal_name} $$; exec "$0" "$@"']
+def test_a_reader_of_stdout_gone_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `rootstock … | head`: head has what it wanted and closed the pipe; no message, SIGPIPE's status.
+    (tmp_path / "seed").write_bytes(b"x")
+    read, write = os.pipe()
+    os.close(read)
+    command = [sys.executable, "-m", "rootstock", "hash", "file", str(tmp_path / "seed")]
     env = {**os.environ, "PYTHONPATH": str(REPO / "python")}
-    argv = [*launcher, sys.executable, "-m", "rootstock", "--version"]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    assert (done.returncode, done.stderr, done.stdout) == (code, "rootstock: interrupted\n", "")
+    done = subprocess.run(command, stdout=write, stderr=subprocess.PIPE, text=True, env=env, check=False)
+    os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+class ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_the_machines_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A program rootstock writes to died (stdout itself is still read): one message and the environment's code.
+    (tmp_path / "seed").write_bytes(b"x")
+    output = ClosedPipe()
+    monkeypatch.setattr(sys, "stdout", output)
+    assert main(["hash", "file", str(tmp_path / "seed")]) == 4
+    assert capsys.readouterr().err == "rootstock: error: [Errno 32] Broken pipe\n"

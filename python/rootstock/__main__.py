@@ -1,4 +1,4 @@
-"""Run the CLI as `python -m rootstock`, and the `rootstock` console script (run)."""
+"""Run the CLI as `python -m rootstock`, as the `rootstock` command (python/bin/rootstock) does."""
 
 from __future__ import annotations
 

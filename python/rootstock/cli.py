@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import logging
 import os
+import select
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,6 +122,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return interrupts.exit_code(interrupt)
 
 
+def _reader_of_stdout_gone() -> bool:
+    """Whether stdout is a pipe or socket whose reading end is closed (poll says POLLERR for it)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), 0)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError):  # stdout closed or replaced by an object without a descriptor
+        return False
+
+
 def run(words: list[str]) -> int:
     """Parse words and run the handler, mapping each expected failure to one message and its exit code."""
     answer_version(words)
@@ -131,9 +142,18 @@ def run(words: list[str]) -> int:
     try:
         options = GlobalOptions.from_args(args, os.environ)
         code: int = args.handler(options, args)
+        sys.stdout.flush()  # here, not at exit: a reader gone meanwhile is then the case below
     except RootstockError as exc:
         log.error("rootstock: error: %s", exc)
         return exc.exit_code
+    except BrokenPipeError as exc:
+        if not _reader_of_stdout_gone():
+            log.error("rootstock: error: %s", exc)  # a pipe to a program rootstock started: its failure
+            return ExitCode.ENVIRONMENT
+        # `rootstock … | head` has all it wanted: no message, and no second error when Python flushes stdout at
+        # exit (os.devnull in its place).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.STDOUT_CLOSED
     except OSError as exc:
         # A file system that refuses a read or a write no RootstockError anticipated (permissions, a full disk,
         # an I/O error) is still the machine's fault, not the data's: one message, and the environment's code.

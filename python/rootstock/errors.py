@@ -44,6 +44,8 @@ class ExitCode(enum.IntEnum):
     """The machine cannot run the command: a program missing or failing, a file that cannot be written."""
     INTERRUPTED = 130
     """SIGINT (Ctrl-C): 128 + 2, as a shell reports a program a signal ended."""
+    STDOUT_CLOSED = 141
+    """The reader of stdout went away (`| head`): 128 + SIGPIPE, what a program SIGPIPE ends reports."""
     TERMINATED = 143
     """SIGTERM: 128 + 15."""
 
