@@ -164,7 +164,7 @@ def _structure_date(value: Any, _type: type) -> datetime.date:
 
 def _structure_pin(value: Any, _type: type) -> Pin:
     if not isinstance(value, dict):
-        msg = f"expected a table, got {shown(value)}"
+        msg = f"expected {type_name(dict)}, got {shown(value)}"
         raise InputError(msg)
     kind = value.get("kind")
     if kind not in KINDS:
@@ -181,7 +181,7 @@ def _structure_pin(value: Any, _type: type) -> Pin:
 def _structure_step_entry(value: Any, _type: type) -> Step | StepTemplate:
     # A `[[step]]` with `each` is a template; anything else is one step.
     if not isinstance(value, dict):
-        msg = f"expected a table, got {shown(value)}"
+        msg = f"expected {type_name(dict)}, got {shown(value)}"
         raise InputError(msg)
     kind = StepTemplate if isinstance(value, dict) and "each" in value else Step
     return converter.structure(value, kind)
@@ -193,7 +193,7 @@ def _table(conv: cattrs.Converter, cls: type, **renames: Any) -> Any:
 
     def hook(value: Any, _type: type) -> Any:
         if not isinstance(value, dict):
-            msg = f"expected a table, got {shown(value)}"
+            msg = f"expected {type_name(dict)}, got {shown(value)}"
             raise InputError(msg)
         return structure(value, _type)
 
@@ -207,7 +207,7 @@ def _tables(conv: cattrs.Converter) -> Any:
     return factory
 
 
-def _checked(conv: cattrs.Converter, make: Any, kind: type, what: str) -> Any:
+def _checked(conv: cattrs.Converter, make: Any, kind: type) -> Any:
     # cattrs makes a tuple of any iterable and a dict of any mapping-like value: a string would become its
     # characters and a table its keys, so the value's own TOML type is checked first.
     def factory(cls: type) -> Any:
@@ -215,7 +215,7 @@ def _checked(conv: cattrs.Converter, make: Any, kind: type, what: str) -> Any:
 
         def hook(value: Any, _type: type) -> Any:
             if not isinstance(value, kind):
-                msg = f"expected {what}, got {shown(value)}"
+                msg = f"expected {type_name(kind)}, got {shown(value)}"
                 raise InputError(msg)
             return structure(value, _type)
 
@@ -225,11 +225,11 @@ def _checked(conv: cattrs.Converter, make: Any, kind: type, what: str) -> Any:
 
 
 def _arrays(conv: cattrs.Converter) -> Any:
-    return _checked(conv, homogenous_tuple_structure_factory, list, "an array")
+    return _checked(conv, homogenous_tuple_structure_factory, list)
 
 
 def _mappings(conv: cattrs.Converter) -> Any:
-    return _checked(conv, mapping_structure_factory, dict, "a table")
+    return _checked(conv, mapping_structure_factory, dict)
 
 
 def _structure_literal(value: Any, literal: Any) -> Any:
