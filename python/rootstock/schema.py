@@ -3,10 +3,13 @@ types, no unknown keys, and every bad field reported with its path; plus reading
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import json
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 
@@ -45,13 +48,32 @@ TYPE_NAMES = {
 }
 
 
+# A JSON file (a build report, a custody log line) in JSON's words: an object, not a table; null, not None.
+JSON_TYPE_NAMES = {**TYPE_NAMES, float: "a number", dict: "an object", type(None): "null"}
+_names: ContextVar[dict[type, str]] = ContextVar("type names", default=TYPE_NAMES)
+
+
+@contextlib.contextmanager
+def syntax_of(syntax: str) -> Iterator[None]:
+    """Within it, type_name and shown speak of the values as syntax ("TOML" or "JSON") calls them."""
+    token = _names.set(JSON_TYPE_NAMES if syntax == "JSON" else TYPE_NAMES)
+    try:
+        yield
+    finally:
+        _names.reset(token)
+
+
 def type_name(kind: type) -> str:
     """A value type as the data files call it (`a string`, `a table`)."""
-    return TYPE_NAMES.get(kind, kind.__name__)
+    return _names.get().get(kind, kind.__name__)
 
 
 def shown(value: Any) -> str:
-    """A value the user wrote, with its type: `a string 'x'`."""
+    """A value the user wrote, with its type: `a string 'x'` (JSON's null is just that)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool) and _names.get() is JSON_TYPE_NAMES:
+        return f"{type_name(bool)} {str(value).lower()}"
     return f"{type_name(type(value))} {value!r}"
 
 
@@ -71,6 +93,14 @@ def _strict(kind: type) -> Any:
         return value
 
     return hook
+
+
+def _structure_float(value: Any, _type: type) -> float:
+    # cattrs would call float() on anything: "fast" would fail inside Python, "1.5" and true would pass.
+    if type(value) not in (int, float):
+        msg = f"expected {type_name(float)}, got {shown(value)}"
+        raise InputError(msg)
+    return float(value)
 
 
 def _structure_rev(value: Any, _type: type) -> Rev:
@@ -134,7 +164,7 @@ def _structure_date(value: Any, _type: type) -> datetime.date:
 
 def _structure_pin(value: Any, _type: type) -> Pin:
     if not isinstance(value, dict):
-        msg = f"expected a table, got {shown(value)}"
+        msg = f"expected {type_name(dict)}, got {shown(value)}"
         raise InputError(msg)
     kind = value.get("kind")
     if kind not in KINDS:
@@ -151,7 +181,7 @@ def _structure_pin(value: Any, _type: type) -> Pin:
 def _structure_step_entry(value: Any, _type: type) -> Step | StepTemplate:
     # A `[[step]]` with `each` is a template; anything else is one step.
     if not isinstance(value, dict):
-        msg = f"expected a table, got {shown(value)}"
+        msg = f"expected {type_name(dict)}, got {shown(value)}"
         raise InputError(msg)
     kind = StepTemplate if isinstance(value, dict) and "each" in value else Step
     return converter.structure(value, kind)
@@ -163,7 +193,7 @@ def _table(conv: cattrs.Converter, cls: type, **renames: Any) -> Any:
 
     def hook(value: Any, _type: type) -> Any:
         if not isinstance(value, dict):
-            msg = f"expected a table, got {shown(value)}"
+            msg = f"expected {type_name(dict)}, got {shown(value)}"
             raise InputError(msg)
         return structure(value, _type)
 
@@ -177,7 +207,7 @@ def _tables(conv: cattrs.Converter) -> Any:
     return factory
 
 
-def _checked(conv: cattrs.Converter, make: Any, kind: type, what: str) -> Any:
+def _checked(conv: cattrs.Converter, make: Any, kind: type) -> Any:
     # cattrs makes a tuple of any iterable and a dict of any mapping-like value: a string would become its
     # characters and a table its keys, so the value's own TOML type is checked first.
     def factory(cls: type) -> Any:
@@ -185,7 +215,7 @@ def _checked(conv: cattrs.Converter, make: Any, kind: type, what: str) -> Any:
 
         def hook(value: Any, _type: type) -> Any:
             if not isinstance(value, kind):
-                msg = f"expected {what}, got {shown(value)}"
+                msg = f"expected {type_name(kind)}, got {shown(value)}"
                 raise InputError(msg)
             return structure(value, _type)
 
@@ -195,11 +225,11 @@ def _checked(conv: cattrs.Converter, make: Any, kind: type, what: str) -> Any:
 
 
 def _arrays(conv: cattrs.Converter) -> Any:
-    return _checked(conv, homogenous_tuple_structure_factory, list, "an array")
+    return _checked(conv, homogenous_tuple_structure_factory, list)
 
 
 def _mappings(conv: cattrs.Converter) -> Any:
-    return _checked(conv, mapping_structure_factory, dict, "a table")
+    return _checked(conv, mapping_structure_factory, dict)
 
 
 def _structure_literal(value: Any, literal: Any) -> Any:
@@ -231,6 +261,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(SpdxExpression, _structure_licence)
     conv.register_structure_hook(Contact, _structure_contact)
     conv.register_structure_hook(datetime.date, _structure_date)
+    conv.register_structure_hook(float, _structure_float)
     for kind in (str, bool, int):
         conv.register_structure_hook(kind, _strict(kind))
     renames = {name: override(rename=key) for name, key in RENAMED.items()}
@@ -296,6 +327,20 @@ def user_path(steps: str, data: Any) -> str:
     return ": ".join(done)
 
 
+def json_path(steps: str) -> str:
+    """cattrs' path to a bad field as jq spells it, without its leading dot: `steps[3].seconds`, `pins.src`,
+    `files["a b"]` (arrays counted from 0)."""
+
+    def one(m: re.Match[str]) -> str:
+        attribute, index, key = m.groups()
+        if index is not None:
+            return f"[{index}]"
+        name = attribute if attribute is not None else key.replace("\\'", "'")
+        return f".{name}" if BARE_KEY_RE.match(name) else f"[{json.dumps(name)}]"
+
+    return PATH_STEP_RE.sub(one, steps).removeprefix(".")
+
+
 def field_errors(exc: Exception, path: str, data: Any = None) -> list[str]:
     """One `where: what was expected` line per bad field of a failed structuring of data: where is path (the
     dotted key of data in the file, such as `pins.src`; empty for a whole file) and the field's user_path."""
@@ -306,7 +351,9 @@ def field_errors(exc: Exception, path: str, data: Any = None) -> list[str]:
     out = []
     for line in lines:
         message, _, steps = line.rpartition(" @ ")
-        where = ".".join(part for part in (path, user_path(steps.removeprefix("$"), data)) if part)
+        steps = steps.removeprefix("$")
+        field = json_path(steps) if _names.get() is JSON_TYPE_NAMES else user_path(steps, data)
+        where = ".".join(part for part in (path, field) if part)
         out.append(f"{where}: {message}" if where else message)
     return out
 
@@ -344,16 +391,17 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def structure(data: Any, cls: type[T], *, source: str, what: str, path: str) -> T:
-    """data as a cls record.
+def structure(data: Any, cls: type[T], *, source: str, what: str, path: str, syntax: str = "TOML") -> T:
+    """data (read from a file of syntax, "TOML" or "JSON") as a cls record.
 
     Raises:
-        InputError: as invalid() words it.
+        InputError: as invalid() words it, in the words of syntax.
     """
-    try:
-        return converter.structure(data, cls)
-    except STRUCTURE_ERRORS as exc:
-        raise invalid(source, what, field_errors(exc, path, data)) from None
+    with syntax_of(syntax):
+        try:
+            return converter.structure(data, cls)
+        except STRUCTURE_ERRORS as exc:
+            raise invalid(source, what, field_errors(exc, path, data)) from None
 
 
 def invalid(source: str, what: str, errors: list[str]) -> InputError:

@@ -21,8 +21,6 @@ from rootstock.custody.log import parse_line
 from rootstock.host import nix, proc
 from rootstock.pins.convert import load_pins
 
-pytestmark = pytest.mark.slow
-
 SYSTEM = "x86_64-linux"
 HOST_NIX = Path(shutil.which("nix") or "/usr/bin/nix").resolve()
 
@@ -76,6 +74,7 @@ def verify_with(chain: Chain, second: Path, *args: str, capsys: pytest.CaptureFi
     return code, out, err
 
 
+@pytest.mark.slow
 def test_a_second_nix_reproduces_the_chain_and_its_log_equals_the_first(
     chain: Chain, signed: Path, tmp_path: Path, temp_dirs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -109,6 +108,7 @@ def test_a_second_nix_reproduces_the_chain_and_its_log_equals_the_first(
     assert list(temp_dirs.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_single_nix_binary_and_a_sign_key(
     chain: Chain, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -136,6 +136,7 @@ def tamper_scripts(tmp: Path, chain: Chain) -> dict[str, str]:
     return {"nix-build": f'#!/bin/sh\nexec "{HOST_NIX.parent}/nix-build" --option pre-build-hook "{hook}" "$@"\n'}
 
 
+@pytest.mark.slow
 def test_a_second_nix_that_builds_other_bytes_is_named_with_both_hashes_and_both_builders(
     chain: Chain, signed: Path, tmp_path: Path, temp_dirs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -171,6 +172,7 @@ def forged_log(chain: Chain, secret: Path, tmp: Path, **changes: str) -> tuple[P
     return against, joined
 
 
+@pytest.mark.slow
 def test_a_first_builder_log_that_disagrees_is_named_with_both_hashes(
     chain: Chain, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -187,6 +189,7 @@ def test_a_first_builder_log_that_disagrees_is_named_with_both_hashes(
     assert report["log_compare"] == {"equal": False, "entries": 3}
 
 
+@pytest.mark.slow
 def test_the_same_output_from_other_derivations_is_named(
     chain: Chain, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -203,6 +206,7 @@ def test_the_same_output_from_other_derivations_is_named(
     assert json.loads((out_dir(chain) / "report.json").read_text())["log_compare"] == {"equal": False, "entries": 3}
 
 
+@pytest.mark.slow
 def test_bad_nix_arguments_are_one_message_and_write_nothing(
     chain: Chain, signed: Path, tmp_path: Path, temp_dirs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -236,6 +240,7 @@ def test_bad_nix_arguments_are_one_message_and_write_nothing(
     assert list(temp_dirs.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_without_a_first_builder_log_it_says_what_to_run_first(
     chain: Chain, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -248,6 +253,7 @@ def test_without_a_first_builder_log_it_says_what_to_run_first(
     assert not out_dir(chain).exists()
 
 
+@pytest.mark.slow
 def test_a_step_the_first_builder_signs_while_the_second_nix_builds_is_compared(
     chain: Chain, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -266,6 +272,7 @@ def test_a_step_the_first_builder_signs_while_the_second_nix_builds_is_compared(
     assert json.loads((out_dir(chain) / "report.json").read_text())["log_compare"] == {"equal": True, "entries": 3}
 
 
+@pytest.mark.slow
 def test_a_step_the_first_builder_never_signed_is_named_with_what_to_run(
     chain: Chain, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -283,6 +290,7 @@ def test_a_step_the_first_builder_never_signed_is_named_with_what_to_run(
     assert report["status"] == "failed" and report["log_compare"] == {"equal": False, "entries": 2}
 
 
+@pytest.mark.slow
 def test_an_interrupt_mid_build_removes_the_temporary_store(
     chain: Chain, signed: Path, tmp_path: Path, temp_dirs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -295,3 +303,42 @@ def test_an_interrupt_mid_build_removes_the_temporary_store(
     assert list(temp_dirs.iterdir()) == []
     assert not (out_dir(chain) / "report.json").exists()
     assert not (out_dir(chain) / "custody.jsonl").exists()
+
+
+def test_a_nix_that_is_not_a_nix_is_the_one_message_whatever_the_first_builders_log(
+    chain: Chain, tmp_path: Path, temp_dirs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    impostor = tmp_path / "impostor"
+    impostor.write_text("#!/bin/sh\necho 'GNU true 9.1'\n")
+    impostor.chmod(0o755)
+    said = f"rootstock: error: second Nix {impostor} is not a Nix: its --version printed 'GNU true 9.1'"
+    for against in ("garbage\n", None):  # a log that is not one, and none at all
+        first = tmp_path / "first.jsonl"
+        first.unlink(missing_ok=True)
+        if against is not None:
+            first.write_text(against)
+        code, _, err = verify_with(chain, impostor, "--against", str(first), capsys=capsys)
+        assert (code, err) == (3, f"{said}, expected 'nix (Nix) X.Y.Z'\n")
+    assert list(temp_dirs.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_first_builder_log_lacking_steps_is_no_warning_before_a_bad_nix(
+    chain: Chain, signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (chain.root / "build-logs" / "custody" / "log.jsonl").read_text().splitlines(keepends=True)
+    against = tmp_path / "first.jsonl"
+    against.write_text(lines[0])
+    code, _, err = verify_with(chain, tmp_path / "absent", "--against", str(against), capsys=capsys)
+    assert (code, err.count("\n")) == (3, 1), err
+    assert err.startswith(f"rootstock: error: second Nix {tmp_path / 'absent'}: no such file or directory")
+
+
+def test_a_first_builders_log_that_is_not_a_custody_log_is_bad_input(
+    chain: Chain, tmp_path: Path, temp_dirs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    against = tmp_path / "first.jsonl"
+    against.write_text("garbage\n")
+    code, _, err = verify_with(chain, nix_dir(tmp_path, "other-nix"), "--against", str(against), capsys=capsys)
+    assert (code, err) == (3, f"rootstock: error: {against}: line 1: not a JSON object (Expecting value at column 1)\n")
+    assert not out_dir(chain).exists() and list(temp_dirs.iterdir()) == []

@@ -5,6 +5,7 @@ and every file written or none."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -285,7 +286,7 @@ def test_a_damaged_custody_log_is_one_message_naming_its_line(
     log = found.custody(secret)
     log.write_text(log.read_text()[:-10])
     out = tmp_path / "trust"
-    assert found.report("--out", str(out)) == 1  # as `log verify` says of it
+    assert found.report("--out", str(out)) == 3  # a file that is not a custody log, as `log verify` says of it
     err = capsys.readouterr().err
     assert err.count("rootstock: error:") == 1
     assert f"{log}: line 6: truncated: the last line has no newline" in err
@@ -309,3 +310,72 @@ def test_a_later_stages_second_nix_counts_for_the_earlier_stage(found: Evidence,
     ]
     status, detail = evidence(steps(report)[f"{STEP}-catm"])["second-nix"]
     assert status == "agreed" and detail.startswith("nix (Nix) 2.28.7, rebuilding stage1: output equal to its pin")
+
+
+def edit_step(path: Path, name: str, **changes: object) -> None:
+    data = json.loads(path.read_text())
+    (step,) = [s for s in data["steps"] if s["name"] == name]
+    step.update(changes)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def test_a_build_report_whose_out_is_not_the_custody_logs_differs(
+    found: Evidence, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret, public = found.key()
+    report = found.build_report()
+    log = found.custody(secret)
+    forged = "/nix/store/" + "0" * 32 + "-hex0"
+    edit_step(report, "hex0", out=forged)
+    out = tmp_path / "trust"
+    assert found.report("--out", str(out), "--key", str(public)) == 1
+    said = f"the build report records out {forged}, but entry 1 of {log} records /nix/store/{'h' * 32}-hex0"
+    err = capsys.readouterr().err
+    assert err == f"rootstock: error: the trust report shows evidence that disagrees: {STEP}-hex0: {said}\n"
+    hex0 = steps(data(out))[f"{STEP}-hex0"]
+    assert hex0["level"] == "differs"
+    assert evidence(hex0)["custody"] == ("differs", said)
+
+
+def test_a_build_report_whose_pinned_is_not_the_plans_differs(
+    found: Evidence, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = found.build_report()
+    catm = found.chain.outputs["catm"]
+    forged = "sha256-" + "B" * 43 + "="
+    edit_step(report, "catm", pinned=forged)
+    out = tmp_path / "trust"
+    assert found.report("--out", str(out)) == 1
+    said = f"the build report records pinned '{forged}', but stages.toml pins '{catm}'"
+    err = capsys.readouterr().err
+    assert err == f"rootstock: error: the trust report shows evidence that disagrees: {STEP}-catm: {said}\n"
+    assert evidence(steps(data(out))[f"{STEP}-catm"])["build"] == ("differs", said)
+    # The second Nix's report is held to the same pins.
+    report.write_text(report.read_text().replace(forged, catm))
+    found.verify_with()
+    path = found.logs / "verify-with" / "stage0" / SYSTEM / "report.json"
+    edit_step(path, "catm", pinned=forged)
+    assert found.report("--out", str(out)) == 1
+    assert f"{STEP}-catm: nix (Nix) 2.28.7: {said}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda d: d["steps"][1].update(seconds="fast"), "steps[1].seconds: expected a number, got a string 'fast'"),
+        (lambda d: d.update(extra=1), "unknown key(s) extra"),
+        (lambda d: d["steps"][0].update(log=None), "steps[0].log: expected a string, got null"),
+        (lambda d: d.update(steps={}), "steps: expected an array, got an object {}"),
+        (lambda d: d.update(steps=[1]), "steps[0]: expected an object, got an integer 1"),
+    ],
+)
+def test_a_report_field_of_the_wrong_type_is_named_in_json_words(
+    found: Evidence, tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Callable[[dict], None], says: str
+) -> None:
+    path = found.build_report()
+    data_ = json.loads(path.read_text())
+    change(data_)
+    path.write_text(json.dumps(data_))
+    assert found.report("--out", str(tmp_path / "trust")) == 3
+    assert capsys.readouterr().err == f"rootstock: error: {path}: {says}\n"
+    assert not (tmp_path / "trust").exists()

@@ -68,12 +68,15 @@ def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
 
     plan = Plan.from_options(options)
     system = args.system or HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")
-    key = None
+    log_dir = args.log_dir or plan.project.root / "build-logs"
+    key, custody = None, None
     if args.sign_key is not None:
         from rootstock.custody.keys import SecretKey
+        from rootstock.custody.log import DEFAULT_LOG, tail
 
-        key = SecretKey.load(args.sign_key)  # a bad key fails before the build, not after an hour of it
-    log_dir = args.log_dir or plan.project.root / "build-logs"
+        # A bad key or a log that cannot be chained onto fails before the build, not after an hour of it.
+        key, custody = SecretKey.load(args.sign_key), args.custody_log or log_dir / DEFAULT_LOG
+        tail(custody)
     built = build_steps(
         plan,
         system,
@@ -85,12 +88,11 @@ def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
     )
     for item in built:
         print(f"{item.target.name}\t{item.out}\t{item.target.pinned}")
-    if key is not None:
-        from rootstock.custody.log import DEFAULT_LOG, append_build
+    if key is not None and custody is not None:
+        from rootstock.custody.log import append_build
 
-        path = args.custody_log or log_dir / DEFAULT_LOG
-        entries = append_build(path, plan, system, built, mode="check" if args.check else "build", key=key)
-        print(f"custody log: {len(entries)} entries signed by '{key.name}' appended to {path}")
+        entries = append_build(custody, plan, system, built, mode="check" if args.check else "build", key=key)
+        print(f"custody log: {len(entries)} entries signed by '{key.name}' appended to {custody}")
     return 0
 
 

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "verify",
         help="check every signature, the chain of entries, and every entry against stages.toml and pins.toml",
         description="Exit 0: every entry verifies; 1: an entry fails (named by line, step and system); "
-        "3: the log or a key file is missing or malformed.",
+        "2: --head is not a head; 3: the log or a key file is missing, empty or malformed.",
     )
     p.add_argument("--log", type=Path, default=None, help="the log (default: build-logs/custody/log.jsonl)")
     p.add_argument(
@@ -30,7 +30,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="PUBLIC",
         help="a trusted public key file in Nix's format (name:base64); repeat for several builders",
     )
-    p.add_argument("--head", metavar="SHA256", help="a head printed by an earlier verify: the log must still hold it")
+    p.add_argument(
+        "--head",
+        type=_head,
+        metavar="SHA256",
+        help="a head printed by an earlier verify: the log must still hold it",
+    )
     p.set_defaults(handler=verify)
 
     p = actions.add_parser(
@@ -45,6 +50,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--key", type=Path, action="append", default=[], metavar="PUBLIC", help="also verify both logs' signatures"
     )
     p.set_defaults(handler=compare)
+
+
+def _head(text: str) -> str:
+    from rootstock.custody.entry import head
+
+    try:
+        return head(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def verify(options: GlobalOptions, args: argparse.Namespace) -> int:

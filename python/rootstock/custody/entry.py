@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -97,3 +98,18 @@ def canonical(data: Mapping[str, Any]) -> str:
 def line_hash(line: str) -> str:
     """What the next entry's `prev` holds for this line."""
     return hashlib.sha256(line.encode()).hexdigest()
+
+
+HEAD_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def head(text: str) -> str:
+    """A head as `log verify` prints it (line_hash: the sha256 of the log's last line, 64 hex digits).
+
+    Raises:
+        ValueError: text is not one, saying what it should be.
+    """
+    if not HEAD_RE.fullmatch(text.lower()):
+        msg = f"expected the sha256 of the log's last line (64 hex digits, as `log verify` prints it), got {text!r}"
+        raise ValueError(msg)
+    return text.lower()

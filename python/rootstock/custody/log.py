@@ -42,9 +42,20 @@ class Line:
     entry: Entry
 
 
-def _fail(path: Path, number: int, what: str, entry: Entry | None = None) -> CustodyError:
+def _where(path: Path, number: int, entry: Entry | None) -> str:
     where = f" (entry {entry.seq}, {entry.where()})" if entry is not None else ""
-    return CustodyError(f"{path}: line {number}{where}: {what}")
+    return f"{path}: line {number}{where}"
+
+
+def _fail(path: Path, number: int, what: str, entry: Entry | None = None) -> CustodyError:
+    """A line that reads as an entry but fails a check: what `log verify` exists to find."""
+    return CustodyError(f"{_where(path, number, entry)}: {what}")
+
+
+def _malformed(path: Path, number: int, what: str, entry: Entry | None = None) -> InputError:
+    """A line that is not an entry this rootstock reads: the file is not a custody log, which is bad input
+    (README's exit 3) for every command that reads one."""
+    return InputError(f"{_where(path, number, entry)}: {what}")
 
 
 def read_text(path: Path) -> str:
@@ -68,21 +79,21 @@ def parse_line(path: Path, number: int, text: str) -> Entry:
     """One line as an entry, in canonical form.
 
     Raises:
-        CustodyError: not JSON, not an entry (a missing, unknown or mistyped field), another version, or not the
-            canonical form of what it holds.
+        InputError: not JSON, not an entry (a missing, unknown or mistyped field, named in JSON's words), or
+            another format version.
+        CustodyError: not the canonical form of what it holds (the line was edited).
     """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(path, number, f"not a JSON object ({exc.msg} at column {exc.colno})") from None
+        raise _malformed(path, number, f"not a JSON object ({exc.msg} at column {exc.colno})") from None
     if not isinstance(data, dict):
-        raise _fail(path, number, "not a JSON object")
-    try:
-        entry = schema.structure(data, Entry, source="entry", what="custody log entry", path="")
-    except InputError as exc:
-        raise _fail(path, number, f"not a custody log entry: {str(exc).removeprefix('entry: ')}") from None
+        raise _malformed(path, number, f"not a JSON object: {schema.shown(data)}")
+    source = _where(path, number, None)
+    entry = schema.structure(data, Entry, source=source, what="custody log entry", path="", syntax="JSON")
     if entry.v != VERSION:
-        raise _fail(path, number, f"entry format version {entry.v}; this rootstock reads version {VERSION}", entry)
+        what = f"entry format version {entry.v}; this rootstock reads version {VERSION}"
+        raise _malformed(path, number, what, entry)
     if entry.line() != text:
         raise _fail(path, number, "not in canonical form (sorted keys, no spaces): the line was edited", entry)
     return entry
@@ -92,20 +103,42 @@ def read_lines(path: Path) -> list[Line]:
     """Every line of the log as an entry, in order.
 
     Raises:
-        InputError: the log is missing or unreadable.
-        CustodyError: a line is cut short (the last has no newline) or is not an entry.
+        InputError: the log is missing, unreadable or empty, a line is cut short (the last has no newline) or is
+            not an entry.
+        CustodyError: a line is not in canonical form.
     """
     text = read_text(path)
+    if not text:
+        msg = f"{path} holds no entries: nothing to verify (a build with --sign-key appends them)"
+        raise InputError(msg)
     raw = text.split("\n")
     if raw[-1] != "":
         what = "truncated: the last line has no newline, so it is not a whole entry"
-        raise _fail(path, len(raw), what)
+        raise _malformed(path, len(raw), what)
     lines = []
     for number, line in enumerate(raw[:-1], 1):
         if not line:
-            raise _fail(path, number, "an empty line")
+            raise _malformed(path, number, "an empty line")
         lines.append(Line(number, line, parse_line(path, number, line)))
     return lines
+
+
+def tail(path: Path) -> tuple[int, str]:
+    """The seq and line hash the next entry appended to the log chains onto: (0, GENESIS) for a log not yet
+    written (or an empty file). A build checks this before it starts, and again under the lock as it appends.
+
+    Raises:
+        InputError: the log exists but does not read whole (naming the file and the line).
+        CustodyError: a line is not in canonical form.
+    """
+    if not path.exists() or not read_text(path):
+        return 0, GENESIS
+    try:
+        last = read_lines(path)[-1]
+    except (CustodyError, InputError) as exc:
+        msg = f"refusing to append to a custody log that does not read whole: {exc}"
+        raise type(exc)(msg) from None
+    return last.entry.seq, line_hash(last.text)
 
 
 def _seq_of(text: str) -> Any:
@@ -217,15 +250,15 @@ def verify(path: Path, plan: Plan, keys: Mapping[str, PublicKey], *, head: str |
     line: lines dropped from the end leave no gap in the chain, but lose the recorded head.
 
     Raises:
-        InputError: the log is missing or unreadable.
+        InputError: the log is missing, unreadable, empty or not a custody log.
         CustodyError: the first line that fails, or head is not in the log.
     """
     lines = read_lines(path)
     check_integrity(path, lines, keys)
     for line in lines:
         check_graph(path, line, plan)
-    last = line_hash(lines[-1].text) if lines else GENESIS
-    if head is not None and head != GENESIS and head not in {line_hash(line.text) for line in lines}:
+    last = line_hash(lines[-1].text)
+    if head is not None and head not in {GENESIS, *(line_hash(line.text) for line in lines)}:
         msg = f"{path}: no line hashes to the recorded head {head}: lines were dropped from its end ({len(lines)} left)"
         raise CustodyError(msg)
     used = tuple(sorted({Signature.parse(line.entry.sig).key for line in lines}))
@@ -255,24 +288,16 @@ def append_build(
     The NAR hash, size and references are the store's (`nix path-info`); a pinned output must equal that hash.
 
     Raises:
-        CustodyError: the log's last line is not a whole entry (refusing to chain onto it), or an output's NAR
-            hash is not its pin (refusing to sign it).
+        InputError: the log does not read whole (refusing to chain onto it; tail()).
+        CustodyError: an output's NAR hash is not its pin (refusing to sign it).
         BuildError: an output is not valid in the store.
         WriteError: the log cannot be written.
     """
     chain = plan.system(system)
     infos = nix.path_infos([str(b.out) for b in built])
     with _locked(path):
-        old = path.read_bytes().decode() if path.exists() else ""
-        if old:
-            try:
-                last = read_lines(path)[-1]
-            except CustodyError as exc:
-                msg = f"refusing to append to a custody log that does not read whole: {exc}"
-                raise CustodyError(msg) from None
-            seq, prev = last.entry.seq, line_hash(last.text)
-        else:
-            seq, prev = 0, GENESIS
+        seq, prev = tail(path)
+        old = read_text(path) if seq else ""
         entries = []
         for item in built:
             step = chain.step(item.target.name)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from attrs import Factory, asdict, frozen
+from cattrs.gen import make_dict_structure_fn, override
 
 from rootstock import schema
 from rootstock.core.files import write_atomic
@@ -109,6 +110,13 @@ class BuildReport:
         return json_path
 
 
+# `extra` is what a command adds at the top level of the file, not a key of its own: read_report takes those keys
+# apart, and a key "extra" in the file is as unknown as any other.
+schema.converter.register_structure_hook(
+    BuildReport, make_dict_structure_fn(BuildReport, schema.converter, extra=override(omit=True))
+)
+
+
 def forget_previous(directory: Path) -> None:
     """Remove the report of an earlier run, so that a run that fails before writing its own never leaves an
     older success standing."""
@@ -128,5 +136,5 @@ def read_report(path: Path, *, extra: tuple[str, ...] = ()) -> tuple[BuildReport
         msg = f"{path}: not a build report: expected a JSON object, got {schema.shown(data)}"
         raise InputError(msg)
     added = {key: data.pop(key) for key in extra if key in data}
-    report = schema.structure(data, BuildReport, source=str(path), what="build report", path="")
+    report = schema.structure(data, BuildReport, source=str(path), what="build report", path="", syntax="JSON")
     return report, added

@@ -69,8 +69,8 @@ def first_builder(against: Path, system: str, steps: Sequence[ResolvedStep]) -> 
     entry for yet: a first build of the same machine may still be signing them while the second Nix rebuilds.
 
     Raises:
-        InputError: there is no such log (naming what to build first, and how).
-        CustodyError: the log does not read whole.
+        InputError: there is no such log (naming what to build first, and how), or it is not a custody log.
+        CustodyError: a line of it was edited out of canonical form.
     """
     if not against.is_file():
         msg = f"no first-builder custody log at {against}: with the first Nix, run {_builds(steps, system)} first"
@@ -159,23 +159,24 @@ def verify_with(
     (removed afterwards, on failure and interrupt too) and compare its signed log with the first builder's.
 
     Raises:
-        InputError: nix_path is not a Nix, the first builder's log is missing, or still lacks a step at the end.
+        InputError: nix_path is not a Nix (checked first), the first builder's log is missing or malformed, or still
+            lacks a step at the end.
         HashMismatchError: an output under the second Nix is not its pin (the step, both hashes, both builders).
         CustodyError: the two logs record another output for a step.
         BuildError: a step failed to build.
     """
     chain = plan.system(system)
     steps = chain.through(stage)
-    first, missing = first_builder(against, system, steps)
-    if missing:
-        log.warning(
-            "%s before this run ends: it compares what the log holds then", _lacking(against, system, steps, missing)
-        )
     signing = key or SecretKey.generate(EPHEMERAL_KEY_NAME)
     directory = report_dir(log_dir, stage, system)
     custody = directory / CUSTODY_LOG
     with temporary_directory("rootstock-verify-with-") as work:
+        # NIX first: of a NIX that is not a Nix, nothing about the first builder's log is worth saying.
         second = nix.installation_at(nix_path, work, store=work / "store", conf=nix.FRESH_STORE_CONF)
+        _, missing = first_builder(against, system, steps)
+        if missing:
+            what = _lacking(against, system, steps, missing)
+            log.warning("%s before this run ends: it compares what the log holds then", what)
         log.info("second Nix: %s (Nix %s), in a store of its own at %s", nix_path, second.version, second.store)
         builders = Builders(against, nix_path, str(second.version), signing.name)
         extra: dict[str, Any] = {

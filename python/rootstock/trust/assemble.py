@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rootstock.custody.entry import Entry
@@ -16,6 +17,7 @@ from rootstock.pins.mirror import Mirror
 from rootstock.pins.model import GitPin, NamedPin
 from rootstock.runner.report import BuildReport, StepRecord
 from rootstock.stages.audit_table import audited_programs
+from rootstock.stages.build import target
 from rootstock.stages.resolve import ResolvedStep, SystemPlan
 from rootstock.trust import evidence as ev
 from rootstock.trust.model import (
@@ -70,13 +72,21 @@ def level(items: Sequence[Evidence]) -> Level:
 
 
 def built_evidence(
-    report: BuildReport | None, name: str, described: str, built: str = "output equal to its pin"
+    report: BuildReport | None,
+    name: str,
+    described: str,
+    built: str = "output equal to its pin",
+    pinned: str | None = None,
 ) -> tuple[Evidence, StepRecord | None]:
     """The build's own evidence for one target: recorded (what that establishes: built), failed at it, or not
-    built."""
+    built. With pinned (what the plan pins the target to, as the runner records it), a record of another pin
+    differs: the report is about other data, or was edited."""
     if report is None:
         return Evidence("build", NOT_RUN, "no build report"), None
     record = next((s for s in report.steps if s.name == name), None)
+    if record is not None and pinned is not None and record.pinned != pinned:
+        what = f"the build report records pinned '{record.pinned}', but stages.toml pins '{pinned}'"
+        return Evidence("build", "differs", what), record
     if record is not None:
         return Evidence("build", "agreed", f"{built}, checked by {record.check}"), record
     if report.failure is not None and report.failure.name == described:
@@ -106,11 +116,12 @@ class _Chain:
             for later in order[order.index(stage) :]
             if (later, system) in found.second
         ]
-        self.entries: dict[str, list[Entry]] = {}
+        self.entries: dict[str, list[tuple[Path, Entry]]] = {}
+        """Each step's custody entries in log order, with the log each is in."""
         for log in found.custody:
             for line in log.lines:
                 if line.entry.system == system and line.entry.stage == stage:
-                    self.entries.setdefault(line.entry.step, []).append(line.entry)
+                    self.entries.setdefault(line.entry.step, []).append((log.path, line.entry))
         self.audited = {s.name for s in plan.graph.step if s.audit is not None}
         self.ddc = [d for d in plan.ddc.values() if d.ddc.system == system and d.chain.stage == stage]
 
@@ -154,13 +165,14 @@ class _Chain:
         return anchor("second", self.stage, self.system)
 
     def step(self, step: ResolvedStep) -> StepView:
-        pin, record = built_evidence(self.build, step.name, f"step '{step.name}'")
-        items = [pin, *self.custody(step.name), self.second_step(step.name)]
+        pinned = target(step).pinned
+        pin, record = built_evidence(self.build, step.name, f"step '{step.name}'", pinned=pinned)
+        items = [pin, *self.custody(step.name, record), self.second_step(step.name, pinned)]
         items += self.oracles(step.name)
         items += [self.ddc_step(d.name) for d in self.ddc if step.name in (d.chain.name, d.self_compile.name)]
         if step.name in self.audited:
             items.append(self.audit_step(step.name))
-        builds = [e for e in self.entries.get(step.name, []) if e.mode == "build"]
+        builds = [e for _, e in self.entries.get(step.name, []) if e.mode == "build"]
         refs = step.refs()
         return StepView(
             id=self.step_id(step.name),
@@ -176,15 +188,22 @@ class _Chain:
             level=level(items),
         )
 
-    def custody(self, name: str) -> list[Evidence]:
-        entries = self.entries.get(name, [])
+    def custody(self, name: str, record: StepRecord | None) -> list[Evidence]:
+        logged = self.entries.get(name, [])
+        entries = [e for _, e in logged]
         builds = [e for e in entries if e.mode == "build"]
         checks = [e for e in entries if e.mode == "check"]
         signed = sorted({e.sig.partition(":")[0] for e in entries})
-        # An entry about other data (a pin moved since) says nothing of this step's output now.
+        # An entry about other data (a pin moved since) says nothing of this step's output now; one about
+        # another store path than the build report's says the two files are not about the same output.
         stale = next(((e, why) for e in entries if (why := disagreement(e, self.plan)) is not None), None)
         if stale is not None:
             what = f"entry {stale[0].seq} disagrees with the data: {stale[1]}"
+            return [Evidence("custody", "differs", what, CUSTODY), Evidence("check", NOT_RUN, what, CUSTODY)]
+        other = next(((path, e) for path, e in logged if record is not None and e.out != record.out), None)
+        if other is not None and record is not None:
+            path, entry = other
+            what = f"the build report records out {record.out}, but entry {entry.seq} of {path} records {entry.out}"
             return [Evidence("custody", "differs", what, CUSTODY), Evidence("check", NOT_RUN, what, CUSTODY)]
         found = (
             Evidence("custody", "agreed", f"signed by {', '.join(signed)} ({entries_of(len(builds))})", CUSTODY)
@@ -199,9 +218,9 @@ class _Chain:
         again = "once" if len(checks) == 1 else f"{len(checks)} times"
         return [found, Evidence("check", "agreed", f"rebuilt {again}, byte-identical", CUSTODY)]
 
-    def second_step(self, name: str) -> Evidence:
+    def second_step(self, name: str, pinned: str) -> Evidence:
         for later, run in self.rebuilt:
-            evidence, _ = built_evidence(run.report, name, f"step '{name}'")
+            evidence, _ = built_evidence(run.report, name, f"step '{name}'", pinned=pinned)
             if evidence.status != NOT_RUN:
                 by = run.second_nix.version + ("" if later == self.stage else f", rebuilding {later}")
                 return Evidence(

@@ -176,8 +176,12 @@ def _verify_with(path: Path) -> VerifyWith:
         msg = f"{path}: not a verify-with report: no {' and no '.join(missing)}"
         raise InputError(msg)
     source = str(path)
-    second = schema.structure(extra["second_nix"], SecondNix, source=source, what="report", path="second_nix")
-    compared = schema.structure(extra["log_compare"], LogCompare, source=source, what="report", path="log_compare")
+    second = schema.structure(
+        extra["second_nix"], SecondNix, source=source, what="report", path="second_nix", syntax="JSON"
+    )
+    compared = schema.structure(
+        extra["log_compare"], LogCompare, source=source, what="report", path="log_compare", syntax="JSON"
+    )
     return VerifyWith(path, report, second, compared)
 
 
@@ -187,7 +191,8 @@ def _audit(path: Path) -> Audit:
         msg = f"{path}: not an audit report: expected a JSON object, got {schema.shown(data)}"
         raise InputError(msg)
     wanted = {key: data[key] for key in ("arch", "totals", "checks") if key in data}
-    return Audit(path, schema.structure(wanted, AuditSummary, source=str(path), what="audit report", path=""))
+    summary = schema.structure(wanted, AuditSummary, source=str(path), what="audit report", path="", syntax="JSON")
+    return Audit(path, summary)
 
 
 def _custody(path: Path, plan: Plan, keys: Mapping[str, PublicKey]) -> CustodyLog:

@@ -208,17 +208,19 @@ class TrustReport:
 
     def disagreements(self) -> list[str]:
         """Every part and step evidence that differs, as `<id>: <what>`: parts first (a failed build, a second
-        Nix, an audit, a custody log), then each step's other evidence (its failed build is its part's)."""
+        Nix, an audit, a custody log), then each step's evidence (a record that disagrees with the plan or the
+        custody log; its failed build is its part's)."""
         audits = [c.audit for c in self.chains if c.audit is not None]
         found = [
             f"{part.id}: {part.detail}"
             for part in (*self.chains, *(c.second_nix for c in self.chains), *audits, *self.static, *self.custody)
             if part.status == "differs"
         ]
+        # A build that failed at a step has no record of it (no `out`): that failure is its part's, listed above.
         return found + [
             f"{row.id}: {e.detail}"
             for part in (*self.chains, *self.static)
             for row in part.steps
             for e in row.evidence
-            if e.status == "differs" and e.kind != "build"
+            if e.status == "differs" and (e.kind != "build" or row.out)
         ]
