@@ -95,6 +95,38 @@ def test_check_static(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "Traceback" not in err
 
 
+def test_check_static_reads_what_the_loader_reads(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (root / "a.c").write_text("int main(void) { return 0; }\n")
+    proc.run(["gcc", "-o", str(root / "dynamic"), str(root / "a.c")])
+    data = bytearray((root / "dynamic").read_bytes())
+    (phoff,) = struct.unpack_from("<Q", data, 32)
+    for at in range(phoff, phoff + 56 * struct.unpack_from("<H", data, 56)[0], 56):
+        if struct.unpack_from("<I", data, at)[0] == 3:  # PT_INTERP becomes PT_NULL
+            struct.pack_into("<I", data, at, 0)
+    struct.pack_into("<H", data, 60, 0)  # e_shnum: no section headers
+    (root / "no-interp").write_bytes(data)
+    struct.pack_into("<H", data, 56, 0)  # e_phnum: no program headers
+    (root / "no-phdrs").write_bytes(data)
+    (root / "truncated").write_bytes(data[:40])
+    argv = ["--root", str(root), "sbom", "check-static", "--allow-static-pie"]
+
+    assert main([*argv, str(root / "no-interp")]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"rootstock: error: {root / 'no-interp'} is not a fully static binary:\n"
+        "  DT_NEEDED requires the shared library libc.so.6\n"
+    )
+    assert main([*argv, str(root / "no-phdrs")]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith(" is not a fully static binary:\n  not a loadable executable: no program headers\n")
+    assert main([*argv, str(root / "truncated")]) == 3
+    err = capsys.readouterr().err
+    assert err == (
+        f"rootstock: error: {root / 'truncated'}: a truncated or damaged ELF file "
+        "(40 bytes, cut short inside the 64-byte ELF64 header)\n"
+    )
+
+
 def test_probe_toolchain(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--root", str(root), "sbom", "probe-toolchain", "--workdir", str(root / "p"), "gcc", "-static"]) == 0
     assert main(["--root", str(root), "sbom", "probe-toolchain", "--workdir", str(root / "q"), "gcc"]) == 1
