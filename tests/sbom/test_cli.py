@@ -14,7 +14,7 @@ from rootstock.commands.sbom import run_derive
 from rootstock.host import proc
 from rootstock.options import GlobalOptions
 from rootstock.sbom.evidence import NINJA_DEPS_SIGNATURE, NINJA_DEPS_VERSION, check_ninja_deps
-from sbom_support import FakeHost, FixtureBuild, build_fixture
+from sbom_support import ARCHIVES, FakeHost, FixtureBuild, build_fixture
 
 
 @pytest.fixture
@@ -236,8 +236,50 @@ def test_an_unparsable_trace_or_map_is_refused(
 ) -> None:
     bad = root / f"bad.{which}"
     bad.write_text("hello world\nthis is not what a linker writes\n")
-    err = refused(with_evidence(root, built, **{("trace" if which == "trace" else "map_"): bad}), capsys)
-    assert f"build evidence {bad}: line 1 is of no known form: 'hello world'" in err
+    err = refused(with_evidence(root, built, **{("trace" if which == "trace" else "map_"): bad}), capsys, code=3)
+    kind = (
+        "a linker trace (-Wl,--trace,--trace of GNU ld or LLD)" if which == "trace" else "a linker map (GNU ld or LLD)"
+    )
+    assert err == f"rootstock: error: {bad}: not {kind}: line 1 is of no known form: 'hello world'\n"
+
+
+@pytest.mark.parametrize("which", ["trace", "map"])
+def test_a_binary_trace_or_map_is_not_one(
+    root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str], which: str
+) -> None:
+    bad = root / f"random.{which}"
+    bad.write_bytes(b"Memory Configuration\n\x00\xff\xfe\x9c" + bytes(range(256)) * 4)
+    err = refused(with_evidence(root, built, **{("trace" if which == "trace" else "map_"): bad}), capsys, code=3)
+    kind = "trace (-Wl,--trace,--trace of GNU ld or LLD)" if which == "trace" else "map (GNU ld or LLD)"
+    assert err == f"rootstock: error: {bad}: not a linker {kind}: it holds binary data (byte 0x00 at character 21)\n"
+
+
+def test_the_map_output_is_taken_from_the_directory_the_link_ran_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `gcc -Wl,-Map,build/app.map -o build/app` run from build's parent: OUTPUT(build/app ...).
+    b = build_fixture(tmp_path / "w")
+    libs = [f"-L{b.root / 'prefix' / name / 'lib'}" for name in ARCHIVES if name != "extra"]
+    libs += [f"-l{ARCHIVES[name]}" for name in ARCHIVES if name != "extra"]
+    proc.run(["g++", "-static", "-o", "build/app", "build/main.o", *libs, "-Wl,-Map,build/app.map"], cwd=b.root)
+    assert "OUTPUT(build/app elf64-x86-64)" in b.map.read_text()
+    argv = [
+        *("--root", str(b.root), "sbom", "derive", "--manifest", "deps.json"),
+        *("--binary", "build/app", "--build-dir", "build", "--map", "build/app.map"),
+    ]
+    monkeypatch.chdir(b.root)
+    assert main(argv) == 0
+    assert "greet" in capsys.readouterr().out
+
+    monkeypatch.chdir(b.build_dir)
+    argv = [*argv[:5], str(b.manifest), "--binary", "app", "--build-dir", ".", "--map", "app.map"]
+    err = refused(argv, capsys)
+    assert err == (
+        f"rootstock: error: binary app is not the output {b.build_dir / 'build/app'} of the link that app.map records: "
+        "that output does not exist (any more); build/app is in none of the directories the link may have run in "
+        f"({b.build_dir}); give --link-dir\n"
+    )
+    assert main([*argv, "--link-dir", ".."]) == 0
 
 
 def test_a_truncated_map_is_refused(root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str]) -> None:
