@@ -72,7 +72,9 @@ def test_creator_and_time_given_on_the_command_line(
     err = refused([*argv, "--creator", "the SBOM team"], capsys, code=3)
     assert "--creator: expected an email address (name@example.org, or mailto:…) or an http(s) URL" in err
     err = refused([*argv, "--source-date-epoch", "noon"], capsys, code=3)
-    assert "--source-date-epoch must be whole seconds since the epoch, not 'noon'" in err
+    assert "rootstock: error: --source-date-epoch: expected whole seconds since the epoch, an integer" in err
+    err = refused([*argv, "--source-date-epoch", "99999999999999"], capsys, code=3)
+    assert err.endswith(" (the end of year 9999), got 99999999999999\n")
 
 
 def test_derive_without_link_evidence_is_refused(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
