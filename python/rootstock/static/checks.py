@@ -8,11 +8,11 @@ from pathlib import Path
 
 from attrs import frozen
 
+from rootstock.core.elf import read_load_view
 from rootstock.core.files import temporary_directory
 from rootstock.errors import BuildError, CommandError
 from rootstock.host import nix, proc
 from rootstock.sbom.errors import NotStaticError
-from rootstock.static.elf import read_load_view
 from rootstock.static.model import Recipe
 
 _PROBE_SOURCE = "int main(void) { return 0; }\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from rootstock.core.elf import PT_INTERP, DamagedElfError, NotElfError, read_load_view
 from rootstock.host import proc
-from rootstock.static.elf import PT_INTERP, DamagedElfError, NotElfError, read_load_view
 
 # ELF64 header fields patched below: e_phoff, e_phentsize, e_phnum, e_shnum.
 E_PHOFF, E_PHENTSIZE, E_PHNUM, E_SHNUM = 32, 54, 56, 60

@@ -1,5 +1,6 @@
-"""The loader's view of an ELF file: its header, program headers, the PT_INTERP string and the dynamic table
-PT_DYNAMIC points to, ELF32 or ELF64, either byte order.
+"""The ELF header of a file (ELF32 or ELF64, either byte order), and the loader's view of it: the program
+headers, the PT_INTERP string and the dynamic table PT_DYNAMIC points to. Every reader of ELF files takes the
+header from here, so that a file that is not ELF and one cut short are told apart the same way everywhere.
 
 Section headers are left unread on purpose: they are optional (strip and a tamperer can remove them) and
 neither the kernel nor ld.so reads them, so what a binary needs at load time must be read as they read it.
@@ -36,9 +37,26 @@ class NotElfError(InputError):
 class DamagedElfError(InputError):
     """A file that starts as ELF is cut short, or its headers point outside it."""
 
-    def __init__(self, path: Path, what: str) -> None:
-        self.path = path
-        super().__init__(f"{path}: a truncated or damaged ELF file ({what})")
+    def __init__(self, name: object, what: str) -> None:
+        super().__init__(f"{name}: a truncated or damaged ELF file ({what})")
+
+
+@frozen
+class Header:
+    """The fields of an ELF header that say where the rest of the file is."""
+
+    bits: int
+    order: str  # struct's byte order: "<" or ">"
+    size: int
+    type: int
+    machine: int
+    phoff: int
+    shoff: int
+    phentsize: int
+    phnum: int
+    shentsize: int
+    shnum: int
+    shstrndx: int
 
 
 @frozen
@@ -91,19 +109,9 @@ def read_load_view(path: Path) -> LoadView:
 
 def parse_load_view(path: Path, data: bytes) -> LoadView:
     """The loader's view of data, the contents of path (named in errors); as read_load_view."""
-    if not MAGIC.startswith(data[:4]) or not data:
-        shown = f"it starts with {data[:4].hex()}, not the magic number 7f454c46" if data else "it is empty"
-        msg = f"{path}: not an ELF file ({shown})"
-        raise NotElfError(msg)
-    if len(data) < _IDENT_SIZE:
-        raise DamagedElfError(path, f"{len(data)} bytes, cut short inside the 16-byte ELF identification")
-    if data[4] not in _BITS or data[5] not in _ORDERS:
-        raise DamagedElfError(path, f"unknown ELF class {data[4]} or byte order {data[5]}")
-    bits, order = _BITS[data[4]], _ORDERS[data[5]]
-    fmt, header_size = _HEADER[bits]
-    if len(data) < header_size:
-        raise DamagedElfError(path, f"{len(data)} bytes, cut short inside the {header_size}-byte ELF{bits} header")
-    etype, machine, _, _, phoff, _, _, _, phentsize, phnum, *_ = struct.unpack_from(order + fmt, data, _IDENT_SIZE)
+    header = read_header(data, path)
+    bits, order, phoff, phentsize, phnum = header.bits, header.order, header.phoff, header.phentsize, header.phnum
+    etype, machine = header.type, header.machine
     phdr = order + _PHDR[bits]
     if phnum and phentsize < struct.calcsize(phdr):
         raise DamagedElfError(
@@ -132,6 +140,31 @@ def parse_load_view(path: Path, data: bytes) -> LoadView:
         bool(dynamic),
         needed,
     )
+
+
+def read_header(data: bytes, name: object) -> Header:
+    """The ELF header of data, the contents of the file name (named in errors).
+
+    Raises:
+        NotElfError: data does not start with the ELF magic number.
+        DamagedElfError: it is cut short inside the header, or its class or byte order is unknown.
+    """
+    if not data or not MAGIC.startswith(data[:4]):
+        shown = f"it starts with {data[:4].hex()}, not the magic number 7f454c46" if data else "it is empty"
+        msg = f"{name}: not an ELF file ({shown})"
+        raise NotElfError(msg)
+    if len(data) < _IDENT_SIZE:
+        raise DamagedElfError(name, f"{len(data)} bytes, cut short inside the 16-byte ELF identification")
+    if data[4] not in _BITS or data[5] not in _ORDERS:
+        raise DamagedElfError(name, f"unknown ELF class {data[4]} or byte order {data[5]}")
+    bits, order = _BITS[data[4]], _ORDERS[data[5]]
+    fmt, size = _HEADER[bits]
+    if len(data) < size:
+        raise DamagedElfError(name, f"{len(data)} bytes, cut short inside the {size}-byte ELF{bits} header")
+    etype, machine, _, _, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(
+        order + fmt, data, _IDENT_SIZE
+    )
+    return Header(bits, order, size, etype, machine, phoff, shoff, phentsize, phnum, shentsize, shnum, shstrndx)
 
 
 def _segment(data: bytes, fmt: str, bits: int, at: int) -> ProgramHeader:
