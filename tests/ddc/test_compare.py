@@ -117,7 +117,7 @@ def test_a_missing_step_output_is_one_clear_message(tmp_path: Path) -> None:
 
 
 def test_a_program_that_is_not_elf_is_one_clear_message(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"^ddc 'tinycc': tcc-host2 .*/host2/bin/tcc is not an ELF file") as e:
+    with pytest.raises(InputError, match=r"^ddc 'tinycc': tcc-host2 .*/host2/bin/tcc: not an ELF file") as e:
         compare(FACTS, outputs(tmp_path, host2=b"#!/bin/sh\necho tcc\n"))
     assert e.value.exit_code == ExitCode.BAD_INPUT
 

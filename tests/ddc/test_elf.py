@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from elf_support import tiny_elf
 
-from rootstock.ddc.elf import NotElfError, read_elf
+from rootstock.core.elf import DamagedElfError, NotElfError
+from rootstock.ddc.elf import read_elf
 from rootstock.errors import ExitCode
 
 
@@ -35,18 +36,23 @@ def test_an_offset_is_placed_in_the_part_of_the_file_that_holds_it() -> None:
 
 
 def test_a_file_that_is_not_elf_is_one_clear_error() -> None:
-    with pytest.raises(NotElfError, match=r"^prog is not an ELF file \(it starts with 23212f62, not 7f454c46\)$") as e:
+    with pytest.raises(
+        NotElfError, match=r"^prog: not an ELF file \(it starts with 23212f62, not the magic number 7f454c46\)$"
+    ) as e:
         read_elf(b"#!/bin/sh\n", "prog")
     assert e.value.exit_code == ExitCode.BAD_INPUT
-    with pytest.raises(NotElfError, match="it starts with nothing"):
+    with pytest.raises(NotElfError, match=r"^empty: not an ELF file \(it is empty\)$"):
         read_elf(b"", "empty")
 
 
 def test_a_truncated_or_inconsistent_elf_is_refused() -> None:
     data = tiny_elf({".text": b"\x90"})
-    with pytest.raises(NotElfError, match="truncated ELF header"):
+    damaged = r"^t: a truncated or damaged ELF file "
+    with pytest.raises(DamagedElfError, match=damaged + r"\(30 bytes, cut short inside the 52-byte ELF32 header\)$"):
         read_elf(data[:30], "t")
-    with pytest.raises(NotElfError, match=r"section headers .* lie outside the file"):
+    with pytest.raises(DamagedElfError, match=damaged + r"\(4 bytes, cut short inside the 16-byte ELF identification"):
+        read_elf(data[:4], "t")
+    with pytest.raises(DamagedElfError, match=damaged + r"\(section headers .* lie outside the file"):
         read_elf(data[:-8], "t")
-    with pytest.raises(NotElfError, match="unknown ELF class or byte order"):
+    with pytest.raises(DamagedElfError, match=damaged + r"\(unknown ELF class 3 or byte order 1\)$"):
         read_elf(b"\x7fELF\x03\x01" + bytes(60), "t")

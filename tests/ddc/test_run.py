@@ -107,7 +107,7 @@ def test_a_mismatch_fails_with_one_message_and_a_failed_report(fake: Path, tmp_p
 
 def test_an_output_that_is_not_elf_fails_as_bad_input_with_a_report(fake: Path, tmp_path: Path) -> None:
     (fake / "tinycc-host-gcc" / "bin" / "tcc").write_text("#!/bin/sh\n")
-    with pytest.raises(InputError, match=r"tcc-host .* is not an ELF file") as e:
+    with pytest.raises(InputError, match=r"tcc-host .*: not an ELF file") as e:
         ddc_run.run_ddc(plan(), "tinycc", log_dir=tmp_path / "logs")
     assert e.value.exit_code == ExitCode.BAD_INPUT
     report = json.loads((tmp_path / "logs" / "ddc" / "tinycc" / "report.json").read_text())

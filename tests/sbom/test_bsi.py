@@ -221,7 +221,12 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     [
         (None, "SBOM not found"),
         ("<bom/>", "not JSON"),
-        ('{"hello": 1}', "JSON that is neither CycloneDX (no bomFormat) nor SPDX (no spdxVersion)"),
+        ('{"hello": 1}', "it has neither bomFormat (CycloneDX) nor spdxVersion (SPDX)"),
+        ('{"bomFormat": "cyclonedx", "specVersion": "1.6"}', ": bomFormat is 'cyclonedx', expected 'CycloneDX'\n"),
+        ('{"bomFormat": "CycloneDX", "components": "x"}', ": components: expected a list, got a string\n"),
+        ('{"bomFormat": "CycloneDX", "metadata": []}', ": metadata: expected an object, got a list\n"),
+        ('{"spdxVersion": "SPDX-2.3", "packages": {}}', ": packages: expected a list, got an object\n"),
+        ("[1, 2]", ": the document is a list, not an object\n"),
         ('{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"}', "an SPDX 3 JSON-LD document"),
         ("name,type,usage,url,checksum\n", "not JSON"),
     ],

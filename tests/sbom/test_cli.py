@@ -14,7 +14,7 @@ from rootstock.commands.sbom import run_derive
 from rootstock.host import proc
 from rootstock.options import GlobalOptions
 from rootstock.sbom.evidence import NINJA_DEPS_SIGNATURE, NINJA_DEPS_VERSION, check_ninja_deps
-from sbom_support import FakeHost, FixtureBuild, build_fixture
+from sbom_support import ARCHIVES, FakeHost, FixtureBuild, build_fixture
 
 
 @pytest.fixture
@@ -72,7 +72,9 @@ def test_creator_and_time_given_on_the_command_line(
     err = refused([*argv, "--creator", "the SBOM team"], capsys, code=3)
     assert "--creator: expected an email address (name@example.org, or mailto:…) or an http(s) URL" in err
     err = refused([*argv, "--source-date-epoch", "noon"], capsys, code=3)
-    assert "--source-date-epoch must be whole seconds since the epoch, not 'noon'" in err
+    assert "rootstock: error: --source-date-epoch: expected whole seconds since the epoch, an integer" in err
+    err = refused([*argv, "--source-date-epoch", "99999999999999"], capsys, code=3)
+    assert err.endswith(" (the end of year 9999), got 99999999999999\n")
 
 
 def test_derive_without_link_evidence_is_refused(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,6 +95,38 @@ def test_check_static(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert f"rootstock: error: {root / 'dynamic'} is not a fully static binary" in err
     assert "Traceback" not in err
+
+
+def test_check_static_reads_what_the_loader_reads(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (root / "a.c").write_text("int main(void) { return 0; }\n")
+    proc.run(["gcc", "-o", str(root / "dynamic"), str(root / "a.c")])
+    data = bytearray((root / "dynamic").read_bytes())
+    (phoff,) = struct.unpack_from("<Q", data, 32)
+    for at in range(phoff, phoff + 56 * struct.unpack_from("<H", data, 56)[0], 56):
+        if struct.unpack_from("<I", data, at)[0] == 3:  # PT_INTERP becomes PT_NULL
+            struct.pack_into("<I", data, at, 0)
+    struct.pack_into("<H", data, 60, 0)  # e_shnum: no section headers
+    (root / "no-interp").write_bytes(data)
+    struct.pack_into("<H", data, 56, 0)  # e_phnum: no program headers
+    (root / "no-phdrs").write_bytes(data)
+    (root / "truncated").write_bytes(data[:40])
+    argv = ["--root", str(root), "sbom", "check-static", "--allow-static-pie"]
+
+    assert main([*argv, str(root / "no-interp")]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"rootstock: error: {root / 'no-interp'} is not a fully static binary:\n"
+        "  DT_NEEDED requires the shared library libc.so.6\n"
+    )
+    assert main([*argv, str(root / "no-phdrs")]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith(" is not a fully static binary:\n  not a loadable executable: no program headers\n")
+    assert main([*argv, str(root / "truncated")]) == 3
+    err = capsys.readouterr().err
+    assert err == (
+        f"rootstock: error: {root / 'truncated'}: a truncated or damaged ELF file "
+        "(40 bytes, cut short inside the 64-byte ELF64 header)\n"
+    )
 
 
 def test_probe_toolchain(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -204,8 +238,50 @@ def test_an_unparsable_trace_or_map_is_refused(
 ) -> None:
     bad = root / f"bad.{which}"
     bad.write_text("hello world\nthis is not what a linker writes\n")
-    err = refused(with_evidence(root, built, **{("trace" if which == "trace" else "map_"): bad}), capsys)
-    assert f"build evidence {bad}: line 1 is of no known form: 'hello world'" in err
+    err = refused(with_evidence(root, built, **{("trace" if which == "trace" else "map_"): bad}), capsys, code=3)
+    kind = (
+        "a linker trace (-Wl,--trace,--trace of GNU ld or LLD)" if which == "trace" else "a linker map (GNU ld or LLD)"
+    )
+    assert err == f"rootstock: error: {bad}: not {kind}: line 1 is of no known form: 'hello world'\n"
+
+
+@pytest.mark.parametrize("which", ["trace", "map"])
+def test_a_binary_trace_or_map_is_not_one(
+    root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str], which: str
+) -> None:
+    bad = root / f"random.{which}"
+    bad.write_bytes(b"Memory Configuration\n\x00\xff\xfe\x9c" + bytes(range(256)) * 4)
+    err = refused(with_evidence(root, built, **{("trace" if which == "trace" else "map_"): bad}), capsys, code=3)
+    kind = "trace (-Wl,--trace,--trace of GNU ld or LLD)" if which == "trace" else "map (GNU ld or LLD)"
+    assert err == f"rootstock: error: {bad}: not a linker {kind}: it holds binary data (byte 0x00 at character 21)\n"
+
+
+def test_the_map_output_is_taken_from_the_directory_the_link_ran_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `gcc -Wl,-Map,build/app.map -o build/app` run from build's parent: OUTPUT(build/app ...).
+    b = build_fixture(tmp_path / "w")
+    libs = [f"-L{b.root / 'prefix' / name / 'lib'}" for name in ARCHIVES if name != "extra"]
+    libs += [f"-l{ARCHIVES[name]}" for name in ARCHIVES if name != "extra"]
+    proc.run(["g++", "-static", "-o", "build/app", "build/main.o", *libs, "-Wl,-Map,build/app.map"], cwd=b.root)
+    assert "OUTPUT(build/app elf64-x86-64)" in b.map.read_text()
+    argv = [
+        *("--root", str(b.root), "sbom", "derive", "--manifest", "deps.json"),
+        *("--binary", "build/app", "--build-dir", "build", "--map", "build/app.map"),
+    ]
+    monkeypatch.chdir(b.root)
+    assert main(argv) == 0
+    assert "greet" in capsys.readouterr().out
+
+    monkeypatch.chdir(b.build_dir)
+    argv = [*argv[:5], str(b.manifest), "--binary", "app", "--build-dir", ".", "--map", "app.map"]
+    err = refused(argv, capsys)
+    assert err == (
+        f"rootstock: error: binary app is not the output {b.build_dir / 'build/app'} of the link that app.map records: "
+        "that output does not exist (any more); build/app is in none of the directories the link may have run in "
+        f"({b.build_dir}); give --link-dir\n"
+    )
+    assert main([*argv, "--link-dir", ".."]) == 0
 
 
 def test_a_truncated_map_is_refused(root: Path, built: FixtureBuild, capsys: pytest.CaptureFixture[str]) -> None:

@@ -95,11 +95,11 @@ def test_parse_map() -> None:
 
 def test_read_link_evidence_refuses_missing_and_empty(tmp_path: Path) -> None:
     with pytest.raises(EvidenceError, match=r"app\.trace: cannot be read"):
-        read_link_evidence([tmp_path / "app.trace"], [], tmp_path)
+        read_link_evidence([tmp_path / "app.trace"], [], [tmp_path])
     empty = tmp_path / "empty.map"
     empty.write_text("Memory Configuration\n")
     with pytest.raises(EvidenceError, match=r"empty\.map: names no linked object"):
-        read_link_evidence([], [empty], tmp_path)
+        read_link_evidence([], [empty], [tmp_path])
 
 
 def write(path: Path, text: str) -> None:

@@ -65,6 +65,18 @@ def test_malformed_manifest_is_one_error_naming_the_field(
         load(path)
 
 
+@pytest.mark.parametrize("value", [-7, 99999999999999])
+def test_a_source_date_epoch_before_1970_or_after_9999_is_refused(tmp_path: Path, value: int) -> None:
+    path = tmp_path / "deps.json"
+    path.write_text(json.dumps({"subject": {"name": "app", "version": "1"}, "source_date_epoch": value}))
+    with pytest.raises(InputError) as err:
+        load(path)
+    assert str(err.value) == (
+        f"manifest {path}: source_date_epoch: expected whole seconds since the epoch, an integer from 0 to "
+        f"253402300799 (the end of year 9999), got {value}"
+    )
+
+
 def test_a_manifest_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "deps.json"
     path.write_text("[]")

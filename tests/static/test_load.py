@@ -108,6 +108,16 @@ def test_bad_recipes_are_named(tmp_path: Path, change: tuple[str, str], message:
             ('subject = "b"', 'subject = "b"\nsource_date_epoch = "1980"'),
             "source_date_epoch: expected an integer, got a string '1980'",
         ),
+        (
+            ('subject = "b"', 'subject = "b"\nsource_date_epoch = -5'),
+            "source_date_epoch: expected whole seconds since the epoch, an integer from 0 to 253402300799 "
+            "(the end of year 9999), got -5",
+        ),
+        (
+            ('subject = "b"', 'subject = "b"\nsource_date_epoch = 99999999999999'),
+            "source_date_epoch: expected whole seconds since the epoch, an integer from 0 to 253402300799 "
+            "(the end of year 9999), got 99999999999999",
+        ),
     ],
 )
 def test_a_bad_field_is_one_line_in_the_file_s_words(tmp_path: Path, change: tuple[str, str], message: str) -> None:

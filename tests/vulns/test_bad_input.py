@@ -71,7 +71,17 @@ def test_a_zip_of_osv_files_is_a_feed(case, capsys, tmp_path: Path) -> None:
         (json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.4"}), "CycloneDX specVersion '1.4', not '1.6'"),
         ("SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\n", "(SPDX tag-value)"),
         (json.dumps({"spdxVersion": "SPDX-2.2"}), "spdxVersion 'SPDX-2.2', not 'SPDX-2.3'"),
-        (json.dumps({"packages": []}), "JSON that is neither CycloneDX (bomFormat) nor SPDX (spdxVersion)"),
+        (json.dumps({"packages": []}), "(it has neither bomFormat (CycloneDX) nor spdxVersion (SPDX))"),
+        (json.dumps({"bomFormat": "cyclonedx"}), "(bomFormat is 'cyclonedx', expected 'CycloneDX')"),
+        (
+            json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": "x"}),
+            "(components: expected a list, got a string)",
+        ),
+        (
+            json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"name": "a", "hashes": 5}]}),
+            "(components[0].hashes: expected a list, got a number)",
+        ),
+        (json.dumps({"spdxVersion": "SPDX-2.3", "packages": "x"}), "(packages: expected a list, got a string)"),
         ("name,type,usage,url,checksum\n", "the CSV lists no versions or package URLs"),
     ],
 )

@@ -36,7 +36,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="a build directory holding the compiler's -MD .d files (repeatable)",
     )
     derive.add_argument(
-        "--link-dir", type=Path, default=None, help="directory the final link ran in (default: the first --build-dir)"
+        "--link-dir",
+        type=Path,
+        default=None,
+        help="directory the final link ran in (default: the first --build-dir, else the current directory, that "
+        "holds the output the map names)",
     )
     derive.add_argument(
         "--trace",
@@ -107,7 +111,7 @@ def run_derive(options: GlobalOptions, args: argparse.Namespace, *, host: HostDa
     build = BuildEvidence(
         binary=args.binary,
         build_dirs=tuple(args.build_dir),
-        link_dir=args.link_dir or args.build_dir[0],
+        link_dir=args.link_dir,
         traces=tuple(args.trace),
         maps=tuple(args.map),
     )

@@ -18,6 +18,7 @@ from packageurl import PackageURL
 from rootstock.core.cpe import Cpe
 from rootstock.core.spdx_licence import problem as licence_problem
 from rootstock.errors import InputError
+from rootstock.sbom import shape
 from rootstock.sbom.supplier import is_email, is_url
 from rootstock.schema import read_document
 
@@ -195,7 +196,7 @@ def _cyclonedx(data: dict[str, Any]) -> tuple[str, int, list[Problem]]:
     problems = []
     if _version(spec) < CYCLONEDX_MIN:
         problems.append(Problem("SBOM", "specVersion", f"{spec!r}: {TR} accepts CycloneDX 1.6 or later"))
-    metadata = _dict(data.get("metadata"))
+    metadata = shape.table(data, "metadata")
     if (why := _contact(_cdx_creator(metadata))) is not None:
         problems.append(Problem("SBOM", "creator (metadata.manufacturer url or contact email)", why))
     if (why := _timestamp(metadata.get("timestamp"))) is not None:
@@ -206,16 +207,16 @@ def _cyclonedx(data: dict[str, Any]) -> tuple[str, int, list[Problem]]:
         problems.append(Problem("SBOM", "vulnerabilities", f"present: {TR} §3.1 keeps them out of the SBOM"))
     items = [(f"subject {_dict(metadata.get('component')).get('name', '?')}", _dict(metadata.get("component")))]
     items += [
-        (f"component {_dict(c).get('name', f'#{i}')}", _dict(c)) for i, c in enumerate(_list(data.get("components")))
+        (f"component {_dict(c).get('name', f'#{i}')}", _dict(c)) for i, c in enumerate(shape.array(data, "components"))
     ]
     entries = {
         str(d.get("ref")): [str(x) for x in _list(d.get("dependsOn"))]
-        for d in _list(data.get("dependencies"))
+        for d in shape.array(data, "dependencies")
         if isinstance(d, dict)
     }
     assessed = {
         str(r)
-        for comp in _list(data.get("compositions"))
+        for comp in shape.array(data, "compositions")
         if isinstance(comp, dict) and comp.get("aggregate")
         for r in _list(comp.get("dependencies")) + _list(comp.get("assemblies"))
     }
@@ -272,7 +273,7 @@ def _spdx2(data: dict[str, Any]) -> tuple[str, int, list[Problem]]:
         Problem("SBOM", "executable, archive, structured properties", "SPDX 2 has no field for them"),
         Problem("SBOM", "dependencies completeness", "SPDX 2 relationships have no completeness indicator"),
     ]
-    info = _dict(data.get("creationInfo"))
+    info = shape.table(data, "creationInfo")
     creators = [
         v
         for actor in _list(info.get("creators"))
@@ -283,7 +284,7 @@ def _spdx2(data: dict[str, Any]) -> tuple[str, int, list[Problem]]:
         problems.append(Problem("SBOM", "creator (creationInfo.creators Organization or Person)", why))
     if (why := _timestamp(str(info.get("created", "")).replace("Z", "+00:00"))) is not None:
         problems.append(Problem("SBOM", "timestamp (creationInfo.created)", why))
-    packages = [_dict(p) for p in _list(data.get("packages"))]
+    packages = [_dict(p) for p in shape.array(data, "packages")]
     for p in packages:
         problems.extend(_spdx_package(p))
     return f"SPDX {version.removeprefix('SPDX-')}", len(packages), problems
@@ -293,7 +294,8 @@ def check(path: Path) -> Report:
     """Check one SBOM file against the profile.
 
     Raises:
-        InputError: the file is missing or unreadable, not JSON, or neither CycloneDX nor SPDX 2 JSON.
+        InputError: the file is missing or unreadable, not JSON, neither CycloneDX nor SPDX 2 JSON, or a list or
+            object of it holds another type.
     """
     text = read_document(path, "SBOM", lambda t: t, ValueError, FORMATS)
     try:
@@ -301,14 +303,12 @@ def check(path: Path) -> Report:
     except json.JSONDecodeError as exc:
         msg = f"{path}: not JSON ({exc}); expected {FORMATS}"
         raise InputError(msg) from None
-    if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX":
-        fmt, count, problems = _cyclonedx(data)
-    elif isinstance(data, dict) and "spdxVersion" in data:
-        fmt, count, problems = _spdx2(data)
-    elif isinstance(data, dict) and "spdx.org/rdf/3" in json.dumps(data.get("@context", "")):
+    if isinstance(data, dict) and "spdx.org/rdf/3" in json.dumps(data.get("@context", "")):
         msg = f"{path}: an SPDX 3 JSON-LD document, which this check does not read yet; expected {FORMATS}"
         raise InputError(msg)
-    else:
-        msg = f"{path}: JSON that is neither CycloneDX (no bomFormat) nor SPDX (no spdxVersion); expected {FORMATS}"
-        raise InputError(msg)
+    try:
+        fmt, count, problems = _cyclonedx(data) if shape.sbom_format(data) == "CycloneDX" else _spdx2(data)
+    except shape.ShapeError as exc:
+        msg = f"{path}: not {FORMATS}: {exc}"
+        raise InputError(msg) from None
     return Report(path, fmt, count, tuple(problems))

@@ -19,7 +19,7 @@ from packageurl import PackageURL
 from rootstock.core.cpe import Cpe
 from rootstock.core.nar import flat_hash
 from rootstock.core.spdx_licence import problem
-from rootstock.errors import InputError, ToolMissingError
+from rootstock.errors import InputError, ToolMissingError, listing
 from rootstock.host import proc
 from rootstock.sbom import deployable, licence, supplier
 from rootstock.sbom import evidence as ev
@@ -339,14 +339,16 @@ def _loaded_image(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def check_linked(binary: Path, linked: Path, named_by: Path) -> str:
+def check_linked(binary: Path, linked: Path, named_by: Path, *, resolved: str = "") -> str:
     """Check binary is the file the link wrote (named by the map named_by), or that file stripped; say which.
+    resolved says against which directory the map's relative output name was taken, and why.
 
     Raises:
         NotLinkedBinaryError: the linked output is gone, or binary has other contents.
     """
     if not linked.is_file():
-        raise NotLinkedBinaryError(binary, linked, named_by, "that output does not exist (any more)")
+        gone = f"that output does not exist (any more){'; ' + resolved if resolved else ''}"
+        raise NotLinkedBinaryError(binary, linked, named_by, gone)
     name = os.path.relpath(linked, named_by.parent)
     want, got = flat_hash(linked).hex, flat_hash(binary).hex
     if want == got:
@@ -365,7 +367,9 @@ class BuildEvidence:
 
     binary: Path
     build_dirs: tuple[Path, ...]
-    link_dir: Path
+    # The directory the final link ran in; None: not known, found as the first build directory or the
+    # current directory that holds the output the map names.
+    link_dir: Path | None
     traces: tuple[Path, ...] = ()
     maps: tuple[Path, ...] = ()
 
@@ -389,10 +393,20 @@ def derive_from_build(manifest: Manifest, *, base: Path, build: BuildEvidence, h
     base = base.absolute()
     dependencies = mf.resolve(manifest, base)
     dirs = [d.absolute() for d in build.build_dirs]
-    link, named_by = ev.read_link_evidence(build.traces, build.maps, build.link_dir.absolute())
+    cwds = [build.link_dir.absolute()] if build.link_dir is not None else list(dict.fromkeys([*dirs, Path.cwd()]))
+    record = ev.read_link_evidence(build.traces, build.maps, cwds)
+    link = record.inputs
     linked = ""
-    if link.output is not None and named_by is not None:
-        linked = check_linked(build.binary, build.link_dir.absolute() / link.output, named_by)
+    if link.output is not None and record.named_by is not None:
+        output = Path(link.output)
+        if output.is_absolute():
+            resolved = ""
+        elif build.link_dir is not None:
+            resolved = f"{output} taken relative to --link-dir {record.cwd}"
+        else:
+            tried = listing([str(d) for d in cwds])
+            resolved = f"{output} is in none of the directories the link may have run in ({tried}); give --link-dir"
+        linked = check_linked(build.binary, record.cwd / output, record.named_by, resolved=resolved)
     evidence = ev.collect(dirs, link)
     subject_dirs = [*dirs, *((base / s).absolute() for s in manifest.source_dirs)]
     return derive(

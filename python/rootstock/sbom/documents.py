@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from rootstock.errors import InputError
-from rootstock.sbom import csv, cyclonedx, spdx
+from rootstock.sbom import csv, cyclonedx, epoch, spdx
 from rootstock.sbom.model import Sbom
 
 
@@ -19,15 +19,12 @@ def creation_time(*, given: str | None, environ: Mapping[str, str], recorded: in
     that equal builds give equal documents.
 
     Raises:
-        InputError: the time given or $SOURCE_DATE_EPOCH is not whole seconds since the epoch.
+        InputError: the time given or $SOURCE_DATE_EPOCH is not a SOURCE_DATE_EPOCH (names which).
     """
     for text, what in ((given, "--source-date-epoch"), (environ.get("SOURCE_DATE_EPOCH"), "SOURCE_DATE_EPOCH")):
         if text is not None:
-            if not text.isdigit():
-                msg = f"{what} must be whole seconds since the epoch, not '{text}'"
-                raise InputError(msg)
-            return datetime.fromtimestamp(int(text), UTC)
-    return datetime.fromtimestamp(recorded or 0, UTC)
+            return epoch.timestamp(epoch.parsed(text, what))
+    return epoch.timestamp(epoch.checked(recorded or 0, "source_date_epoch"))
 
 
 def render(

@@ -57,6 +57,15 @@ class EvidenceError(SbomError):
         super().__init__(msg)
 
 
+class NotEvidenceError(InputError):
+    """A file given as a linker trace or map is none: binary data, or text of no form GNU ld or LLD writes."""
+
+    def __init__(self, path: Path, kind: str, reason: str) -> None:
+        self.path = path
+        msg = f"{path}: not {kind}: {reason}"
+        super().__init__(msg)
+
+
 class NotLinkedBinaryError(SbomError):
     """The binary given is not the file the link recorded in the evidence wrote."""
 

@@ -6,13 +6,13 @@ import os
 import re
 import struct
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from attrs import frozen
 
 from rootstock.host import proc
-from rootstock.sbom.errors import EvidenceError
+from rootstock.sbom.errors import EvidenceError, NotEvidenceError
 
 # GNU ld prints diagnostics as "<program>: message"; they are not input files.
 _LD_DIAGNOSTIC = re.compile(r"^\S*ld(\.bfd|\.gold|\.lld)?: ")
@@ -36,10 +36,15 @@ _GNU_MAP_FIRST = (
     "Memory Configuration",
 )
 # GNU ld ends the memory map with the script's OUTPUT statement, naming the file it wrote and its format.
-_MAP_OUTPUT = re.compile(r"^OUTPUT\((?P<file>.+) (?P<format>[^ ()]+)\)$")
+_MAP_OUTPUT = re.compile(r"^OUTPUT\((?P<file>.+) (?P<format>[^ ()]+)\)$", re.MULTILINE)
 _LLD_MAP_HEADER = re.compile(r"^\s*VMA\s+LMA\s+Size\s+Align\s+Out\s+In\s+Symbol\s*$")
 # Every line of an LLD map after its header starts with the VMA, LMA, size and alignment columns.
 _LLD_MAP_LINE = re.compile(r"^\s*[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+\d+(\s|$)")
+
+# Neither linker writes a control character other than white space; random or binary data has them at once.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+TRACE = "a linker trace (-Wl,--trace,--trace of GNU ld or LLD)"
+MAP = "a linker map (GNU ld or LLD)"
 
 # ninja's deps log (deps_log.cc): a signature, a version, then records of a 32-bit size (high bit: a deps
 # record) and that many bytes. A path record is the path, NUL-padded to 4 bytes, and the one's complement of
@@ -283,33 +288,59 @@ def _is_lld_map(text: str) -> bool:
     return bool(_LLD_MAP_HEADER.match(text.lstrip().partition("\n")[0]))
 
 
-def _read_one(path: Path, parse: Callable[[str, Path], LinkInputs], cwd: Path) -> tuple[str, LinkInputs]:
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(errors="replace")
+        return path.read_text(errors="replace")
     except OSError as exc:
         raise EvidenceError(path, f"cannot be read ({exc.strerror})") from None
+
+
+def _parsed(path: Path, text: str, kind: str, cwd: Path) -> LinkInputs:
+    if m := _NOT_TEXT.search(text):
+        raise NotEvidenceError(path, kind, f"it holds binary data (byte {ord(m[0]):#04x} at character {m.start()})")
     try:
-        found = parse(text, cwd)
+        found = parse_trace(text, cwd) if kind == TRACE else parse_map(text, cwd)
     except UnknownLineError as exc:
-        raise EvidenceError(path, f"{exc}; expected the output of -Wl,--trace,--trace or -Wl,-Map") from None
+        raise NotEvidenceError(path, kind, str(exc)) from None
     if not found.objects and not found.members:
         raise EvidenceError(path, "names no linked object or archive member; was it written by the link?")
-    return text, found
+    return found
 
 
-def read_link_evidence(traces: Sequence[Path], maps: Sequence[Path], cwd: Path) -> tuple[LinkInputs, Path | None]:
-    """Read linker traces and maps of one link, run in cwd; also the map that names the link's output.
+@frozen
+class LinkRecord:
+    """What the traces and maps of one link say: its inputs, the map naming its output, the cwd it ran in."""
+
+    inputs: LinkInputs
+    named_by: Path | None
+    cwd: Path
+
+
+def link_cwd(map_texts: Sequence[str], cwds: Sequence[Path]) -> Path:
+    """The first of cwds holding the output the maps name (GNU ld records it relative to the link's cwd, which
+    need not be the map's directory or the build directory); the first of them when none holds it."""
+    outputs = [m["file"] for text in map_texts for m in _MAP_OUTPUT.finditer(text)]
+    return next((cwd for cwd in cwds if any((cwd / out).is_file() for out in outputs)), cwds[0])
+
+
+def read_link_evidence(traces: Sequence[Path], maps: Sequence[Path], cwds: Sequence[Path]) -> LinkRecord:
+    """Read linker traces and maps of one link, run in one of cwds (the first holding the output the maps name,
+    else the first); also the map that names the link's output.
 
     Raises:
-        EvidenceError: a file is missing, of no known form or names no linked input at all; a GNU ld map has
-            no closing OUTPUT statement (it is truncated); the maps name different outputs, or a trace lacks
-            members a map lists (they are not of the same link).
+        NotEvidenceError: a file holds binary data or text of no form either linker writes.
+        EvidenceError: a file is missing or names no linked input at all; a GNU ld map has no closing OUTPUT
+            statement (it is truncated); the maps name different outputs, or a trace lacks members a map
+            lists (they are not of the same link).
     """
-    found_traces = [(t, _read_one(t, parse_trace, cwd)[1]) for t in traces]
+    trace_texts = [(t, _read_text(t)) for t in traces]
+    map_texts = [(m, _read_text(m)) for m in maps]
+    cwd = link_cwd([text for _, text in map_texts], cwds)
+    found_traces = [(t, _parsed(t, text, TRACE, cwd)) for t, text in trace_texts]
     result = LinkInputs(frozenset(), frozenset())
     named_by: Path | None = None
-    for path in maps:
-        text, found = _read_one(path, parse_map, cwd)
+    for path, text in map_texts:
+        found = _parsed(path, text, MAP, cwd)
         if found.output is None and not _is_lld_map(text):
             raise EvidenceError(path, "has no OUTPUT(file format) line, which ends every GNU ld map: it is truncated")
         if named_by is not None and found.output != result.output:
@@ -327,7 +358,7 @@ def read_link_evidence(traces: Sequence[Path], maps: Sequence[Path], cwd: Path) 
         result = result.merged(found)
     for _, found in found_traces:
         result = result.merged(found)
-    return result, named_by
+    return LinkRecord(result, named_by, cwd)
 
 
 def check_ninja_deps(data: bytes) -> None:

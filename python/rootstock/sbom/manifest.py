@@ -10,6 +10,7 @@ from attrs import field, frozen
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
 from rootstock.errors import HashMismatchError, InputError
+from rootstock.sbom import epoch
 from rootstock.sbom.errors import MissingSourceError
 from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors, read_document
 
@@ -78,7 +79,7 @@ class Manifest:
     # Who publishes the SBOM (email or URL), and the time it is stamped with (seconds since the epoch): the
     # build's SOURCE_DATE_EPOCH, so that equal builds give equal documents.
     creator: str = ""
-    source_date_epoch: int | None = None
+    source_date_epoch: int | None = field(default=None, validator=epoch.validate)
 
 
 @frozen

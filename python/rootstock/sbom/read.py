@@ -17,6 +17,7 @@ from typing import Any
 from attrs import frozen
 
 from rootstock.errors import InputError
+from rootstock.sbom import shape
 from rootstock.sbom.csv import COLUMNS
 from rootstock.schema import read_document
 
@@ -71,19 +72,22 @@ def _cyclonedx(path: Path, data: dict[str, Any]) -> Document:
     if data.get("specVersion") != "1.6":
         raise _bad(path, f"CycloneDX specVersion {data.get('specVersion')!r}, not '1.6'")
     listed = []
-    for i, c in enumerate(data.get("components", [])):
+    for i, c in enumerate(shape.array(data, "components")):
         if not isinstance(c, dict) or not isinstance(c.get("name"), str):
             raise _bad(path, f"components[{i}] has no name")
         props: dict[str, str] = {}
-        for p in c.get("properties", []):
+        for p in shape.array(c, "properties", f"components[{i}].properties"):
             if isinstance(p, dict) and isinstance(p.get("name"), str):
                 props.setdefault(p["name"], str(p.get("value", "")))
         purl = str(c.get("purl", ""))
         scope = {"required": "link", "excluded": "build"}.get(str(c.get("scope", "")), "")
         digests = [
-            h.get("content", "") for h in c.get("hashes", []) if isinstance(h, dict) and h.get("alg") == "SHA-256"
+            h.get("content", "")
+            for h in shape.array(c, "hashes", f"components[{i}].hashes")
+            if isinstance(h, dict) and h.get("alg") == "SHA-256"
         ]
-        references = [r for r in c.get("externalReferences", []) if isinstance(r, dict)]
+        refs = shape.array(c, "externalReferences", f"components[{i}].externalReferences")
+        references = [r for r in refs if isinstance(r, dict)]
         # The source's URL (a pin's), else the package's (a .deb's): the pin is told by it, not by the URI of
         # a git pin's deployable form (`git+…@commit`).
         references.sort(key=lambda r: r.get("type") != "source-distribution")
@@ -99,7 +103,7 @@ def _cyclonedx(path: Path, data: dict[str, Any]) -> Document:
                 sha256=str(digests[0]) if digests else "",
             )
         )
-    subject = data.get("metadata", {}).get("component", {}).get("name", "")
+    subject = shape.table(shape.table(data, "metadata"), "component", "metadata.component").get("name", "")
     return Document(path, "CycloneDX 1.6", str(subject), _sorted(listed))
 
 
@@ -108,11 +112,11 @@ def _spdx(path: Path, data: dict[str, Any]) -> Document:
         raise _bad(path, f"spdxVersion {data.get('spdxVersion')!r}, not 'SPDX-2.3'")
     described = {
         r.get("relatedSpdxElement")
-        for r in data.get("relationships", [])
+        for r in shape.array(data, "relationships")
         if isinstance(r, dict) and r.get("relationshipType") == "DESCRIBES"
-    } | set(data.get("documentDescribes", []))
+    } | {str(d) for d in shape.array(data, "documentDescribes")}
     listed, subject = [], ""
-    for i, p in enumerate(data.get("packages", [])):
+    for i, p in enumerate(shape.array(data, "packages")):
         if not isinstance(p, dict) or not isinstance(p.get("name"), str):
             raise _bad(path, f"packages[{i}] has no name")
         if p.get("SPDXID") in described:
@@ -120,14 +124,14 @@ def _spdx(path: Path, data: dict[str, Any]) -> Document:
             continue
         purls = [
             r.get("referenceLocator", "")
-            for r in p.get("externalRefs", [])
+            for r in shape.array(p, "externalRefs", f"packages[{i}].externalRefs")
             if isinstance(r, dict) and r.get("referenceType") == "purl"
         ]
         purl = str(purls[0]) if purls else ""
         usage = re.search(r"rootstock:usage=(\w+)", str(p.get("comment", "")))
         digests = [
             c.get("checksumValue", "")
-            for c in p.get("checksums", [])
+            for c in shape.array(p, "checksums", f"packages[{i}].checksums")
             if isinstance(c, dict) and c.get("algorithm") == "SHA256"
         ]
         location = str(p.get("downloadLocation", ""))
@@ -174,11 +178,10 @@ def load(path: Path) -> Document:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise _bad(path, f"malformed JSON: {exc}") from None
-        if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX":
-            return _cyclonedx(path, data)
-        if isinstance(data, dict) and "spdxVersion" in data:
-            return _spdx(path, data)
-        raise _bad(path, "JSON that is neither CycloneDX (bomFormat) nor SPDX (spdxVersion)")
+        try:
+            return _cyclonedx(path, data) if shape.sbom_format(data) == "CycloneDX" else _spdx(path, data)
+        except shape.ShapeError as exc:
+            raise _bad(path, str(exc)) from None
     first = text.splitlines()[0] if text else ""
     if tuple(first.split(",")) == COLUMNS:
         return _csv(path, text)

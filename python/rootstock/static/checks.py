@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from attrs import frozen
-from elftools.common.exceptions import ELFError
-from elftools.elf.dynamic import DynamicSection
-from elftools.elf.elffile import ELFFile
 
+from rootstock.core.elf import read_load_view
 from rootstock.core.files import temporary_directory
-from rootstock.errors import BuildError, CommandError, InputError
+from rootstock.errors import BuildError, CommandError
 from rootstock.host import nix, proc
 from rootstock.sbom.errors import NotStaticError
 from rootstock.static.model import Recipe
@@ -33,10 +31,14 @@ class StaticReport:
     interpreter: str | None
     needed: tuple[str, ...]
     has_dynamic: bool
+    # Why it has nothing to load (no PT_LOAD segment): then it cannot run, static or not.
+    unloadable: str | None = None
 
     def problems(self, *, allow_static_pie: bool = False) -> list[str]:
         """Why the binary is not fully static; empty when it is."""
         found: list[str] = []
+        if self.unloadable is not None:
+            found.append(f"not a loadable executable: {self.unloadable}")
         if self.interpreter is not None:
             found.append(f"PT_INTERP requests the program interpreter {self.interpreter}")
         found.extend(f"DT_NEEDED requires the shared library {lib}" for lib in self.needed)
@@ -49,49 +51,24 @@ class StaticReport:
 
 
 def inspect(binary: Path) -> StaticReport:
-    """Read the program headers and dynamic section of an ELF file.
+    """Read the program headers and the dynamic table PT_DYNAMIC points to, as the loader reads them.
 
     Raises:
-        InputError: the file is missing or is not ELF.
+        InputError: the file is missing, is not ELF, or is a truncated or damaged ELF file.
     """
-    try:
-        with binary.open("rb") as f:
-            elf = ELFFile(f)
-            interpreter = None
-            has_dynamic = False
-            needed: list[str] = []
-            for segment in elf.iter_segments():
-                if segment["p_type"] == "PT_INTERP":
-                    interpreter = segment.get_interp_name()
-                elif segment["p_type"] == "PT_DYNAMIC":
-                    has_dynamic = True
-            for section in elf.iter_sections():
-                if isinstance(section, DynamicSection):
-                    has_dynamic = True
-                    needed.extend(t.needed for t in section.iter_tags() if t.entry.d_tag == "DT_NEEDED")
-            return StaticReport(
-                binary,
-                str(elf["e_type"]),
-                str(elf["e_machine"]),
-                interpreter,
-                tuple(needed),
-                has_dynamic,
-            )
-    except OSError as exc:
-        msg = f"binary {binary}: cannot be read ({exc.strerror})"
-        raise InputError(msg) from None
-    except ELFError as exc:
-        msg = f"binary {binary}: not an ELF file ({exc})"
-        raise InputError(msg) from None
+    view = read_load_view(binary)
+    return StaticReport(
+        binary, view.elf_type, view.machine, view.interpreter, view.needed, view.has_dynamic, view.unloadable
+    )
 
 
 def check_static(binary: Path, *, allow_static_pie: bool = False, producer: str = "") -> StaticReport:
     """Accept a binary only if it is fully static.
 
     Raises:
-        NotStaticError: it has an interpreter, needs shared libraries or has a dynamic section; the message
-            names the binary (and the toolchain that produced it, if given) and every reason.
-        InputError: it is missing or not ELF.
+        NotStaticError: it has an interpreter, needs shared libraries, has a dynamic section or nothing to
+            load; the message names the binary (and the toolchain that produced it, if given) and every reason.
+        InputError: it is missing, not ELF, or a truncated or damaged ELF file.
     """
     report = inspect(binary)
     if problems := report.problems(allow_static_pie=allow_static_pie):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from attrs import Factory, frozen
+from attrs import Factory, field, frozen
 
+from rootstock.sbom import epoch
 from rootstock.sbom.supplier import Contact
 
 BuildSystem = Literal["configure", "autogen", "cmake", "meson", "make", "script"]
@@ -57,7 +58,7 @@ class Recipe:
     builds_derivations: bool = False
     host_tools: tuple[str, ...] = ()
     # The time every build stamps instead of the clock (SOURCE_DATE_EPOCH), and so the SBOM's creation time.
-    source_date_epoch: int = 0
+    source_date_epoch: int = field(default=0, validator=epoch.validate)
     # Who publishes the SBOM (an email address or URL), as TR-03183-2 asks; only the publisher can state it.
     sbom_creator: Contact | None = None
     toolchain: dict[str, Toolchain] = Factory(dict)
