@@ -120,6 +120,15 @@ def mirror_a_file(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     return ["pins", "verify"]
 
 
+def mirror_nonexistent(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    return ["--mirror", str(tmp_path / "no-such-mirror"), "pins", "verify"]
+
+
+def pins_emptied(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    (root / "pins.toml").write_text("")
+    return ["pins", "verify"]
+
+
 def nix_missing(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     (tmp_path / "empty-bin").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
@@ -160,6 +169,9 @@ def argv_only(*words: str) -> Callable[[Path, Path, pytest.MonkeyPatch], list[st
         (argv_only("hash", "file", "/nonexistent/seed"), 3, "/nonexistent/seed"),
         (mirror_empty, 3, "is not in the mirror"),
         (mirror_a_file, 3, "is not a directory: expected a mirror directory"),
+        (mirror_nonexistent, 3, "--mirror: mirror directory "),
+        (argv_only("--mirror", "", "pins", "verify"), 2, "argument --mirror: an empty path names no file"),
+        (pins_emptied, 3, "pins.toml: defines no pins"),
         (nix_missing, 4, "required program 'nix-prefetch-url' is not installed"),
         (generated_unwritable, 4, "cannot write"),
         (stdout_on_a_full_disk, 4, "No space left on device"),
@@ -174,6 +186,9 @@ def argv_only(*words: str) -> Callable[[Path, Path, pytest.MonkeyPatch], list[st
         "missing-file",
         "mirror-lacks-pin",
         "mirror-not-a-directory",
+        "mirror-nonexistent",
+        "mirror-empty-string",
+        "pins-emptied",
         "tool-missing",
         "cannot-write",
         "full-disk",
@@ -285,3 +300,15 @@ def test_a_broken_pipe_that_is_not_stdout_is_the_machines_error(
     monkeypatch.setattr(sys, "stdout", output)
     assert main(["hash", "file", str(tmp_path / "seed")]) == 4
     assert capsys.readouterr().err == "rootstock: error: [Errno 32] Broken pipe\n"
+
+
+@pytest.mark.parametrize("option", ["--root", "--pins", "--mirror"])
+def test_an_empty_path_option_is_a_usage_error_not_the_working_directory(
+    option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert exit_of([option, "", "pins", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith(
+        f"rootstock: error: argument {option}: an empty path names no file or directory "
+        "(leave the option out instead)\n"
+    )

@@ -39,25 +39,37 @@ TERMINAL_HANDLER = "rootstock-terminal"
 log = logging.getLogger(__name__)
 
 
+def path_argument(text: str) -> Path:
+    """A path option's value (argparse `type`): `Path('')` would silently be the working directory.
+
+    Raises:
+        argparse.ArgumentTypeError: the value is empty (a usage error).
+    """
+    if not text:
+        msg = "an empty path names no file or directory (leave the option out instead)"
+        raise argparse.ArgumentTypeError(msg)
+    return Path(text)
+
+
 def global_options() -> argparse.ArgumentParser:
     """The options before COMMAND, as a parent parser for the full parser and the --version fast path."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--version", action="version", version=f"rootstock {__version__}")
     parser.add_argument(
         "--root",
-        type=Path,
+        type=path_argument,
         default=None,
         help="checkout holding pins.toml (default: $ROOTSTOCK_ROOT, else the nearest parent with pins.toml)",
     )
     parser.add_argument(
         "--pins",
-        type=Path,
+        type=path_argument,
         default=None,
         help="pins file to use instead of <root>/pins.toml (for example a second pins file for a local build)",
     )
     parser.add_argument(
         "--mirror",
-        type=Path,
+        type=path_argument,
         default=None,
         help="local mirror directory; every fetch is served from it (default: $ROOTSTOCK_MIRROR)",
     )

@@ -21,6 +21,29 @@ def find_root(start: Path) -> Path | None:
     return None
 
 
+def _mirror(option: Path | None, env: str | None) -> Path | None:
+    """The mirror directory --mirror (else a non-empty ROOTSTOCK_MIRROR) names.
+
+    Raises:
+        InputError: the directory does not exist or is not one. Otherwise every pin would be reported missing
+            from it, which sends the user looking at the pins.
+    """
+    mirror = option or (Path(env) if env else None)
+    if mirror is None:
+        return None
+    where = "--mirror" if option is not None else "ROOTSTOCK_MIRROR"
+    if not mirror.exists():
+        msg = (
+            f"{where}: mirror directory {mirror} does not exist (create it with 'rootstock mirror fill {mirror}', "
+            f"or leave {where} out to fetch from upstream)"
+        )
+        raise InputError(msg)
+    if not mirror.is_dir():
+        msg = f"{where} {mirror} is not a directory: expected a mirror directory as `mirror fill` writes"
+        raise InputError(msg)
+    return mirror.resolve()
+
+
 @frozen
 class GlobalOptions:
     """Where the checkout is, which pins file and which mirror to use.
@@ -42,18 +65,11 @@ class GlobalOptions:
             root = find_root(Path.cwd())
         root = root.resolve() if root is not None else None
         pins_file = (args.pins or root / PINS_FILE).resolve() if root is not None else None
-        mirror_text = environ.get("ROOTSTOCK_MIRROR")
-        mirror = args.mirror or (Path(mirror_text) if mirror_text else None)
-        if mirror is not None and mirror.exists() and not mirror.is_dir():
-            # Otherwise every pin would be reported missing from it, which sends the user looking at the pins. A
-            # mirror not made yet is fine: `pins update --file` says where in it the new file goes.
-            where = "--mirror" if args.mirror else "ROOTSTOCK_MIRROR"
-            msg = f"{where} {mirror} is not a directory: expected a mirror directory as `mirror fill` writes"
-            raise InputError(msg)
+        mirror = _mirror(args.mirror, environ.get("ROOTSTOCK_MIRROR"))
         return cls(
             root=root,
             pins_file=pins_file,
-            mirror=mirror.resolve() if mirror is not None else None,
+            mirror=mirror,
             verbose=bool(args.verbose),
         )
 

@@ -19,9 +19,11 @@ from cattrs.cols import homogenous_tuple_structure_factory, is_mapping, is_seque
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, override
 
+from rootstock.core import storename
 from rootstock.core.cpe import Cpe
 from rootstock.core.hashes import Hash
 from rootstock.core.spdx_licence import SpdxExpression, problem
+from rootstock.core.storename import StoreName
 from rootstock.ddc.model import Ddc
 from rootstock.errors import InputError
 from rootstock.pins.model import ADVISORY_RE, REV_RE, AdvisoryId, FilePin, GitPin, Pin, Rev, TarballPin, Urls
@@ -147,6 +149,15 @@ def _structure_contact(value: Any, _type: type) -> Contact:
     return Contact(value)
 
 
+def _structure_store_name(value: Any, _type: type) -> StoreName:
+    if not isinstance(value, str):
+        msg = f"expected a string, got {shown(value)}"
+        raise InputError(msg)
+    if (why := storename.problem(value)) is not None:
+        raise InputError(why)
+    return StoreName(value)
+
+
 def _structure_advisory(value: Any, _type: type) -> AdvisoryId:
     if not isinstance(value, str) or not ADVISORY_RE.match(value):
         msg = f"expected an advisory id such as CVE-2023-45853 or GHSA-…, got {value!r}"
@@ -258,6 +269,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Cpe, _structure_cpe)
     conv.register_unstructure_hook(Cpe, str)
     conv.register_structure_hook(AdvisoryId, _structure_advisory)
+    conv.register_structure_hook(StoreName, _structure_store_name)
     conv.register_structure_hook(SpdxExpression, _structure_licence)
     conv.register_structure_hook(Contact, _structure_contact)
     conv.register_structure_hook(datetime.date, _structure_date)

@@ -145,3 +145,15 @@ def test_the_repositorys_tinycc_pass_is_what_the_brief_describes() -> None:
 def test_an_unknown_pass_exits_3_naming_the_passes(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(REPO, "ddc", "tinyc") == 3
     assert "no [[ddc]] pass 'tinyc' (passes: tinycc, tinycc-glibc)" in capsys.readouterr().err
+
+
+def test_a_pass_or_compiler_name_nix_cannot_store_is_refused_at_load() -> None:
+    rule = "a Nix store path name is one or more letters, digits and + - . _ ? =, not starting with '.'"
+    with pytest.raises(InputError) as e:
+        resolve(data(name="t cc"))
+    assert str(e.value) == f"stages.toml: ddc 1 ('t cc'): name: 't cc' holds ' ': {rule}"
+    table = data()
+    table["ddc"][0]["host"]["compiler"] = "gcc/12"
+    with pytest.raises(InputError) as e:
+        resolve(table)
+    assert str(e.value) == f"stages.toml: ddc 1 ('t'): host.compiler: 'gcc/12' holds '/': {rule}"

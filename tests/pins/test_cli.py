@@ -215,6 +215,7 @@ def test_missing_mirror_entry_names_pin_and_hash(
     (checkout / "pins.toml").write_text(
         f'[pins.seed]\nkind = "file"\nurls = ["https://example.invalid/seed"]\nhash = "{digest.sri}"\n'
     )
+    (tmp_path / "empty-mirror").mkdir()
     assert run(checkout, "pins", "verify", mirror=tmp_path / "empty-mirror") == 3
     err = capsys.readouterr().err
     assert "pin 'seed' is not in the mirror" in err
@@ -531,7 +532,7 @@ def test_a_changed_pin_does_not_hide_the_others_and_outweighs_absent_ones(
     assert "src: ok (" in captured.out
     assert "rootstock: error: 2 of 3 pins failed (1 passed)" in captured.err
     assert "  pin 'absent' is not in the mirror" in captured.err
-    assert "  hash mismatch for pin 'changed' (https://example.invalid/changed)\n    expected: " in captured.err
+    assert f"  hash mismatch for pin 'changed' as the mirror holds it ({stored})\n    expected: " in captured.err
 
 
 def test_a_superproject_that_cannot_be_fetched_is_one_message_naming_pin_url_and_what_failed(
@@ -586,3 +587,25 @@ def test_a_download_pin_without_urls_is_one_schema_error(checkout: Path, capsys:
         f"rootstock: error: {pins}: pins.seed.urls: expected at least one URL where the file is published, "
         "got an empty array\n"
     )
+
+
+@pytest.mark.parametrize("command", ["verify", "fetch"])
+def test_a_damaged_mirror_file_is_blamed_not_upstream(
+    nix_store: Path, checkout: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    (checkout / "pins.toml").write_text(absent_file_pin("seed", b"pinned\n"))
+    pinned = load_pins(checkout / "pins.toml").get("seed").pin.hash
+    mirror = tmp_path / "mirror"
+    copy = Mirror(mirror).file_path(pinned)
+    copy.parent.mkdir(parents=True)
+    damaged = b"damaged in transit\n"
+    copy.write_bytes(damaged)
+    capsys.readouterr()
+    assert run(checkout, "pins", command, "seed", mirror=mirror) == 1
+    assert capsys.readouterr().err.splitlines()[-4:] == [
+        f"rootstock: error: hash mismatch for pin 'seed' as the mirror holds it ({copy})",
+        f"  expected: {pinned.sri}",
+        f"  actual:   {Hash('sha256', hashlib.sha256(damaged).digest()).sri}",
+        "  the mirror's copy is damaged or not the pinned one: re-fill it with "
+        f"'rootstock mirror fill {mirror} seed' (offline: with --from DIR)",
+    ]

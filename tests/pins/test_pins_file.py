@@ -248,3 +248,30 @@ def test_an_unknown_pin_among_many_names_the_closest_and_counts_the_rest(tmp_pat
         "no pin named 'seed-2x' (known pins: seed-2, seed-29, seed-28, seed-0, seed-1, seed-3, seed-4, seed-5 "
         "and 22 more)"
     )
+
+
+RULE = "a Nix store path name is one or more letters, digits and + - . _ ? =, not starting with '.'"
+
+
+@pytest.mark.parametrize(
+    ("version", "why"),
+    [
+        ('"1 9"', "'1 9' holds ' '"),
+        ('"1.9\\n[pins.evil]"', "'1.9\\n[pins.evil]' holds '\\n'"),
+        ('""', "'' is empty"),
+    ],
+)
+def test_a_version_nix_cannot_store_is_refused_at_load(tmp_path: Path, version: str, why: str) -> None:
+    path = write(tmp_path, GOOD.replace('tag = "v1"', f'tag = "v1"\nversion = {version}', 1))
+    with pytest.raises(InputError) as info:
+        load_pins(path)
+    assert str(info.value) == f"{path}: pins.src.version: {why}: {RULE}"
+    assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize("text", ["", "# every pin was cut off\n", "[pins]\n"])
+def test_a_file_without_pins_is_refused(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as info:
+        load_pins(path)
+    assert str(info.value) == f"{path}: defines no pins (expected [pins.<name>] tables)"

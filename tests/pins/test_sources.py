@@ -3,8 +3,11 @@ it), a few levels deep; downloads outside repositories, never the files of a rep
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
+
+import pytest
 
 from common_support import commit, git, make_repo
 from rootstock.host.git import tag_target
@@ -59,3 +62,14 @@ def test_a_bare_repository_without_refs_is_read_through_a_shadow(tmp_path: Path)
         assert tag_target(shadow, "v1") == rev
     assert not shadow.exists()
     assert sorted(str(path) for path in carried.rglob("*")) == before
+
+
+def test_a_symlink_loop_is_skipped_with_a_warning_naming_it(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    top = tmp_path / "from"
+    top.mkdir()
+    (top / "loop").symlink_to("loop")
+    (top / "seed").write_text("a download\n")
+    (top / "link").symlink_to("seed")
+    with caplog.at_level(logging.WARNING), LocalSources([top]) as sources:
+        assert sources.files == [top / "link", top / "seed"]
+    assert caplog.messages == [f"skipping {top / 'loop'}: Too many levels of symbolic links"]

@@ -118,6 +118,7 @@ def test_file_pin_with_a_mirror_wants_the_new_file_and_says_where_it_goes(
     new.write_bytes(b"\x7fELF new")
     seed_pins(checkout, (tmp_path / "upstream-seed").as_uri(), old)
     mirror = tmp_path / "mirror"
+    mirror.mkdir()
     capsys.readouterr()
     assert run(checkout, "pins", "update", "seed", mirror=mirror) == 3
     assert "run 'rootstock pins update seed --file PATH'" in capsys.readouterr().err
@@ -168,3 +169,56 @@ def test_file_pin_refusals(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_untag_without_rev_says_the_tag_is_dropped(tagged: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    checkout = tagged
+    before = (checkout / "pins.toml").read_text()
+    assert run(checkout, "pins", "update", "src", "--untag") == 3
+    assert capsys.readouterr().err == (
+        "rootstock: error: pin 'src': --untag drops its tag 'Release_1.0', so give the commit to pin with --rev\n"
+    )
+    assert (checkout / "pins.toml").read_text() == before
+
+
+def test_a_pin_without_a_tag_needs_a_rev_or_a_tag(
+    tagged: Path, released: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkout = tagged
+    head = git(released, "rev-parse", "HEAD")
+    assert run(checkout, "pins", "update", "src", "--rev", head, "--untag") == 0
+    capsys.readouterr()
+    assert run(checkout, "pins", "update", "src") == 3
+    assert capsys.readouterr().err == (
+        "rootstock: error: pin 'src': it has no tag to follow, so give the commit to pin with --rev "
+        "(or a tag with --tag)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("version", "why"),
+    [
+        ("1.9\n[pins.evil]", "'1.9\\n[pins.evil]' holds '\\n'"),
+        ("1 9", "'1 9' holds ' '"),
+        (".9", "'.9' starts with '.'"),
+    ],
+)
+def test_a_version_nix_cannot_store_is_refused_before_anything_is_written(
+    tagged: Path, capsys: pytest.CaptureFixture[str], version: str, why: str
+) -> None:
+    checkout = tagged
+    before = (checkout / "pins.toml").read_text()
+    assert run(checkout, "pins", "update", "src", "--version", version) == 3
+    assert capsys.readouterr().err == (
+        f"rootstock: error: --version: {why}: a Nix store path name is one or more letters, digits and "
+        "+ - . _ ? =, not starting with '.'\n"
+    )
+    assert (checkout / "pins.toml").read_text() == before
+
+
+def test_an_empty_version_removes_the_version(tagged: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    checkout = tagged
+    assert run(checkout, "pins", "update", "src", "--version", "") == 0
+    assert "src.version: 1.0 -> (removed)" in capsys.readouterr().out
+    assert "\nversion" not in (checkout / "pins.toml").read_text()
+    assert load_pins(checkout / "pins.toml").get("src").pin.version is None

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from common_support import REPO
+from common_support import REPO, cli
 from rootstock.commands.build import STAGES
 from rootstock.errors import InputError
 from rootstock.pins.convert import structure_pins
@@ -86,3 +86,11 @@ def test_a_fixed_point_of_no_earlier_step_is_refused() -> None:
     table = {"pins": {"seed": {"kind": "file", "urls": ["https://example.org/seed"], "hash": f"sha256-{'B' * 43}="}}}
     with pytest.raises(InputError, match="output: step:later names no earlier step with a pinned output"):
         resolve_system(fixed_point_chain("step:later"), structure_pins(table, "pins.toml"), "i686-linux")
+
+
+def test_an_unknown_until_step_names_the_closest_steps_and_counts_the_rest(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(REPO, "build", "stage0", "--until", "hex11", "--system", "i686-linux") == 3
+    err = capsys.readouterr().err
+    assert err.startswith("rootstock: error: no step 'hex11' on i686-linux (steps: hex1, hex2-1, hex2, hex0, ")
+    assert err.endswith(" and 70 more)\n")
+    assert len(err) < 200

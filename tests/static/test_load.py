@@ -124,3 +124,21 @@ def test_a_bad_field_is_one_line_in_the_file_s_words(tmp_path: Path, change: tup
     with pytest.raises(InputError) as info:
         load(tmp_path, GOOD.replace(*change, 1))
     assert str(info.value) == f"{tmp_path / 'static-nix.toml'}: {message}"
+
+
+RULE = "a Nix store path name is one or more letters, digits and + - . _ ? =, not starting with '.'"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('name = "a"', 'name = "a b"'), f"package 1 ('a b'): name: 'a b' holds ' ': {RULE}"),
+        (("[toolchain.host]", '[toolchain."my host"]'), f"toolchain.\"my host\": 'my host' holds ' ': {RULE}"),
+    ],
+)
+def test_a_package_or_toolchain_name_nix_cannot_store_is_refused(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        load(tmp_path, GOOD.replace(*change, 1))
+    assert str(info.value) == f"{tmp_path / 'static-nix.toml'}: {message}"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from attrs import Factory, frozen
 
+from rootstock.core.storename import StoreName
+
 
 @frozen
 class DdcHost:
     """The independent compiler: the host's, run by the host's /bin/sh in the sandbox (which sees `paths`)."""
 
-    compiler: str
+    compiler: StoreName
     """What the derivation's name says compiled it: `<name>-host-<compiler>`."""
     argv: tuple[str, ...]
     """The compiler's argv before the options and the source (no argument may hold a space)."""
@@ -29,7 +31,7 @@ class Ddc:
     `host`, then T(S)(S) = `host2` as step `self_compile` with `compiler_var` naming host's program, and
     requires host2's program to equal self_compile's byte for byte."""
 
-    name: str
+    name: StoreName
     system: str
     source: str
     chain: str

@@ -36,6 +36,9 @@ def structure_pins(data: dict[str, Any], source: str) -> Pins:
     if not isinstance(table, dict):
         errors.append(f"pins: expected [pins.<name>] tables, got {shown(table)}")
         table = {}
+    if not table and not errors:
+        # A truncated or emptied file would otherwise verify, fetch and mirror nothing, successfully.
+        errors.append("defines no pins (expected [pins.<name>] tables)")
     entries = []
     for name, raw in table.items():
         if not NAME_RE.match(name):

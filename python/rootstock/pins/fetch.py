@@ -140,7 +140,8 @@ class Fetcher:
                 else:
                     match.unlink()
         for patch_name in pin.patches:
-            patch = self.content(self.pins.get(patch_name), dest.parent)
+            # Checked, so that a changed patch is reported as itself rather than as the tree it is applied to.
+            patch = self.check(self.pins.get(patch_name), dest.parent)
             try:
                 git.apply_patch(dest, patch)
             except InputError as exc:
@@ -177,10 +178,20 @@ class Fetcher:
             HashMismatchError: naming the pin, the expected and the actual hash.
         """
         actual = self.actual_hash(named, workdir)
-        if actual != named.pin.hash:
+        if actual == named.pin.hash:
+            return self.content(named, workdir)
+        if self.mirror is None:
             what = f"pin '{named.name}' ({named.pin.urls[0]})"
             raise HashMismatchError(what, named.pin.hash.sri, actual.sri, remedy(named.name))
-        return self.content(named, workdir)
+        # The bytes came from the mirror, not upstream: the copy is what to suspect.
+        pin = named.pin
+        copy = self.mirror.git_path(pin.url) if isinstance(pin, GitPin) else self.mirror.file_path(pin.hash)
+        what = f"pin '{named.name}' as the mirror holds it ({copy})"
+        refill = (
+            "the mirror's copy is damaged or not the pinned one: re-fill it with "
+            f"'rootstock mirror fill {self.mirror.root} {named.name}' (offline: with --from DIR)"
+        )
+        raise HashMismatchError(what, pin.hash.sri, actual.sri, refill)
 
     def place(self, named: NamedPin, workdir: Path) -> Path:
         """Make the pin a valid store path (the one Nix expects for its name and hash) and return it."""

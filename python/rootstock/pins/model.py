@@ -10,6 +10,7 @@ from attrs import Factory, frozen
 from rootstock.core.cpe import Cpe
 from rootstock.core.hashes import Hash
 from rootstock.core.spdx_licence import SpdxExpression
+from rootstock.core.storename import StoreName
 from rootstock.errors import InputError, known_names
 from rootstock.sbom.supplier import Contact
 
@@ -39,7 +40,7 @@ class GitPin:
     kind: Literal["git"] = "git"
     tag: str | None = None
     submodules: bool = False
-    version: str | None = None
+    version: StoreName | None = None
     remove: tuple[str, ...] = ()
     patches: tuple[str, ...] = ()
     published: dict[str, Hash] = Factory(dict)
@@ -68,7 +69,7 @@ class _Download:
 
     urls: Urls
     hash: Hash
-    version: str | None = None
+    version: StoreName | None = None
     published: dict[str, Hash] = Factory(dict)
     cpe: Cpe | None = None
     # Stated by hand where the source does not (docs/sbom.md#bsi-tr-03183-2): who made it (email or URL), when

@@ -29,6 +29,16 @@ def _is_bare(names: set[str], directory: Path) -> bool:
     return (directory / "HEAD").is_file() and (directory / "objects").is_dir() and bool({"refs", "packed-refs"} & names)
 
 
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    # A symlink is followed to what it names; one that names nothing it can reach (a loop, no permission) is
+    # not a download and must not end the search for the others.
+    try:
+        return entry.is_file()
+    except OSError as exc:
+        log.warning("skipping %s: %s", entry.path, exc.strerror)
+        return False
+
+
 class LocalSources:
     """The repositories and files below some directories, looked through once; each file is hashed at most once
     for each way a pin can hash it. A context manager: see shown()."""
@@ -86,7 +96,7 @@ class LocalSources:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name != ".git" and depth < MAX_DEPTH:
                         pending.append((Path(entry.path), depth + 1, in_tree))
-                elif not in_tree and entry.is_file():
+                elif not in_tree and _is_file(entry):
                     self.files.append(Path(entry.path))
         self.files.sort()
 

@@ -4,7 +4,7 @@
 The version rule: a version is *derived from* a tag when it equals the tag without what precedes its first
 digit (`Release_1.9.1` -> `1.9.1`, `v2.6.0` -> `2.6.0`, `2.28.7` -> `2.28.7`). Moving to another tag moves such a
 version with it; a version written by hand (not derived) must then be given with --version. Dropping the tag
-(--untag) drops a version derived from it, unless --version gives one.
+(--untag) drops a version derived from it, unless --version gives one. `--version ''` removes the version.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import attrs
 from attrs import frozen
 
+from rootstock.core import storename
 from rootstock.core.files import temporary_directory
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import flat_hash, nar_hash
@@ -28,6 +29,13 @@ from rootstock.pins.model import FilePin, GitPin, NamedPin, Rev, TarballPin
 VERSION_RE = re.compile(r"\d.*")
 
 
+def _check_version(_request: object, _attribute: object, version: str | None) -> None:
+    # Checked before anything is fetched; the pins file would refuse it too, but not name --version.
+    if version and (why := storename.problem(version)) is not None:
+        msg = f"--version: {why}"
+        raise InputError(msg)
+
+
 @frozen
 class Request:
     """What the user asked `pins update` for (every field optional: by default follow the pinned tag)."""
@@ -35,7 +43,8 @@ class Request:
     rev: str | None = None
     tag: str | None = None
     untag: bool = False
-    version: str | None = None
+    version: str | None = attrs.field(default=None, validator=_check_version)
+    """The new version; '' removes it."""
     file: Path | None = None
 
 
@@ -77,7 +86,7 @@ def _tag_commit(fetcher: Fetcher, named: NamedPin, tag: str) -> str:
 def _new_version(named: NamedPin, pin: GitPin, tag: str | None, request: Request) -> str | None:
     """The version after the tag changes from pin.tag to tag (see the module's rule)."""
     if request.version is not None:
-        return request.version
+        return request.version or None
     if pin.version is None or tag == pin.tag:
         return pin.version
     derived = pin.tag is not None and version_of_tag(pin.tag) == pin.version
@@ -105,7 +114,9 @@ def _git_target(fetcher: Fetcher, named: NamedPin, pin: GitPin, request: Request
         return commit, request.tag
     if request.untag or pin.tag is None:
         if request.rev is None:
-            msg = f"pin '{named.name}' has no tag to follow: give the commit with --rev (or a tag with --tag)"
+            why = f"--untag drops its tag '{pin.tag}'" if request.untag and pin.tag else "it has no tag to follow"
+            also = "" if request.untag else " (or a tag with --tag)"
+            msg = f"pin '{named.name}': {why}, so give the commit to pin with --rev{also}"
             raise InputError(msg)
         return request.rev, None
     commit = _tag_commit(fetcher, named, pin.tag)
@@ -174,7 +185,7 @@ def _update_download(fetcher: Fetcher, named: NamedPin, pin: FilePin | TarballPi
     old: dict[str, str | None] = {"hash": pin.hash.sri}
     new: dict[str, str | None] = {"hash": new_hash.sri}
     if request.version is not None:
-        old["version"], new["version"] = pin.version, request.version
+        old["version"], new["version"] = pin.version, request.version or None
     return Updated(named.name, old, new, notes)
 
 

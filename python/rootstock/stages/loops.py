@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from attrs import evolve
 
+from rootstock.core import storename
 from rootstock.errors import InputError
 from rootstock.stages.model import Graph, StagesFile, Step, StepTemplate
 
@@ -72,10 +73,17 @@ class _Unroller:
                     env[key] = value
         return env
 
+    def name(self, name: str, item: str | None) -> str:
+        # A template's name is a store path name only once its item is in it.
+        expanded = self.text(name, item)
+        if (why := storename.problem(expanded)) is not None:
+            raise self.fail(f"name{'' if item is None else f' for item {item!r}'}: {why}")
+        return expanded
+
     def step(self, step: Step, item: str | None = None) -> Step:
         return evolve(
             step,
-            name=self.text(step.name, item),
+            name=self.name(step.name, item),
             builder=self.text(step.builder, item),
             args=tuple(self.text(arg, item) for arg in step.args),
             env=self.env(step, item),

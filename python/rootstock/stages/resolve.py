@@ -256,7 +256,7 @@ class SystemPlan:
         for step in self.steps:
             if step.name == name:
                 return step
-        msg = f"no step '{name}' on {self.system} (steps: {', '.join(self.names())})"
+        msg = f"no step '{name}' on {self.system} (steps: {known_names(name, self.names())})"
         raise InputError(msg)
 
     def built_from(self, steps: Sequence[ResolvedStep]) -> tuple[ResolvedStep, ...]:

@@ -6,6 +6,7 @@ from typing import Literal
 
 from attrs import Factory, field, frozen
 
+from rootstock.core.storename import StoreName
 from rootstock.sbom import epoch
 from rootstock.sbom.supplier import Contact
 
@@ -31,7 +32,7 @@ class Toolchain:
 class Package:
     """One source built and installed into its own prefix, static only."""
 
-    name: str
+    name: StoreName
     source: str
     build: BuildSystem
     deps: tuple[str, ...] = ()
@@ -61,5 +62,5 @@ class Recipe:
     source_date_epoch: int = field(default=0, validator=epoch.validate)
     # Who publishes the SBOM (an email address or URL), as TR-03183-2 asks; only the publisher can state it.
     sbom_creator: Contact | None = None
-    toolchain: dict[str, Toolchain] = Factory(dict)
+    toolchain: dict[StoreName, Toolchain] = Factory(dict)
     package: tuple[Package, ...] = ()
