@@ -17,6 +17,8 @@ from common_support import PLACEHOLDER, commit, git, make_repo
 from common_support import cli as run
 from rootstock.core.hashes import Hash
 from rootstock.core.nar import file_nar_hash
+from rootstock.errors import CommandError
+from rootstock.pins import fill
 from rootstock.pins.convert import load_pins
 from rootstock.pins.mirror import Mirror
 
@@ -466,3 +468,29 @@ def test_a_repository_named_with_and_without_git_is_imported_once(
     assert capsys.readouterr().err.count(" importing ") == 2
     assert sorted(path.name for path in dest_repo(dest, up / "main").parent.iterdir()) == ["lib.git", "main.git"]
     assert run(checkout, "pins", "verify", mirror=dest) == 0
+
+
+@pytest.mark.usefixtures("nix_store")
+def test_a_source_git_cannot_read_is_named_with_gits_last_line(
+    checkout: Path, history: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What git says of a pack that no longer inflates, while it copies the repository (not reproducible with a
+    # few bytes changed: git then mostly fails to see the pinned commit at all, which is "no source").
+    pin_git(checkout, "src", history)
+
+    def damaged(source: Path, dest: Path) -> None:
+        stderr = "error: inflate: data stream error (incorrect header check)\nfatal: packed object 1234 is corrupt"
+        raise CommandError(["git", "clone", "--bare", str(source), str(dest)], 128, stderr)
+
+    monkeypatch.setattr(fill.git, "copy_repository", damaged)
+    dest = tmp_path / "mirror"
+    capsys.readouterr()
+    assert run(checkout, "mirror", "fill", str(dest), "src", "--from", str(tmp_path / "downloads")) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2:] == [
+        f"rootstock: error: pin 'src': {history}: git cannot read the objects of this repository of "
+        f"{history.as_uri()}; "
+        "repair or replace it",
+        "  git: fatal: packed object 1234 is corrupt",
+    ]
+    assert not dest_repo(dest, history).exists()

@@ -11,7 +11,7 @@ from pathlib import Path
 from attrs import define, field, frozen
 
 from rootstock.core.files import copy_atomic, replacing_directory, temporary_directory, write_error
-from rootstock.errors import InputError, RootstockError, SourceMissingError, WriteError
+from rootstock.errors import CommandError, InputError, RootstockError, SourceMissingError, WriteError
 from rootstock.host import git
 from rootstock.pins.fetch import Fetcher
 from rootstock.pins.mirror import Mirror
@@ -166,11 +166,23 @@ def _import_repository(mirror: Mirror, entry: _Repository, shown: Path) -> str:
     Each is decided by asking the source, read-only, for the first object it lacks (what upload-pack would die on).
 
     Raises:
-        InputError: the source lacks an object of a pinned commit's own tree: nothing can serve that commit.
+        InputError: the source lacks an object of a pinned commit's own tree: nothing can serve that commit; or
+            git cannot read the source's objects (a damaged pack or object file).
     """
     dest = mirror.git_path(entry.url)
     if _holds(dest, entry):
         return f"{dest}: already in the mirror"
+    try:
+        return _copy_repository(dest, entry, shown)
+    except CommandError as exc:
+        # git fails this way on the source's own bytes (a pack that does not inflate, a corrupt loose object):
+        # the data to mend, not the machine; git's last line says which object.
+        last = exc.stderr_tail.splitlines()[-1] if exc.stderr_tail else f"exit {exc.exit_code_of_command}"
+        msg = f"{shown}: git cannot read the objects of this repository of {entry.url}; repair or replace it"
+        raise InputError(msg, f"git: {last}") from None
+
+
+def _copy_repository(dest: Path, entry: _Repository, shown: Path) -> str:
     refspecs = _refspecs(entry)
     wants = [spec.split(":", 1)[0].lstrip("+") for spec in refspecs]
     with replacing_directory(dest) as tmp:
