@@ -20,6 +20,8 @@ hash = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 GOOD = """
 default_toolchain = "host"
 subject = "b"
+host_paths = ["/usr", "/bin"]
+host_tools = ["/usr/bin/make", "/usr/bin/gcc"]
 [toolchain.host]
 kind = "host"
 cc = ["gcc"]
@@ -74,6 +76,27 @@ def test_no_recipe_is_an_empty_one(tmp_path: Path) -> None:
         (('subject = "b"', 'subject = "x"'), r"subject: 'x' is not a package"),
         (('cxx = ["g++"]', ""), r"toolchain 'host': a host toolchain needs `cc` and `cxx`"),
         (("[[package]]", "[[package]]\n["), r"malformed TOML"),
+        (
+            ('subject = "b"', 'subject = "b"\nbinary = "../../etc/passwd"'),
+            r"binary: '\.\./\.\./etc/passwd' is not a path inside",
+        ),
+        (
+            ('subject = "b"', 'subject = "b"\nbinary = "/bin/sh"'),
+            r"binary: '/bin/sh' is not a path inside the subject's output",
+        ),
+        (
+            ('host_paths = ["/usr", "/bin"]', 'host_paths = ["usr"]'),
+            r"host_paths: 'usr' is not an absolute path without '\.\.'",
+        ),
+        (
+            ('host_tools = ["/usr/bin/make", "/usr/bin/gcc"]', 'host_tools = ["/usr/../bin/make"]'),
+            r"host_tools: '/usr/\.\./bin/make' is not an absolute path",
+        ),
+        (('host_tools = ["/usr/bin/make", "/usr/bin/gcc"]', ""), r"host_tools: list the host programs the builds run"),
+        (
+            ('build = "make"', 'build = "script"\nscript = "../../../x"'),
+            r"script: '\.\./\.\./\.\./x' is not the name of a script",
+        ),
     ],
 )
 def test_bad_recipes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 
 from rootstock.errors import InputError
 from rootstock.pins.model import Pins
@@ -61,9 +62,46 @@ def _check(recipe: Recipe, pins: Pins, root: Path, path: Path) -> None:
                 raise fail(where, f"dependency '{dep}' is not a package listed before it")
         if (package.build == "script") != (package.script is not None):
             raise fail(where, '`script` is given exactly when build = "script"')
-        if package.script is not None and not (root / SCRIPTS / f"{package.script}.sh").is_file():
-            raise fail(where, f"build script {SCRIPTS / (package.script + '.sh')} does not exist")
+        _check_script(package.script, root, lambda what, where=where: fail(where, what))
         seen.add(package.name)
     if recipe.package and recipe.subject not in seen:
         msg = f"{path}: subject: '{recipe.subject}' is not a package of the recipe"
         raise InputError(msg)
+    if recipe.package:
+        _check_host(recipe, path)
+
+
+def _check_host(recipe: Recipe, path: Path) -> None:
+    # The sandbox is opened to host_paths and the SBOM cites the packages of host_tools: a relative or `..` path
+    # would name something else from wherever the build runs, and no tools at all would leave the host's
+    # compilers and shells out of the SBOM while the builds still run them.
+    problems = []
+    if not recipe.host_tools:
+        problems.append(
+            "host_tools: list the host programs the builds run (absolute paths): the SBOM cites their packages"
+        )
+    for key, paths in (("host_paths", recipe.host_paths), ("host_tools", recipe.host_tools)):
+        problems += [
+            f"{key}: '{entry}' is not an absolute path without '..'" for entry in paths if not _absolute(entry)
+        ]
+    binary = PurePosixPath(recipe.binary)
+    if not recipe.binary or binary.is_absolute() or ".." in binary.parts:
+        problems.append(f"binary: '{recipe.binary}' is not a path inside the subject's output (such as bin/nix)")
+    if problems:
+        msg = f"{path}: {problems[0]}"
+        raise InputError(msg)
+
+
+def _absolute(entry: str) -> bool:
+    return PurePosixPath(entry).is_absolute() and ".." not in PurePosixPath(entry).parts
+
+
+def _check_script(script: str | None, root: Path, fail: Callable[[str], InputError]) -> None:
+    if script is None:
+        return
+    if "/" in script or script.startswith("."):
+        msg = f"script: '{script}' is not the name of a script in {SCRIPTS}"
+        raise fail(msg)
+    if not (root / SCRIPTS / f"{script}.sh").is_file():
+        msg = f"build script {SCRIPTS / (script + '.sh')} does not exist"
+        raise fail(msg)
