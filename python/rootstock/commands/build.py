@@ -7,7 +7,7 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rootstock.commands import positive_int
+from rootstock.commands import log_directory, positive_int
 
 if TYPE_CHECKING:
     from rootstock.options import GlobalOptions
@@ -68,12 +68,16 @@ def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
 
     plan = Plan.from_options(options)
     system = args.system or HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")
+    log_dir = log_directory(args.log_dir, plan.project.root / "build-logs")
     key = None
     if args.sign_key is not None:
         from rootstock.custody.keys import SecretKey
+        from rootstock.custody.log import DEFAULT_LOG, read_text
 
         key = SecretKey.load(args.sign_key)  # a bad key fails before the build, not after an hour of it
-    log_dir = args.log_dir or plan.project.root / "build-logs"
+        custody_log = args.custody_log or log_dir / DEFAULT_LOG
+        if custody_log.exists():
+            read_text(custody_log)  # and so does a log that cannot be read (a FIFO, a directory, not UTF-8)
     built = build_steps(
         plan,
         system,
@@ -86,11 +90,10 @@ def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
     for item in built:
         print(f"{item.target.name}\t{item.out}\t{item.target.pinned}")
     if key is not None:
-        from rootstock.custody.log import DEFAULT_LOG, append_build
+        from rootstock.custody.log import append_build
 
-        path = args.custody_log or log_dir / DEFAULT_LOG
-        entries = append_build(path, plan, system, built, mode="check" if args.check else "build", key=key)
-        print(f"custody log: {len(entries)} entries signed by '{key.name}' appended to {path}")
+        entries = append_build(custody_log, plan, system, built, mode="check" if args.check else "build", key=key)
+        print(f"custody log: {len(entries)} entries signed by '{key.name}' appended to {custody_log}")
     return 0
 
 
@@ -103,7 +106,7 @@ def run_static(options: GlobalOptions, args: argparse.Namespace) -> int:
     result = build_static(
         plan,
         toolchain=args.toolchain,
-        log_dir=args.log_dir or plan.project.root / "build-logs",
+        log_dir=log_directory(args.log_dir, plan.project.root / "build-logs"),
         cores=args.cores,
         check=args.check,
     )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import frozen
 
 from rootstock import schema
+from rootstock.core import files
 from rootstock.core.files import write_atomic
 from rootstock.core.hashes import Hash
 from rootstock.custody.entry import GENESIS, VERSION, Entry, Mode, fingerprint, line_hash
@@ -53,15 +54,8 @@ def read_text(path: Path) -> str:
     Raises:
         InputError: missing or unreadable.
     """
-    try:
-        return path.read_bytes().decode()
-    except FileNotFoundError:
-        msg = f"no custody log at {path} (a build with --sign-key writes one)"
-        raise InputError(msg) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        msg = f"cannot read custody log {path}: {reason}"
-        raise InputError(msg) from None
+    missing = f"no custody log at {path} (a build with --sign-key writes one)"
+    return files.read_input_text(path, "custody log", missing=missing)
 
 
 def parse_line(path: Path, number: int, text: str) -> Entry:
@@ -72,9 +66,9 @@ def parse_line(path: Path, number: int, text: str) -> Entry:
             canonical form of what it holds.
     """
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _fail(path, number, f"not a JSON object ({exc.msg} at column {exc.colno})") from None
+        data = files.loads_json(text)
+    except files.JsonError as exc:
+        raise _fail(path, number, f"not a JSON object ({exc})") from None
     if not isinstance(data, dict):
         raise _fail(path, number, "not a JSON object")
     try:
@@ -109,8 +103,8 @@ def read_lines(path: Path) -> list[Line]:
 
 
 def _seq_of(text: str) -> Any:
-    with contextlib.suppress(json.JSONDecodeError, AttributeError):
-        return json.loads(text).get("seq")
+    with contextlib.suppress(files.JsonError, AttributeError):
+        return files.loads_json(text).get("seq")
     return None
 
 
@@ -263,7 +257,7 @@ def append_build(
     chain = plan.system(system)
     infos = nix.path_infos([str(b.out) for b in built])
     with _locked(path):
-        old = path.read_bytes().decode() if path.exists() else ""
+        old = read_text(path) if path.exists() else ""
         if old:
             try:
                 last = read_lines(path)[-1]

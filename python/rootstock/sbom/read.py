@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 
+from rootstock.core import files
 from rootstock.errors import InputError
 from rootstock.sbom.csv import COLUMNS
 from rootstock.schema import read_document
@@ -171,8 +171,8 @@ def load(path: Path) -> Document:
     head = text.lstrip()[:1]
     if head in ("{", "["):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+            data = files.loads_json(text)
+        except files.JsonError as exc:
             raise _bad(path, f"malformed JSON: {exc}") from None
         if isinstance(data, dict) and data.get("bomFormat") == "CycloneDX":
             return _cyclonedx(path, data)
