@@ -298,3 +298,21 @@ def test_render_check_fails_on_committed_files_that_do_not_parse(
     assert "templates/stages.nix.j2 renders nix/generated/stages.nix as Nix that does not parse" in (
         capsys.readouterr().err
     )
+
+
+def test_a_template_that_is_not_utf8_is_one_message(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = checkout / "templates" / "ddc.nix.j2"
+    template.write_bytes(template.read_bytes()[:10] + b"\xe9" + template.read_bytes()[10:])
+    assert main(["--root", str(checkout), "render", "--check"]) == 3
+    assert capsys.readouterr().err == (
+        f"rootstock: error: {template}: not UTF-8 text (byte 0xe9 at offset 10); expected the template\n"
+    )
+
+
+def test_a_committed_file_that_is_not_utf8_is_drift(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--root", str(checkout), "render"]) == 0
+    (checkout / "nix" / "generated" / "pins.nix").write_bytes(b"\xff\n")
+    assert main(["--root", str(checkout), "render", "--check"]) == 1
+    assert "drift" in capsys.readouterr().err
+    assert main(["--root", str(checkout), "render"]) == 0
+    assert main(["--root", str(checkout), "render", "--check"]) == 0
