@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import builtins
 import errno
 import io
@@ -14,9 +15,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import nacl.signing
 import pytest
 
-from common_support import REPO
+from common_support import PLACEHOLDER, REPO
 from rootstock.__main__ import run
 from rootstock.cli import main
 from rootstock.core.nar import flat_hash
@@ -312,3 +314,134 @@ def test_an_empty_path_option_is_a_usage_error_not_the_working_directory(
         f"rootstock: error: argument {option}: an empty path names no file or directory "
         "(leave the option out instead)\n"
     )
+
+
+def rootstock(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """The CLI in a child with a deadline: a read that blocked on a FIFO fails the test instead of hanging it."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "python")}
+    command = [sys.executable, "-m", "rootstock", *map(str, args)]
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
+    return subprocess.run(command, env=env, text=True, timeout=20, check=False, **streams)  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    """A FIFO nobody writes, a JSON document 100,000 arrays deep, a CycloneDX SBOM, a key pair and a plain file."""
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "\n")
+    (tmp_path / "sbom.json").write_text('{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}')
+    signing = nacl.signing.SigningKey.generate()
+    public = bytes(signing.verify_key)
+    (tmp_path / "key.sec").write_text("t:" + base64.b64encode(bytes(signing) + public).decode())
+    (tmp_path / "key.pub").write_text("t:" + base64.b64encode(public).decode())
+    (tmp_path / "file").write_text("not a directory\n")
+    return tmp_path
+
+
+FIFO = "fifo: not a regular file (a fifo); expected the"
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["sbom", "check", "--profile", "bsi-tr-03183-2", "fifo"], 3, f"{FIFO} SBOM"),
+        (["vulns", "sbom.json", "--feed", "fifo"], 3, f"{FIFO} vulnerability feed"),
+        (["vendored", "fifo"], 3, f"{FIFO} file to scan"),
+        (["vendored", "file", "--sbom", "fifo"], 3, f"{FIFO} SBOM"),
+        (["log", "verify", "--key", "fifo"], 3, f"{FIFO} public key"),
+        (["log", "verify", "--key", "key.pub", "--log", "fifo"], 3, f"{FIFO} custody log"),
+        (["build", "stage0", "--until", "hex0", "--sign-key", "fifo"], 3, f"{FIFO} secret key"),
+        (
+            ["build", "stage0", "--until", "hex0", "--sign-key", "key.sec", "--custody-log", "fifo"],
+            3,
+            f"{FIFO} custody log",
+        ),
+        (["--pins", "fifo", "pins", "list"], 3, "/fifo: not a regular file (a fifo); expected the pins file"),
+        (["build", "stage0", "--until", "hex0", "--log-dir", "file"], 3, "--log-dir file: not a directory"),
+        (["sbom", "check", "--profile", "bsi-tr-03183-2", "deep.json"], 3, "deep.json: not JSON (nested too deeply"),
+        (["vulns", "sbom.json", "--feed", "deep.json"], 3, "deep.json: not JSON (nested too deeply"),
+        (
+            ["vendored", "file", "--sbom", "deep.json"],
+            3,
+            "deep.json: not an SBOM rootstock reads (malformed JSON: nested",
+        ),
+        # A line of the log that is not JSON is a file that is not a custody log, however deep its brackets.
+        (
+            ["log", "verify", "--key", "key.pub", "--log", "deep.json"],
+            3,
+            "deep.json: line 1: not a JSON object (nested",
+        ),
+    ],
+    ids=[
+        "sbom-check-fifo",
+        "vulns-feed-fifo",
+        "vendored-fifo",
+        "vendored-sbom-fifo",
+        "log-key-fifo",
+        "log-fifo",
+        "sign-key-fifo",
+        "custody-log-fifo",
+        "pins-fifo",
+        "log-dir-a-file",
+        "sbom-check-deep",
+        "vulns-feed-deep",
+        "vendored-sbom-deep",
+        "log-deep",
+    ],
+)
+def test_an_input_that_is_no_regular_file_or_too_deep_is_one_message_at_once(
+    argv: list[str], code: int, message: str, inputs: Path
+) -> None:
+    # Every build case fails before building: a FIFO custody log or a file as --log-dir after an hour's build
+    # would waste the build (the deadline of 20 s would fail the test).
+    done = rootstock("--root", REPO, *argv, cwd=inputs)
+    assert (done.returncode, done.stdout) == (code, "")
+    [line] = done.stderr.splitlines()
+    assert line.startswith("rootstock: error: ")
+    assert message in line
+
+
+def test_a_stage_graph_that_is_a_fifo_is_refused(checkout: Path) -> None:
+    (checkout / "pins.toml").write_text(
+        f'[pins.seed]\nkind = "file"\nurls = ["https://example.org/s"]\nhash = "{PLACEHOLDER}"\n'
+    )
+    (checkout / "stages.toml").unlink()
+    os.mkfifo(checkout / "stages.toml")
+    done = rootstock("--root", checkout, "render", "--check")
+    assert (done.returncode, done.stderr) == (
+        3,
+        f"rootstock: error: {checkout / 'stages.toml'}: not a regular file (a fifo); expected the stage graph\n",
+    )
+
+
+def test_a_stdout_closed_from_the_start_is_the_machines_error(tmp_path: Path) -> None:
+    # `rootstock hash file F >&-`: Python makes sys.stdout None, and print() would drop the result silently.
+    (tmp_path / "seed").write_bytes(b"x")
+    done = rootstock(
+        "hash",
+        "file",
+        tmp_path / "seed",
+        stdout=None,
+        stdin=subprocess.DEVNULL,
+        pass_fds=(),
+        preexec_fn=lambda: os.close(1),
+    )
+    assert (done.returncode, done.stderr) == (4, "rootstock: error: stdout is closed: nowhere to write the result\n")
+
+
+def test_a_full_stdout_says_it_was_stdout(seed_checkout: Path) -> None:
+    with Path("/dev/full").open("w") as full:
+        done = rootstock("--root", seed_checkout, "pins", "list", stdout=full, stderr=subprocess.PIPE)
+    assert (done.returncode, done.stderr) == (4, "rootstock: error: cannot write to stdout: No space left on device\n")
+
+
+@pytest.mark.usefixtures("nix_store")
+@pytest.mark.parametrize("action", ["list", "verify"])
+def test_pins_into_a_pipe_nobody_reads_end_quietly(seed_checkout: Path, action: str) -> None:
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = rootstock("-q", "--root", seed_checkout, "pins", action, stdout=write)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")

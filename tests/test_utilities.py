@@ -76,9 +76,9 @@ def test_a_fifo_or_an_endless_device_is_refused_without_reading(elsewhere: Path,
     os.mkfifo(elsewhere / "fifo")
     done = rootstock_in_subprocess(elsewhere, "hash", action, special)
     assert (done.returncode, done.stdout) == (3, "")
-    kind = "a FIFO" if special == "fifo" else "a character device"
+    kind = "a fifo" if special == "fifo" else "a character device"
     expected = (
-        f"{kind}; only a regular file has bytes to hash"
+        f"not a regular file ({kind}); expected the file to hash"
         if action == "file"
         else "only regular files, directories and symlinks can be stored in Nix"
     )
@@ -93,9 +93,14 @@ def test_hash_file_refuses_a_socket_and_a_symlink_to_a_fifo(
     os.mkfifo(elsewhere / "fifo")
     (elsewhere / "to-fifo").symlink_to("fifo")
     assert main(["hash", "file", "socket"]) == 3
-    assert capsys.readouterr().err == "rootstock: error: socket: a socket; only a regular file has bytes to hash\n"
+    assert (
+        capsys.readouterr().err
+        == "rootstock: error: socket: not a regular file (a socket); expected the file to hash\n"
+    )
     assert main(["hash", "file", "to-fifo"]) == 3
-    assert capsys.readouterr().err == "rootstock: error: to-fifo: a FIFO; only a regular file has bytes to hash\n"
+    assert (
+        capsys.readouterr().err == "rootstock: error: to-fifo: not a regular file (a fifo); expected the file to hash\n"
+    )
 
 
 @pytest.mark.usefixtures("elsewhere")

@@ -11,6 +11,7 @@ import select
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
 from rootstock import __version__, interrupts
 from rootstock.errors import ExitCode, RootstockError
@@ -144,8 +145,81 @@ def _reader_of_stdout_gone() -> bool:
         return False
 
 
+def _stdout_closed() -> bool:
+    """Whether there is no stdout to write a result to: Python makes sys.stdout None when descriptor 1 was closed
+    before it started (`rootstock … >&-`), and print() then writes nothing, without an error."""
+    if sys.stdout is None:
+        return True
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):  # replaced by an object without a descriptor (a capture)
+        return False
+    try:
+        os.fstat(fd)
+    except OSError:
+        return True
+    return False
+
+
+class StdoutFailedError(Exception):
+    """A write to stdout failed other than by its reader going away (a full disk, an I/O error)."""
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(exc.strerror or str(exc))
+
+
+class Stdout:
+    """sys.stdout while a command runs, telling its failures from those of every other file: a full disk under
+    `> out` says it was stdout. A reader gone (BrokenPipeError) is left as it is, for run() to judge."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutFailedError(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutFailedError(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _discard_stdout() -> None:
+    """Point descriptor 1 at /dev/null, so the flush at exit of what is still buffered fails no second time."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def run(words: list[str]) -> int:
     """Parse words and run the handler, mapping each expected failure to one message and its exit code."""
+    if _stdout_closed():
+        if sys.stderr is not None:
+            print("rootstock: error: stdout is closed: nowhere to write the result", file=sys.stderr)
+        return ExitCode.ENVIRONMENT
+    real_stdout = sys.stdout
+    sys.stdout = Stdout(real_stdout)  # type: ignore[assignment]
+    try:
+        return _run(words)
+    except StdoutFailedError as exc:  # from a command, or from --help or --version before any
+        print(f"rootstock: error: cannot write to stdout: {exc}", file=sys.stderr)
+        _discard_stdout()
+        return ExitCode.ENVIRONMENT
+    finally:
+        sys.stdout = real_stdout
+
+
+def _run(words: list[str]) -> int:
     answer_version(words)
     args = build_parser().parse_args(words)
     configure_logging(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
@@ -164,7 +238,7 @@ def run(words: list[str]) -> int:
             return ExitCode.ENVIRONMENT
         # `rootstock … | head` has all it wanted: no message, and no second error when Python flushes stdout at
         # exit (os.devnull in its place).
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _discard_stdout()
         return ExitCode.STDOUT_CLOSED
     except OSError as exc:
         # A file system that refuses a read or a write no RootstockError anticipated (permissions, a full disk,

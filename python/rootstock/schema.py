@@ -19,7 +19,7 @@ from cattrs.cols import homogenous_tuple_structure_factory, is_mapping, is_seque
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, override
 
-from rootstock.core import storename
+from rootstock.core import files, storename
 from rootstock.core.cpe import Cpe
 from rootstock.core.hashes import Hash
 from rootstock.core.spdx_licence import SpdxExpression, problem
@@ -379,21 +379,14 @@ def read_document(path: Path, what: str, parse: Callable[[str], Any], error: typ
     Raises:
         InputError: the file is missing, unreadable, not UTF-8 or not valid syntax (naming it and what it should be).
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        msg = f"{path}: {what} not found"
-        raise InputError(msg) from None
-    except UnicodeDecodeError as exc:
-        msg = f"{path}: not UTF-8 text (byte {exc.start}); expected the {what} as {syntax}"
-        raise InputError(msg) from None
-    except OSError as exc:
-        msg = f"{path}: cannot read the {what} ({exc.strerror})"
-        raise InputError(msg) from None
+    text = files.decode_text(files.read_input_bytes(path, what), path, f"{what} as {syntax}")
     try:
         return parse(text)
     except error as exc:
         msg = f"{path}: malformed {syntax}: {exc}"
+        raise InputError(msg) from None
+    except RecursionError:  # the parser recursing into arrays within arrays, 100,000 deep
+        msg = f"{path}: malformed {syntax}: nested too deeply (arrays or tables within each other)"
         raise InputError(msg) from None
 
 

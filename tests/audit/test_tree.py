@@ -214,3 +214,12 @@ def test_gas_twin_is_identical_on_the_clean_tree_and_a_divergent_one_is_caught(t
     report = run(tree)
     assert failed_ids(report) == ["stage/catm/gas/syscalls"]
     assert [f.severity for f in report.all_findings() if f.id == "stage/catm/gas"] == ["info"]
+
+
+def test_a_source_that_is_not_utf8_is_bad_input_naming_the_byte(tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tree.sources / f"hex1_{tree.arch.name}.hex0"
+    source.write_bytes(b"# hex1\n\xff 00\n")
+    assert main(cli_args(tree.checkout, tree)) == 3
+    assert capsys.readouterr().err == (
+        f"rootstock: error: {source}: not UTF-8 text (byte 0xff at offset 7); expected the hex0 source of hex1\n"
+    )

@@ -1,5 +1,6 @@
 """write_atomic, copy_atomic, replacing_directory: the old file or directory or the new one, never half of it, with
-the mode the user gave or the umask gives; temporary_directory: gone afterwards, however the block ends."""
+the mode the user gave or the umask gives; temporary_directory: gone afterwards, however the block ends; the input
+readers: a FIFO, socket or device refused at once, bytes that are not UTF-8 and JSON too deep one message each."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import errno
 import os
 import shutil
 import signal
+import socket
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +19,18 @@ from pathlib import Path
 import pytest
 
 from rootstock import interrupts
-from rootstock.core.files import copy_atomic, replacing_directory, temporary_directory, write_all_atomic, write_atomic
-from rootstock.errors import WriteError
+from rootstock.core.files import (
+    JsonError,
+    copy_atomic,
+    loads_json,
+    read_input_text,
+    replacing_directory,
+    require_directory,
+    temporary_directory,
+    write_all_atomic,
+    write_atomic,
+)
+from rootstock.errors import InputError, WriteError
 
 
 def mode(path: Path) -> int:
@@ -233,3 +246,79 @@ def test_a_directory_in_the_set_stops_it_before_any_file_is_replaced(tmp_path: P
     with pytest.raises(WriteError, match="a directory stands where the file should be"):
         write_all_atomic([(first, "new page\n"), (taken, "<svg/>\n")])
     assert first.read_text() == "old page\n" and leftovers(tmp_path) == []
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Iterator[Path]:
+    """A FIFO that a writer holds open, so a reader that blocked on it would read EOF instead of hanging the run."""
+    path = tmp_path / "fifo"
+    os.mkfifo(path)
+    reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    writer = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    yield path
+    os.close(writer)
+    os.close(reader)
+
+
+def test_a_fifo_is_refused_naming_what_it_was_for(fifo: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        read_input_text(fifo, "pins file")
+    assert str(caught.value) == f"{fifo}: not a regular file (a fifo); expected the pins file"
+
+
+def test_a_fifo_nobody_writes_is_refused_at_once(tmp_path: Path) -> None:
+    # In a child with a deadline: a blocking open would wait for a writer for ever.
+    os.mkfifo(tmp_path / "fifo")
+    code = (
+        "from pathlib import Path; from rootstock.core.files import read_input_text; "
+        f"read_input_text(Path({str(tmp_path / 'fifo')!r}), 'SBOM')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20, check=False)
+    assert "not a regular file (a fifo); expected the SBOM" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/dev/null", "/dev/null: not a regular file (a character device); expected the key"),
+        ("/", "/: a directory, not a file; expected the key"),
+        ("/nonexistent/key", "/nonexistent/key: key not found"),
+    ],
+)
+def test_a_device_a_directory_and_a_missing_file(path: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        read_input_text(Path(path), "key")
+    assert str(caught.value) == message
+
+
+def test_a_socket_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind("sock")  # relative: a socket path is limited to 108 bytes
+        with pytest.raises(InputError, match=r"^sock: not a regular file \(a socket\); expected the feed$"):
+            read_input_text(Path("sock"), "feed")
+
+
+def test_text_that_is_not_utf8_names_the_byte_and_its_offset(tmp_path: Path) -> None:
+    path = tmp_path / "stages.toml"
+    path.write_bytes(b"[steps]\n\x80")
+    with pytest.raises(InputError) as caught:
+        read_input_text(path, "stage graph")
+    assert str(caught.value) == f"{path}: not UTF-8 text (byte 0x80 at offset 8); expected the stage graph"
+
+
+def test_json_nested_too_deeply_is_a_json_error_not_a_recursion_error() -> None:
+    with pytest.raises(JsonError, match="nested too deeply"):
+        loads_json("[" * 100_000)
+    with pytest.raises(JsonError, match="byte 0xff at offset 1"):
+        loads_json(b"[\xff]")
+    assert loads_json(b"[1]") == [1]
+
+
+def test_a_file_where_a_directory_should_be_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "logs").write_text("")
+    with pytest.raises(InputError) as caught:
+        require_directory(tmp_path / "logs", "--log-dir")
+    assert str(caught.value) == f"--log-dir {tmp_path / 'logs'}: not a directory (a regular file stands there)"
+    require_directory(tmp_path / "absent", "--log-dir")  # made when written
+    require_directory(tmp_path, "--log-dir")

@@ -278,7 +278,7 @@ def test_a_line_that_is_not_an_entry_is_named_in_json_words(
     ("text", "says"),
     [
         ('{"v": 1', "line 1: truncated: the last line has no newline, so it is not a whole entry"),
-        ("garbage\n", "line 1: not a JSON object (Expecting value at column 1)"),
+        ("garbage\n", "line 1: not a JSON object (Expecting value at line 1, column 1)"),
     ],
 )
 def test_a_signing_build_refuses_a_log_it_cannot_chain_onto_before_it_builds(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from render_support import GOLDEN, golden_checkout, load_plan
 
-from common_support import REPO, plan_loads
+from common_support import PLACEHOLDER, REPO, plan_loads
 from rootstock.cli import main
 from rootstock.errors import InputError
 from rootstock.host import nix, proc
@@ -298,3 +298,26 @@ def test_render_check_fails_on_committed_files_that_do_not_parse(
     assert "templates/stages.nix.j2 renders nix/generated/stages.nix as Nix that does not parse" in (
         capsys.readouterr().err
     )
+
+
+ONE_PIN = f'[pins.seed]\nkind = "file"\nurls = ["https://example.org/seed"]\nhash = "{PLACEHOLDER}"\n'
+
+
+def test_a_template_that_is_not_utf8_is_one_message(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (checkout / "pins.toml").write_text(ONE_PIN)
+    template = checkout / "templates" / "ddc.nix.j2"
+    template.write_bytes(template.read_bytes()[:10] + b"\xe9" + template.read_bytes()[10:])
+    assert main(["--root", str(checkout), "render", "--check"]) == 3
+    assert capsys.readouterr().err == (
+        f"rootstock: error: {template}: not UTF-8 text (byte 0xe9 at offset 10); expected the template\n"
+    )
+
+
+def test_a_committed_file_that_is_not_utf8_is_drift(checkout: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (checkout / "pins.toml").write_text(ONE_PIN)
+    assert main(["--root", str(checkout), "render"]) == 0
+    (checkout / "nix" / "generated" / "pins.nix").write_bytes(b"\xff\n")
+    assert main(["--root", str(checkout), "render", "--check"]) == 1
+    assert "drift" in capsys.readouterr().err
+    assert main(["--root", str(checkout), "render"]) == 0
+    assert main(["--root", str(checkout), "render", "--check"]) == 0

@@ -340,5 +340,8 @@ def test_a_first_builders_log_that_is_not_a_custody_log_is_bad_input(
     against = tmp_path / "first.jsonl"
     against.write_text("garbage\n")
     code, _, err = verify_with(chain, nix_dir(tmp_path, "other-nix"), "--against", str(against), capsys=capsys)
-    assert (code, err) == (3, f"rootstock: error: {against}: line 1: not a JSON object (Expecting value at column 1)\n")
+    assert (code, err) == (
+        3,
+        f"rootstock: error: {against}: line 1: not a JSON object (Expecting value at line 1, column 1)\n",
+    )
     assert not out_dir(chain).exists() and list(temp_dirs.iterdir()) == []

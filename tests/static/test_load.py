@@ -89,8 +89,8 @@ def test_no_recipe_is_an_empty_one(tmp_path: Path) -> None:
             r"host_paths: 'usr' is not an absolute path without '\.\.'",
         ),
         (
-            ('host_tools = ["/usr/bin/make", "/usr/bin/gcc"]', 'host_tools = ["/usr/../bin/make"]'),
-            r"host_tools: '/usr/\.\./bin/make' is not an absolute path",
+            ('host_tools = ["/usr/bin/make", "/usr/bin/gcc"]', 'host_tools = ["make", "bin/sh"]'),
+            r"host_tools: 'bin/sh' is neither a program name \(looked up on PATH\) nor an absolute path",
         ),
         (('host_tools = ["/usr/bin/make", "/usr/bin/gcc"]', ""), r"host_tools: list the host programs the builds run"),
         (

@@ -149,6 +149,7 @@ class Evidence:
 
 
 RECIPE = """system = "x86_64-linux"
+host_tools = ["sh"]
 default_toolchain = "host"
 subject = "app"
 binary = "bin/app"

@@ -137,7 +137,7 @@ def test_bad_input_is_one_message(tmp_path: Path, capsys: pytest.CaptureFixture[
         return err
 
     assert f"{tmp_path / 'nope'}: file to scan not found" in fails(["vendored", str(tmp_path / "nope")])
-    assert "is a directory; expected a file" in fails(["vendored", str(tmp_path)])
+    assert f"{tmp_path}: a directory, not a file; expected the file to scan" in fails(["vendored", str(tmp_path)])
     other = tmp_path / "other.xml"
     other.write_text("<bom/>")
     a = binary(tmp_path / "a", SAMPLES["zlib"][0])

@@ -12,6 +12,7 @@ from rootstock.assemble.hex0 import assemble_hex0
 from rootstock.audit.external import hex0_by_sed_xxd, run_assembler
 from rootstock.audit.hex2 import link_hex2
 from rootstock.audit.model import Check, Comparison, Finding, Section
+from rootstock.core import files
 from rootstock.errors import CommandError, RootstockError
 
 SHOWN_DIFFERENCES = 16
@@ -28,9 +29,14 @@ class Assembler:
 def hex0_assemblers(seed: Path) -> tuple[Assembler, ...]:
     """The independent hex0 assemblers: rootstock's, the audit's hex2 linker, sed+xxd, and the seed itself."""
     return (
-        Assembler("rootstock.assemble.hex0", lambda src: assemble_hex0(src.read_text(), source=str(src))),
+        Assembler(
+            "rootstock.assemble.hex0",
+            lambda src: assemble_hex0(files.read_input_text(src, "hex0 source"), source=str(src)),
+        ),
         # hex0 is hex2 without labels, and the audit's linker shares no code with rootstock.assemble.
-        Assembler("rootstock.audit.hex2", lambda src: link_hex2(src.read_text(), 0, source=str(src))),
+        Assembler(
+            "rootstock.audit.hex2", lambda src: link_hex2(files.read_input_text(src, "hex0 source"), 0, source=str(src))
+        ),
         Assembler("sed+xxd", hex0_by_sed_xxd),
         Assembler("self-hosted seed", lambda src: run_assembler(seed, src)),
     )

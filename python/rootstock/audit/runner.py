@@ -14,6 +14,7 @@ from rootstock.audit.pinned import check_pinned
 from rootstock.audit.program import audit_program
 from rootstock.audit.reassemble import hex0_assemblers, reconstruct
 from rootstock.audit.stages import build_from_source, cross_verify, stage_file
+from rootstock.core import files
 from rootstock.errors import InputError
 
 
@@ -68,7 +69,7 @@ def audit_arch(inputs: AuditInputs) -> AuditReport:
     pairs = [
         (f.relative_to(sources).as_posix(), d)
         for f in m1_files
-        for d in expand_m1(f.read_text(), source=str(f)).defines
+        for d in expand_m1(files.read_input_text(f, "M1 source"), source=str(f)).defines
     ]
     checks, findings = check_defines(pairs, arch)
     sections.append(Section("M1 DEFINEs", tuple(checks), tuple(findings)))

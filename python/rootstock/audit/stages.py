@@ -16,6 +16,7 @@ from rootstock.audit.m1 import expand_m1
 from rootstock.audit.model import Check, Comparison, Finding, Section
 from rootstock.audit.policy import Arch, ProgramPolicy
 from rootstock.audit.reassemble import compare, describe, failure_text
+from rootstock.core import files
 from rootstock.errors import InputError, RootstockError
 
 
@@ -39,7 +40,7 @@ def build_from_source(stage: Stage, sources: Path, target: Target) -> bytes:
         InputError: a source or the ELF header template is missing or malformed.
     """
     source = stage_file(sources, stage.source, target, f"the {stage.kind} source of {stage.name}")
-    text = source.read_text()
+    text = files.read_input_text(source, f"{stage.kind} source of {stage.name}")
     if stage.kind == "hex0":
         return assemble_hex0(text, source=str(source))
     if stage.kind in ("hex1", "hex2"):
@@ -49,7 +50,9 @@ def build_from_source(stage: Stage, sources: Path, target: Target) -> bytes:
 
 def _with_header(sources: Path, target: Target, hex2: str) -> bytes:
     header = stage_file(sources, target.elf_header, target, "the ELF header template")
-    return link_hex2(header.read_text() + "\n" + hex2, target.base, source=str(header))
+    return link_hex2(
+        files.read_input_text(header, "ELF header template") + "\n" + hex2, target.base, source=str(header)
+    )
 
 
 def cross_verify(
@@ -121,7 +124,7 @@ def cross_verify(
 
 
 def _m1_twin(path: Path, sources: Path, target: Target) -> tuple[bytes, bytes]:
-    program = _with_header(sources, target, expand_m1(path.read_text(), source=str(path)).hex2)
+    program = _with_header(sources, target, expand_m1(files.read_input_text(path, "M1 source"), source=str(path)).hex2)
     return program, program
 
 

@@ -7,7 +7,7 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rootstock.commands import positive_int
+from rootstock.commands import log_directory, positive_int
 
 if TYPE_CHECKING:
     from rootstock.options import GlobalOptions
@@ -68,13 +68,14 @@ def run_stage(options: GlobalOptions, args: argparse.Namespace) -> int:
 
     plan = Plan.from_options(options)
     system = args.system or HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")
-    log_dir = args.log_dir or plan.project.root / "build-logs"
+    log_dir = log_directory(args.log_dir, plan.project.root / "build-logs")
     key, custody = None, None
     if args.sign_key is not None:
         from rootstock.custody.keys import SecretKey
         from rootstock.custody.log import DEFAULT_LOG, tail
 
-        # A bad key or a log that cannot be chained onto fails before the build, not after an hour of it.
+        # A bad key or a log that cannot be read or chained onto (a FIFO, not UTF-8, a line cut short) fails
+        # before the build, not after an hour of it.
         key, custody = SecretKey.load(args.sign_key), args.custody_log or log_dir / DEFAULT_LOG
         tail(custody)
     built = build_steps(
@@ -105,7 +106,7 @@ def run_static(options: GlobalOptions, args: argparse.Namespace) -> int:
     result = build_static(
         plan,
         toolchain=args.toolchain,
-        log_dir=args.log_dir or plan.project.root / "build-logs",
+        log_dir=log_directory(args.log_dir, plan.project.root / "build-logs"),
         cores=args.cores,
         check=args.check,
     )

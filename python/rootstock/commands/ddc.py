@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rootstock.commands import log_directory
+
 if TYPE_CHECKING:
     from rootstock.options import GlobalOptions
 
@@ -32,7 +34,7 @@ def run(options: GlobalOptions, args: argparse.Namespace) -> int:
     from rootstock.plan import Plan
 
     plan = Plan.from_options(options)
-    log_dir = args.log_dir or plan.project.root / "build-logs"
+    log_dir = log_directory(args.log_dir, plan.project.root / "build-logs")
     result = run_ddc(plan, args.name, log_dir=log_dir, require_chain=args.require_chain)
     for program in result.programs:
         print(f"{program.role}\t{program.sha256}\t{program.path}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,35 +33,18 @@ def print_hashes(_options: GlobalOptions, args: argparse.Namespace) -> int:
     hasher = nar_hash if args.action == "path" else flat_hash
     for path in args.paths:
         if args.action == "file":
-            refuse_non_regular(path)
+            refuse_directory(path)
         digest = hasher(path)
         print(f"{digest.nix32 if args.base32 else digest.sri}  {path}")
     return 0
 
 
-# The kinds of file `hash file` refuses, by name: none of them holds a fixed sequence of bytes.
-KINDS = {
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-}
-
-
-def refuse_non_regular(path: Path) -> None:
-    """Refuse anything but a regular file, looking before opening it: opening a FIFO waits for a writer, and
-    /dev/zero never ends. (`hash path` needs no such look: nar_hash refuses these from lstat, before it opens.)
+def refuse_directory(path: Path) -> None:
+    """Point a directory to `hash path` (flat_hash refuses it, and a FIFO or device, without saying what to use).
 
     Raises:
-        InputError: path, or what its symlink points to, is not a regular file.
+        InputError: path is a directory.
     """
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return  # missing or unreadable: flat_hash's own message says which
-    if stat.S_ISDIR(mode):
+    if path.is_dir():
         msg = f"{path}: a directory, not a file; 'rootstock hash path' hashes a tree"
-        raise InputError(msg)
-    if not stat.S_ISREG(mode):
-        msg = f"{path}: {KINDS.get(stat.S_IFMT(mode), 'not a regular file')}; only a regular file has bytes to hash"
         raise InputError(msg)

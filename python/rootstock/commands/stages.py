@@ -7,7 +7,7 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rootstock.commands import positive_int
+from rootstock.commands import log_directory, positive_int
 
 if TYPE_CHECKING:
     from rootstock.options import GlobalOptions
@@ -41,7 +41,7 @@ def repin(options: GlobalOptions, args: argparse.Namespace) -> int:
     plan = Plan.from_options(options)
     system = args.system or HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")
     found = find_changes(
-        plan, system, log_dir=args.log_dir or plan.project.root / "build-logs" / "repin", jobs=args.jobs
+        plan, system, log_dir=log_directory(args.log_dir, plan.project.root / "build-logs" / "repin"), jobs=args.jobs
     )
     for change in found.changes:
         where = f"\tfile {change.file}" if change.file else ""

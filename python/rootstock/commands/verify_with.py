@@ -8,7 +8,7 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rootstock.commands import positive_int
+from rootstock.commands import log_directory, positive_int
 from rootstock.commands.build import HOST_SYSTEMS, STAGES
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def run(options: GlobalOptions, args: argparse.Namespace) -> int:
 
     plan = Plan.from_options(options)
     key = SecretKey.load(args.sign_key) if args.sign_key is not None else None
-    log_dir = args.log_dir or plan.project.root / "build-logs"
+    log_dir = log_directory(args.log_dir, plan.project.root / "build-logs")
     against = args.against or log_dir / DEFAULT_LOG
     systems = args.system or [HOST_SYSTEMS.get(platform.machine(), platform.machine() + "-linux")]
     for system in systems:

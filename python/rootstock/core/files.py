@@ -1,9 +1,12 @@
-"""Writing files all at once: a reader never sees half a pins file or half a rendered tree."""
+"""Reading the files a user names or the checkout holds, one way with one set of messages; writing files all at
+once: a reader never sees half a pins file or half a rendered tree."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -11,10 +14,137 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from rootstock import interrupts
 from rootstock.errors import InputError, WriteError
+
+# The kinds of file an input cannot be, by name: none of them holds a fixed sequence of bytes, and opening a FIFO
+# waits for a writer (or /dev/zero never ends).
+KINDS = {
+    stat.S_IFIFO: "a fifo",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def kind_of(mode: int) -> str:
+    """What a file of this st_mode is, in words."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "a regular file" if stat.S_ISREG(mode) else KINDS.get(stat.S_IFMT(mode), "a special file")
+
+
+def open_input(path: Path, what: str, *, missing: str = "") -> BinaryIO:
+    """path, opened for reading, once it is known to be a regular file (or a symlink to one).
+
+    It is opened without blocking and then looked at (fstat), so a FIFO is refused at once instead of waiting
+    for a writer, and the file looked at is the file read. what names the file's purpose in the messages
+    ("pins file", "SBOM"); missing, when given, replaces the message for a path that does not exist.
+
+    Raises:
+        InputError: the path is missing, unreadable, a directory, a fifo, a socket or a device.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        msg = missing or f"{path}: {what} not found"
+        raise InputError(msg) from None
+    except OSError as exc:
+        # A socket cannot be opened at all (ENXIO): its kind says more than the errno.
+        with contextlib.suppress(OSError):
+            _refuse_unless_regular(path, path.stat().st_mode, what)
+        msg = f"{path}: cannot read the {what} ({exc.strerror})"
+        raise InputError(msg) from None
+    try:
+        _refuse_unless_regular(path, os.fstat(fd).st_mode, what)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _refuse_unless_regular(path: Path, mode: int, what: str) -> None:
+    if stat.S_ISDIR(mode):
+        msg = f"{path}: a directory, not a file; expected the {what}"
+        raise InputError(msg)
+    if not stat.S_ISREG(mode):
+        msg = f"{path}: not a regular file ({kind_of(mode)}); expected the {what}"
+        raise InputError(msg)
+
+
+def read_input_bytes(path: Path, what: str, *, missing: str = "") -> bytes:
+    """The bytes of a regular file (errors as open_input's, and a read that fails)."""
+    with open_input(path, what, missing=missing) as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            msg = f"{path}: cannot read the {what} ({exc.strerror})"
+            raise InputError(msg) from None
+
+
+def decode_text(raw: bytes, source: object, what: str) -> str:
+    """raw as UTF-8 text.
+
+    Raises:
+        InputError: it is not UTF-8, naming source, the first bad byte and its offset.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start]
+        msg = f"{source}: not UTF-8 text (byte 0x{bad:02x} at offset {exc.start}); expected the {what}"
+        raise InputError(msg) from None
+
+
+def read_input_text(path: Path, what: str, *, missing: str = "") -> str:
+    """The UTF-8 text of a regular file (errors as read_input_bytes's and decode_text's)."""
+    return decode_text(read_input_bytes(path, what, missing=missing), path, what)
+
+
+class JsonError(ValueError):
+    """Text that is not JSON, or JSON nested deeper than Python's parser recurses; str() is the reason."""
+
+
+def loads_json(text: str | bytes) -> Any:
+    """The value of a JSON document.
+
+    Raises:
+        JsonError: malformed, not UTF-8, or nested too deeply for the parser (whose RecursionError it replaces).
+    """
+    try:
+        return json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except json.JSONDecodeError as exc:
+        # Python's own wording adds the character offset ("(char 0)"), which says nothing to a reader.
+        msg = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+        raise JsonError(msg) from None
+    except UnicodeDecodeError as exc:
+        msg = f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        raise JsonError(msg) from None
+    except RecursionError:
+        msg = "nested too deeply (arrays or objects within each other)"
+        raise JsonError(msg) from None
+
+
+def require_directory(path: Path, what: str) -> None:
+    """Refuse a path that exists and is not a directory, before a long command finds out by writing into it.
+
+    Raises:
+        InputError: something else stands there (naming it and what it was for).
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return  # made when written
+    except OSError as exc:
+        msg = f"{what} {path}: cannot look at it ({exc.strerror})"
+        raise InputError(msg) from None
+    if not stat.S_ISDIR(mode):
+        msg = f"{what} {path}: not a directory ({kind_of(mode)} stands there)"
+        raise InputError(msg)
+
 
 # What the user can do about each way a write fails; any other errno gets its strerror alone.
 REMEDIES = {

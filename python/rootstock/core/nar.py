@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
+from rootstock.core import files
 from rootstock.core.hashes import Hash
 from rootstock.errors import InputError
 
@@ -312,12 +313,12 @@ def lone_file_nar_hash(path: Path, *, executable: bool) -> Hash:
 
 def _read_into(path: Path, sink: Sink) -> int:
     size = 0
-    try:
-        with path.open("rb") as handle:
+    with files.open_input(path, "file to hash") as handle:
+        try:
             while chunk := handle.read(CHUNK):
                 sink.update(chunk)
                 size += len(chunk)
-    except OSError as exc:
-        msg = f"{path}: cannot read ({exc.strerror})"
-        raise InputError(msg) from None
+        except OSError as exc:
+            msg = f"{path}: cannot read the file to hash ({exc.strerror})"
+            raise InputError(msg) from None
     return size

@@ -13,6 +13,7 @@ import nacl.exceptions
 import nacl.signing
 from attrs import frozen
 
+from rootstock.core import files
 from rootstock.errors import InputError
 
 SECRET_SIZE = 64
@@ -39,15 +40,6 @@ def _split(text: str, size: int, what: str, source: str) -> tuple[str, bytes]:
         msg = f"{source}: not a Nix {what}: expected {size} bytes in base64 after '{name}:', got {len(raw)}"
         raise InputError(msg)
     return name, raw
-
-
-def _read(path: Path, what: str) -> str:
-    try:
-        return path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not text"
-        msg = f"cannot read {what} {path}: {reason}"
-        raise InputError(msg) from None
 
 
 @frozen
@@ -93,7 +85,7 @@ class PublicKey:
         Raises:
             InputError: missing, unreadable or not a Nix public key.
         """
-        return cls.parse(_read(path, "public key"), str(path))
+        return cls.parse(files.read_input_text(path, "public key"), str(path))
 
     def verifies(self, message: str, signature: Signature) -> bool:
         """Whether signature is this key's over message (the name and the ed25519 signature both)."""
@@ -139,7 +131,7 @@ class SecretKey:
         Raises:
             InputError: missing, unreadable or not a Nix secret key.
         """
-        return cls.parse(_read(path, "secret key"), str(path))
+        return cls.parse(files.read_input_text(path, "secret key"), str(path))
 
     @classmethod
     def generate(cls, name: str) -> SecretKey:

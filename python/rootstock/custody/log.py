@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import frozen
 
 from rootstock import schema
+from rootstock.core import files
 from rootstock.core.files import write_atomic
 from rootstock.core.hashes import Hash
 from rootstock.custody.entry import GENESIS, VERSION, Entry, Mode, fingerprint, line_hash
@@ -64,15 +65,8 @@ def read_text(path: Path) -> str:
     Raises:
         InputError: missing or unreadable.
     """
-    try:
-        return path.read_bytes().decode()
-    except FileNotFoundError:
-        msg = f"no custody log at {path} (a build with --sign-key writes one)"
-        raise InputError(msg) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        msg = f"cannot read custody log {path}: {reason}"
-        raise InputError(msg) from None
+    missing = f"no custody log at {path} (a build with --sign-key writes one)"
+    return files.read_input_text(path, "custody log", missing=missing)
 
 
 def parse_line(path: Path, number: int, text: str) -> Entry:
@@ -84,9 +78,9 @@ def parse_line(path: Path, number: int, text: str) -> Entry:
         CustodyError: not the canonical form of what it holds (the line was edited).
     """
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _malformed(path, number, f"not a JSON object ({exc.msg} at column {exc.colno})") from None
+        data = files.loads_json(text)
+    except files.JsonError as exc:
+        raise _malformed(path, number, f"not a JSON object ({exc})") from None
     if not isinstance(data, dict):
         raise _malformed(path, number, f"not a JSON object: {schema.shown(data)}")
     source = _where(path, number, None)
@@ -142,8 +136,8 @@ def tail(path: Path) -> tuple[int, str]:
 
 
 def _seq_of(text: str) -> Any:
-    with contextlib.suppress(json.JSONDecodeError, AttributeError):
-        return json.loads(text).get("seq")
+    with contextlib.suppress(files.JsonError, AttributeError):
+        return files.loads_json(text).get("seq")
     return None
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import tomlkit
 
 from rootstock.core.cpe import ANY
-from rootstock.core.files import write_atomic
+from rootstock.core.files import read_input_text, write_atomic
 from rootstock.errors import InputError
 from rootstock.pins.model import NAME_RE, FilePin, GitPin, NamedPin, Pin, Pins
 from rootstock.schema import STRUCTURE_ERRORS, converter, field_errors, invalid, read_toml, shown, toml_key
@@ -109,7 +109,7 @@ def update_pin_fields(path: Path, name: str, changes: dict[str, str | None]) -> 
     Raises:
         InputError: the pin does not exist, or the edited file would not be valid (nothing is written then).
     """
-    doc = tomlkit.parse(path.read_text())
+    doc = tomlkit.parse(read_input_text(path, "pins file"))
     pins_table = doc.get("pins")
     if pins_table is None or name not in pins_table:
         msg = f"{path}: no pin named '{name}'"

@@ -146,7 +146,7 @@ def write(root: Path, rendered: list[Rendered]) -> list[Path]:
     changed = []
     for item in rendered:
         path = root / item.path
-        if not path.is_file() or path.read_text() != item.text:
+        if not path.is_file() or path.read_bytes() != item.text.encode():
             write_atomic(path, item.text)
             changed.append(item.path)
     return changed
@@ -158,7 +158,8 @@ def drift(root: Path, rendered: list[Rendered]) -> str:
     expected = {item.path: item.text for item in rendered}
     present = {p.relative_to(root) for p in (root / GENERATED).glob("*.nix")} if (root / GENERATED).is_dir() else set()
     for path in sorted(set(expected) | present):
-        old = (root / path).read_text() if (root / path).is_file() else ""
+        # errors="replace": a committed file that is not UTF-8 is drift, shown, not a traceback.
+        old = (root / path).read_text(errors="replace") if (root / path).is_file() else ""
         new = expected.get(path, "")
         if old != new:
             chunks.extend(

@@ -15,6 +15,7 @@ from typing import Any
 from attrs import frozen
 from packageurl import PackageURL
 
+from rootstock.core import files
 from rootstock.core.cpe import Cpe
 from rootstock.core.spdx_licence import problem as licence_problem
 from rootstock.errors import InputError
@@ -299,8 +300,8 @@ def check(path: Path) -> Report:
     """
     text = read_document(path, "SBOM", lambda t: t, ValueError, FORMATS)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = files.loads_json(text)
+    except files.JsonError as exc:
         msg = f"{path}: not JSON ({exc}); expected {FORMATS}"
         raise InputError(msg) from None
     if isinstance(data, dict) and "spdx.org/rdf/3" in json.dumps(data.get("@context", "")):

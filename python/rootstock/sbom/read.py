@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 
+from rootstock.core import files
 from rootstock.errors import InputError
 from rootstock.sbom import shape
 from rootstock.sbom.csv import COLUMNS
@@ -175,8 +175,8 @@ def load(path: Path) -> Document:
     head = text.lstrip()[:1]
     if head in ("{", "["):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+            data = files.loads_json(text)
+        except files.JsonError as exc:
             raise _bad(path, f"malformed JSON: {exc}") from None
         try:
             return _cyclonedx(path, data) if shape.sbom_format(data) == "CycloneDX" else _spdx(path, data)

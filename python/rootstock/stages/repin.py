@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import tomlkit
 from attrs import Factory, define, frozen
 
-from rootstock.core.files import write_atomic
+from rootstock.core.files import read_input_text, write_atomic
 from rootstock.core.nar import flat_hash
 from rootstock.errors import BuildError, HashMismatchError, InputError
 from rootstock.runner.run import Runner, Target
@@ -170,7 +170,7 @@ def write_changes(path: Path, system: str, changes: tuple[Change, ...]) -> None:
     Raises:
         InputError: a step's table is not where the file was read from, or the edited file is not valid.
     """
-    doc = tomlkit.parse(path.read_text())
+    doc = tomlkit.parse(read_input_text(path, "stage graph"))
     lists = {key: tuple(value) for key, value in doc.get("lists", {}).items()}
     for change in changes:
         table, item = _step_tables(doc, lists, change.step)

@@ -74,16 +74,19 @@ def _check(recipe: Recipe, pins: Pins, root: Path, path: Path) -> None:
 def _check_host(recipe: Recipe, path: Path) -> None:
     # The sandbox is opened to host_paths and the SBOM cites the packages of host_tools: a relative or `..` path
     # would name something else from wherever the build runs, and no tools at all would leave the host's
-    # compilers and shells out of the SBOM while the builds still run them.
+    # compilers and shells out of the SBOM while the builds still run them. A tool is looked up on PATH by its
+    # name, or given by its absolute path.
     problems = []
     if not recipe.host_tools:
-        problems.append(
-            "host_tools: list the host programs the builds run (absolute paths): the SBOM cites their packages"
-        )
-    for key, paths in (("host_paths", recipe.host_paths), ("host_tools", recipe.host_tools)):
-        problems += [
-            f"{key}: '{entry}' is not an absolute path without '..'" for entry in paths if not _absolute(entry)
-        ]
+        problems.append("host_tools: list the host programs the builds run: the SBOM cites their packages")
+    problems += [
+        f"host_paths: '{p}' is not an absolute path without '..'" for p in recipe.host_paths if not _absolute(p)
+    ]
+    problems += [
+        f"host_tools: '{tool}' is neither a program name (looked up on PATH) nor an absolute path without '..'"
+        for tool in recipe.host_tools
+        if "/" in tool and not _absolute(tool)
+    ]
     binary = PurePosixPath(recipe.binary)
     if not recipe.binary or binary.is_absolute() or ".." in binary.parts:
         problems.append(f"binary: '{recipe.binary}' is not a path inside the subject's output (such as bin/nix)")

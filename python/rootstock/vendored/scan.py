@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import mmap
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from attrs import frozen
 
+from rootstock.core import files
 from rootstock.errors import InputError
 from rootstock.vendored.signatures import Signature
 
@@ -23,20 +25,14 @@ class Copy:
 
 
 def _read(path: Path) -> bytes | mmap.mmap:
-    try:
-        with path.open("rb") as handle:
-            if path.stat().st_size == 0:
+    with files.open_input(path, "file to scan") as handle:
+        try:
+            if os.fstat(handle.fileno()).st_size == 0:
                 return b""
             return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    except FileNotFoundError:
-        msg = f"{path}: file to scan not found"
-        raise InputError(msg) from None
-    except IsADirectoryError:
-        msg = f"{path}: is a directory; expected a file (a binary or an output file) to scan"
-        raise InputError(msg) from None
-    except OSError as exc:
-        msg = f"{path}: cannot read the file to scan ({exc.strerror})"
-        raise InputError(msg) from None
+        except OSError as exc:
+            msg = f"{path}: cannot read the file to scan ({exc.strerror})"
+            raise InputError(msg) from None
 
 
 def scan(path: Path, signatures: Sequence[Signature]) -> list[Copy]:

@@ -7,7 +7,6 @@ the wrong shape inside a recognised feed names the record and the field.
 
 from __future__ import annotations
 
-import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from attrs import frozen
 
 from rootstock.core.cpe import Cpe
+from rootstock.core.files import JsonError, loads_json, open_input, read_input_bytes
 from rootstock.errors import InputError
 
 EXPECTED = (
@@ -272,14 +272,14 @@ def _documents(path: Path) -> Iterator[tuple[str, bytes]]:
         return
     if path.suffix == ".zip":
         try:
-            with zipfile.ZipFile(path) as archive:
+            with open_input(path, "vulnerability feed") as handle, zipfile.ZipFile(handle) as archive:
                 for member in sorted(n for n in archive.namelist() if n.endswith(".json")):
                     yield f"{path}:{member}", archive.read(member)
         except zipfile.BadZipFile:
             msg = f"{path}: not a zip archive; {EXPECTED} (or a zip of OSV files)"
             raise InputError(msg) from None
         return
-    yield str(path), path.read_bytes()
+    yield str(path), read_input_bytes(path, "vulnerability feed")
 
 
 def load(path: Path) -> Feed:
@@ -295,8 +295,8 @@ def load(path: Path) -> Feed:
     try:
         for source, raw in _documents(path):
             try:
-                data = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                data = loads_json(raw)
+            except JsonError as exc:
                 msg = f"{source}: not JSON ({exc}); {EXPECTED}"
                 raise InputError(msg) from None
             kind, found = parse(data, source)
