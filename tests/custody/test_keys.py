@@ -58,6 +58,7 @@ def test_our_signature_is_the_one_nix_makes_and_verifies(nix_store: Path, tmp_pa
         ("no-colon", "expected NAME:BASE64"),
         (":AAAA", "expected NAME:BASE64"),
         ("k:not base64!", "expected 64 bytes"),
+        ("README: a text — not a key", "expected 64 bytes"),  # characters base64 cannot hold
         ("k:" + "A" * 43 + "=", "expected 64 bytes in base64 after 'k:', got 32"),
     ],
 )

@@ -5,7 +5,6 @@ writes (`NAME:base64(64-byte ed25519 secret)`, `NAME:base64(32-byte public key)`
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -34,7 +33,7 @@ def _split(text: str, size: int, what: str, source: str) -> tuple[str, bytes]:
         raise InputError(msg)
     try:
         raw = base64.b64decode(encoded, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a UnicodeEncodeError for characters outside ASCII
         raw = b""
     if len(raw) != size:
         msg = f"{source}: not a Nix {what}: expected {size} bytes in base64 after '{name}:', got {len(raw)}"
