@@ -223,3 +223,20 @@ def test_a_source_that_is_not_utf8_is_bad_input_naming_the_byte(tree: Tree, caps
     assert capsys.readouterr().err == (
         f"rootstock: error: {source}: not UTF-8 text (byte 0xff at offset 7); expected the hex0 source of hex1\n"
     )
+
+
+def test_a_fifo_where_a_source_or_seed_should_be_is_named_as_one(tree: Tree) -> None:
+    # Named for what it is, at once: "missing" would send the user looking for a file that is there.
+    source = tree.sources / f"catm_{tree.arch.name}.hex2"
+    text = source.read_text()
+    source.unlink()
+    os.mkfifo(source)
+    with pytest.raises(InputError, match=rf"catm_{tree.arch.name}\.hex2: not a regular file \(a fifo\); expected"):
+        run(tree)
+    source.unlink()
+    source.write_text(text)
+    seed = tree.seeds / "kaem-optional-seed"
+    seed.unlink()
+    os.mkfifo(seed)
+    with pytest.raises(InputError, match=r"kaem-optional-seed: not a regular file \(a fifo\); expected"):
+        run(tree)

@@ -15,7 +15,6 @@ from rootstock.audit.program import audit_program
 from rootstock.audit.reassemble import hex0_assemblers, reconstruct
 from rootstock.audit.stages import build_from_source, cross_verify, stage_file
 from rootstock.core import files
-from rootstock.errors import InputError
 
 
 def audit_arch(inputs: AuditInputs) -> AuditReport:
@@ -91,7 +90,6 @@ def _audit_stage(stage: Stage, inputs: AuditInputs) -> tuple[str, bytes, Program
 
 
 def _file(path: Path, what: str) -> Path:
-    if not path.is_file():
-        msg = f"{path}: missing; expected {what}"
-        raise InputError(msg)
-    return path
+    # Opened, not stat'ed: a FIFO or a directory is named as what it is, never called missing.
+    with files.open_input(path, what.removeprefix("the "), missing=f"{path}: missing; expected {what}"):
+        return path

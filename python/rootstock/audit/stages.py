@@ -17,20 +17,19 @@ from rootstock.audit.model import Check, Comparison, Finding, Section
 from rootstock.audit.policy import Arch, ProgramPolicy
 from rootstock.audit.reassemble import compare, describe, failure_text
 from rootstock.core import files
-from rootstock.errors import InputError, RootstockError
+from rootstock.errors import RootstockError
 
 
 def stage_file(sources: Path, relative: str, target: Target, what: str) -> Path:
     """A file of the upstream tree.
 
     Raises:
-        InputError: the file is missing.
+        InputError: the file is missing, or not a regular file (a FIFO is named as one, not waited on).
     """
     path = sources / relative
-    if not path.is_file():
-        msg = f"{path}: missing; expected {what} for {target.arch.name} (an upstream stage0-posix tree)"
-        raise InputError(msg)
-    return path
+    missing = f"{path}: missing; expected {what} for {target.arch.name} (an upstream stage0-posix tree)"
+    with files.open_input(path, what.removeprefix("the "), missing=missing):
+        return path
 
 
 def build_from_source(stage: Stage, sources: Path, target: Target) -> bytes:
