@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -93,9 +97,29 @@ def test_parse_map() -> None:
     }
 
 
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """A read that blocks (on a FIFO) raises TimeoutError after seconds, failing the test instead of hanging it."""
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise TimeoutError
+
+    before = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+
+
 def test_read_link_evidence_refuses_missing_and_empty(tmp_path: Path) -> None:
     with pytest.raises(EvidenceError, match=r"app\.trace: cannot be read"):
         read_link_evidence([tmp_path / "app.trace"], [], [tmp_path])
+    os.mkfifo(tmp_path / "fifo.trace")  # refused at once, never waited on for a writer
+    fifo_message = r"fifo\.trace: not a regular file \(a fifo\); expected the linker trace"
+    with deadline(5), pytest.raises(EvidenceError, match=fifo_message):
+        read_link_evidence([tmp_path / "fifo.trace"], [], [tmp_path])
     empty = tmp_path / "empty.map"
     empty.write_text("Memory Configuration\n")
     with pytest.raises(EvidenceError, match=r"empty\.map: names no linked object"):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from attrs import frozen
 
+from rootstock.core import files
 from rootstock.errors import InputError
 
 MAGIC = b"\x7fELF"
@@ -99,11 +100,7 @@ def read_load_view(path: Path) -> LoadView:
         DamagedElfError: it is cut short or its header, program headers, interpreter or dynamic table lie
             outside it (the message says which).
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        msg = f"binary {path}: cannot be read ({exc.strerror})"
-        raise InputError(msg) from None
+    data = files.read_input_bytes(path, "binary", missing=f"binary {path}: cannot be read (no such file)")
     return parse_load_view(path, data)
 
 

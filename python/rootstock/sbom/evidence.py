@@ -11,6 +11,8 @@ from pathlib import Path
 
 from attrs import frozen
 
+from rootstock.core import files
+from rootstock.errors import InputError
 from rootstock.host import proc
 from rootstock.sbom.errors import EvidenceError, NotEvidenceError
 
@@ -289,10 +291,13 @@ def _is_lld_map(text: str) -> bool:
 
 
 def _read_text(path: Path) -> str:
+    # Through the input reader, so that a FIFO given as a trace is refused rather than waited on; not decoded
+    # strictly: _parsed names binary data itself, by its first byte.
     try:
-        return path.read_text(errors="replace")
-    except OSError as exc:
-        raise EvidenceError(path, f"cannot be read ({exc.strerror})") from None
+        raw = files.read_input_bytes(path, "linker trace or map", missing=f"{path}: cannot be read (no such file)")
+    except InputError as exc:
+        raise EvidenceError(path, str(exc).removeprefix(f"{path}: ")) from None
+    return raw.decode(errors="replace")
 
 
 def _parsed(path: Path, text: str, kind: str, cwd: Path) -> LinkInputs:
