@@ -9,7 +9,7 @@ import logging
 import os
 import select
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -168,6 +168,16 @@ class StdoutFailedError(Exception):
         super().__init__(exc.strerror or str(exc))
 
 
+@contextlib.contextmanager
+def _as_stdout_failure() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise StdoutFailedError(exc) from None
+
+
 class Stdout:
     """sys.stdout while a command runs, telling its failures from those of every other file: a full disk under
     `> out` says it was stdout. A reader gone (BrokenPipeError) is left as it is, for run() to judge."""
@@ -176,20 +186,12 @@ class Stdout:
         self.stream = stream
 
     def write(self, text: str) -> int:
-        try:
+        with _as_stdout_failure():
             return self.stream.write(text)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise StdoutFailedError(exc) from None
 
     def flush(self) -> None:
-        try:
+        with _as_stdout_failure():
             self.stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise StdoutFailedError(exc) from None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)

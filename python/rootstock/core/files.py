@@ -94,9 +94,13 @@ def decode_text(raw: bytes, source: object, what: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        bad = raw[exc.start]
-        msg = f"{source}: not UTF-8 text (byte 0x{bad:02x} at offset {exc.start}); expected the {what}"
+        msg = f"{source}: {not_utf8(exc)}; expected the {what}"
         raise InputError(msg) from None
+
+
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """What a failed UTF-8 decoding found, as messages say it: the first bad byte and its offset."""
+    return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
 
 
 def read_input_text(path: Path, what: str, *, missing: str = "") -> str:
@@ -121,8 +125,7 @@ def loads_json(text: str | bytes) -> Any:
         msg = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
         raise JsonError(msg) from None
     except UnicodeDecodeError as exc:
-        msg = f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
-        raise JsonError(msg) from None
+        raise JsonError(not_utf8(exc)) from None
     except RecursionError:
         msg = "nested too deeply (arrays or objects within each other)"
         raise JsonError(msg) from None

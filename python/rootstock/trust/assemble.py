@@ -196,14 +196,17 @@ class _Chain:
         signed = sorted({e.sig.partition(":")[0] for e in entries})
         # An entry about other data (a pin moved since) says nothing of this step's output now; one about
         # another store path than the build report's says the two files are not about the same output.
-        stale = next(((e, why) for e in entries if (why := disagreement(e, self.plan)) is not None), None)
-        if stale is not None:
-            what = f"entry {stale[0].seq} disagrees with the data: {stale[1]}"
-            return [Evidence("custody", "differs", what, CUSTODY), Evidence("check", NOT_RUN, what, CUSTODY)]
-        other = next(((path, e) for path, e in logged if record is not None and e.out != record.out), None)
-        if other is not None and record is not None:
-            path, entry = other
-            what = f"the build report records out {record.out}, but entry {entry.seq} of {path} records {entry.out}"
+        stale = (
+            f"entry {e.seq} disagrees with the data: {why}"
+            for e in entries
+            if (why := disagreement(e, self.plan)) is not None
+        )
+        elsewhere = (
+            f"the build report records out {record.out}, but entry {e.seq} of {path} records {e.out}"
+            for path, e in logged
+            if record is not None and e.out != record.out
+        )
+        if (what := next(stale, None) or next(elsewhere, None)) is not None:
             return [Evidence("custody", "differs", what, CUSTODY), Evidence("check", NOT_RUN, what, CUSTODY)]
         found = (
             Evidence("custody", "agreed", f"signed by {', '.join(signed)} ({entries_of(len(builds))})", CUSTODY)
